@@ -1,0 +1,54 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using OtlpFlow.Engine.Pipeline;
+
+namespace OtlpFlow.Engine.Operators;
+
+/// <summary>What an operator is given by the engine: who it is, and the services it may use.</summary>
+public sealed class OperatorContext
+{
+    /// <summary>Creates a context. The engine makes these; tests may make their own.</summary>
+    public OperatorContext(
+        string id,
+        string type,
+        ILogger logger,
+        Meter meter,
+        TimeProvider timeProvider,
+        IServiceProvider services,
+        MemoryBudget memory,
+        CancellationToken stopToken)
+    {
+        Id = id;
+        Type = type;
+        Logger = logger;
+        Meter = meter;
+        TimeProvider = timeProvider;
+        Services = services;
+        Memory = memory;
+        StopToken = stopToken;
+    }
+
+    /// <summary>The operator's id in the pipeline file.</summary>
+    public string Id { get; }
+
+    /// <summary>The operator's type name.</summary>
+    public string Type { get; }
+
+    /// <summary>The operator's logger (category <c>OtlpFlow.Operator.{id}</c>).</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>The engine's meter (<c>OtlpFlow</c>); tag instruments with <c>operator</c> = <see cref="Id"/>.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>The clock. Always use it instead of <see cref="DateTime.UtcNow"/> or <see cref="Task.Delay(TimeSpan)"/>.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>The host's services.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>The pipeline-wide budget of in-flight bytes; receivers reserve from it before accepting data.</summary>
+    public MemoryBudget Memory { get; }
+
+    /// <summary>Cancelled when the pipeline is asked to stop: sources finish then, and the graph drains.</summary>
+    public CancellationToken StopToken { get; }
+}

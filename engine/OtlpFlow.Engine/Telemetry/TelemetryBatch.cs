@@ -1,0 +1,124 @@
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace OtlpFlow.Engine.Telemetry;
+
+/// <summary>
+/// The unit of flow on every edge: one OTLP export request of one signal, with its item count, a
+/// size estimate, a context and one share of its acknowledgement. Treat the payload as immutable
+/// once emitted; an operator that changes data declares <c>MutatesData</c> and the engine clones
+/// for it at a fan-out.
+/// </summary>
+public sealed class TelemetryBatch
+{
+    private long _sizeBytes;
+
+    private TelemetryBatch(Signal signal, IMessage payload, int itemCount, long sizeBytes, BatchContext context, Acknowledgement ack)
+    {
+        Signal = signal;
+        Payload = payload;
+        ItemCount = itemCount;
+        _sizeBytes = sizeBytes;
+        Context = context;
+        Ack = ack;
+    }
+
+    /// <summary>Which signal the payload holds.</summary>
+    public Signal Signal { get; }
+
+    /// <summary>The export request: <see cref="ExportTraceServiceRequest"/>, <see cref="ExportMetricsServiceRequest"/> or <see cref="ExportLogsServiceRequest"/>.</summary>
+    public IMessage Payload { get; }
+
+    /// <summary>Spans, data points or log records in the payload.</summary>
+    public int ItemCount { get; }
+
+    /// <summary>The payload's encoded size in bytes (computed on first use when not given).</summary>
+    public long SizeBytes
+    {
+        get
+        {
+            var size = Volatile.Read(ref _sizeBytes);
+            if (size < 0)
+            {
+                size = Payload.CalculateSize();
+                Volatile.Write(ref _sizeBytes, size);
+            }
+
+            return size;
+        }
+    }
+
+    /// <summary>Tenant, client metadata and receive time.</summary>
+    public BatchContext Context { get; }
+
+    /// <summary>This batch's share of its requests' acknowledgements.</summary>
+    public Acknowledgement Ack { get; }
+
+    /// <summary>The payload as traces, or null for another signal.</summary>
+    public ExportTraceServiceRequest? Traces => Payload as ExportTraceServiceRequest;
+
+    /// <summary>The payload as metrics, or null for another signal.</summary>
+    public ExportMetricsServiceRequest? Metrics => Payload as ExportMetricsServiceRequest;
+
+    /// <summary>The payload as logs, or null for another signal.</summary>
+    public ExportLogsServiceRequest? Logs => Payload as ExportLogsServiceRequest;
+
+    /// <summary>Makes a batch of traces.</summary>
+    public static TelemetryBatch Create(ExportTraceServiceRequest payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) =>
+        new(Signal.Traces, payload, OtlpItems.Count(payload), sizeBytes, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
+
+    /// <summary>Makes a batch of metrics.</summary>
+    public static TelemetryBatch Create(ExportMetricsServiceRequest payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) =>
+        new(Signal.Metrics, payload, OtlpItems.Count(payload), sizeBytes, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
+
+    /// <summary>Makes a batch of logs.</summary>
+    public static TelemetryBatch Create(ExportLogsServiceRequest payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) =>
+        new(Signal.Logs, payload, OtlpItems.Count(payload), sizeBytes, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
+
+    /// <summary>Makes a batch of any signal from an export request message.</summary>
+    /// <exception cref="ArgumentException">The message is not an OTLP export request.</exception>
+    public static TelemetryBatch Create(IMessage payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) => payload switch
+    {
+        ExportTraceServiceRequest t => Create(t, context, ack, sizeBytes),
+        ExportMetricsServiceRequest m => Create(m, context, ack, sizeBytes),
+        ExportLogsServiceRequest l => Create(l, context, ack, sizeBytes),
+        _ => throw new ArgumentException($"'{payload?.GetType().Name}' is not an OTLP export request.", nameof(payload)),
+    };
+
+    /// <summary>
+    /// A batch derived from this one (filtered, split, rewritten) with the same context and a new
+    /// share of this batch's acknowledgement. The payload must be of the same signal.
+    /// </summary>
+    public TelemetryBatch Derive(IMessage payload)
+    {
+        var derived = Create(payload, Context, Ack.AddShare());
+        if (derived.Signal != Signal)
+        {
+            throw new ArgumentException($"A batch of {Signal} cannot be derived into {derived.Signal}.", nameof(payload));
+        }
+
+        return derived;
+    }
+
+    /// <summary>A deep copy of the payload with its own share of the acknowledgement (for a fan-out to an operator that mutates data).</summary>
+    public TelemetryBatch Fork(bool clonePayload)
+    {
+        IMessage payload = !clonePayload ? Payload : Payload switch
+        {
+            ExportTraceServiceRequest t => t.Clone(),
+            ExportMetricsServiceRequest m => m.Clone(),
+            ExportLogsServiceRequest l => l.Clone(),
+            _ => throw new InvalidOperationException("Unknown payload type."),
+        };
+        return new TelemetryBatch(Signal, payload, ItemCount, _sizeBytes, Context, Ack.AddShare());
+    }
+
+    /// <summary>The same data with another context (for example a tenant assigned by an operator) and a new share.</summary>
+    public TelemetryBatch WithContext(BatchContext context) =>
+        new(Signal, Payload, ItemCount, _sizeBytes, context, Ack.AddShare());
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Signal} batch: {ItemCount} items, {SizeBytes} bytes";
+}
