@@ -119,6 +119,10 @@ public sealed class TelemetryBatch
     public TelemetryBatch WithContext(BatchContext context) =>
         new(Signal, Payload, ItemCount, _sizeBytes, context, Ack.AddShare());
 
+    /// <summary>The same batch holding another share; the engine uses it to give a source's batch its tracker.</summary>
+    internal TelemetryBatch WithAcknowledgement(Acknowledgement ack) =>
+        new(Signal, Payload, ItemCount, _sizeBytes, Context, ack);
+
     /// <inheritdoc />
     public override string ToString() => $"{Signal} batch: {ItemCount} items, {SizeBytes} bytes";
 }

@@ -1,0 +1,18 @@
+namespace OtlpFlow.Engine.Pipeline;
+
+/// <summary>A pipeline stopped because an operator failed fatally; names the operator and carries the cause.</summary>
+public sealed class PipelineFaultedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public PipelineFaultedException(string operatorId, Exception innerException)
+        : base($"operator '{operatorId}' failed: {innerException?.Message}", innerException) => OperatorId = operatorId;
+
+    /// <summary>Creates the exception.</summary>
+    public PipelineFaultedException() => OperatorId = string.Empty;
+
+    /// <summary>Creates the exception.</summary>
+    public PipelineFaultedException(string message) : base(message) => OperatorId = string.Empty;
+
+    /// <summary>The operator that failed.</summary>
+    public string OperatorId { get; }
+}

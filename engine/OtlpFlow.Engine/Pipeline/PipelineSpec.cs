@@ -1,0 +1,42 @@
+namespace OtlpFlow.Engine.Pipeline;
+
+/// <summary>A parsed pipeline file: what to build, before any operator exists.</summary>
+public sealed class PipelineSpec
+{
+    /// <summary>The pipeline's name (file name when not given).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The file it came from, if any; relative plugin paths resolve against its folder.</summary>
+    public string? FilePath { get; init; }
+
+    /// <summary>Default input capacity in batches.</summary>
+    public int DefaultCapacity { get; init; } = PipelineLoader.DefaultCapacity;
+
+    /// <summary>Default parallelism.</summary>
+    public int DefaultParallelism { get; init; } = 1;
+
+    /// <summary>Budget of in-flight bytes; 0 for none.</summary>
+    public long MemoryLimitBytes { get; init; }
+
+    /// <summary>How long a stop may take to drain before in-flight work is abandoned.</summary>
+    public TimeSpan DrainTimeout { get; init; } = PipelineLoader.DefaultDrainTimeout;
+
+    /// <summary>Plugin assemblies to load operators from.</summary>
+    public IReadOnlyList<string> Plugins { get; init; } = [];
+
+    /// <summary>The operators, in file order.</summary>
+    public IReadOnlyList<OperatorSpec> Operators { get; init; } = [];
+
+    /// <summary>Positions of every value in the file, for error messages.</summary>
+    public required JsonPositionMap Positions { get; init; }
+
+    /// <summary>Problems found while parsing; the builder reports them together with its own.</summary>
+    public IReadOnlyList<PipelineError> Problems { get; init; } = [];
+
+    /// <summary>Makes an error located at <paramref name="jsonPath"/>.</summary>
+    public PipelineError Error(string? operatorId, string jsonPath, string message)
+    {
+        var (line, column) = Positions.Find(jsonPath);
+        return new PipelineError(FilePath, line, column, operatorId, jsonPath, message);
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Pipeline;
+
+namespace OtlpFlow.Engine.Tests.Pipeline;
+
+/// <summary>Builds pipelines of the test operators from JSON text.</summary>
+public sealed class EngineFixture
+{
+    public TestState State { get; } = new();
+
+    public OperatorRegistry Registry { get; } = new OperatorRegistry()
+        .AddOperator<CountingSource, CountingSourceOptions>("test.source")
+        .AddOperator<PassThrough>("test.pass")
+        .AddOperator<ThrowingProcessor>("test.throwing")
+        .AddOperator<FatalProcessor>("test.fatal")
+        .AddOperator<SplitProcessor>("test.split")
+        .AddOperator<DroppingProcessor>("test.dropping")
+        .AddOperator<HoldingProcessor>("test.holding")
+        .AddOperator<MutatingProcessor>("test.mutating")
+        .AddOperator<PortsProcessor, RouterOptions>("test.ports")
+        .AddOperator<CollectingSink, CollectingSinkOptions>("test.sink");
+
+    public RunningPipeline Build(string json, TimeProvider? time = null)
+    {
+        var services = new ServiceCollection().AddSingleton(State).BuildServiceProvider();
+        return new PipelineBuilder(Registry, services, timeProvider: time).Build(PipelineLoader.Parse(json, "test.json"));
+    }
+
+    public IReadOnlyList<PipelineError> Validate(string json)
+    {
+        var services = new ServiceCollection().AddSingleton(State).BuildServiceProvider();
+        return new PipelineBuilder(Registry, services).Validate(PipelineLoader.Parse(json, "test.json"));
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds, failing after a generous deadline (no fixed sleeps).</summary>
+    public static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+}
