@@ -18,7 +18,11 @@ public interface IOperatorOutput
     /// <summary>Sends a batch to the <c>"out"</c> port.</summary>
     ValueTask EmitAsync(TelemetryBatch batch, CancellationToken cancellationToken = default);
 
-    /// <summary>Sends a batch to a named port. Data sent to a port that nothing reads is counted as dropped (reason <c>unrouted</c>).</summary>
+    /// <summary>
+    /// Sends a batch to a named port. Data sent to a port that nothing reads is counted as dropped
+    /// (reason <c>unrouted</c>). For a source, a batch handed over is in flight: a graceful stop
+    /// drains it rather than cancelling the send, so the token only matters to processors.
+    /// </summary>
     ValueTask EmitAsync(string port, TelemetryBatch batch, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -20,8 +20,20 @@ public abstract class ProcessorOperator : OperatorBase
     /// <summary>Creates the processor.</summary>
     protected ProcessorOperator(OperatorContext context) : base(context) { }
 
+    private IOperatorOutput? _output;
+
     /// <inheritdoc />
     public override OperatorKind Kind => OperatorKind.Processor;
+
+    /// <summary>
+    /// The operator's ports, for emitting outside <see cref="ProcessAsync"/> (a timer that flushes a
+    /// batch). Inside <see cref="ProcessAsync"/> and <see cref="FlushAsync"/> use the output passed in.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Before <see cref="AttachOutput"/>.</exception>
+    protected IOperatorOutput Output => _output ?? throw new InvalidOperationException("The operator is not attached to a pipeline yet.");
+
+    /// <summary>Gives the operator its ports. The engine calls it before start; tests may call it with a <c>RecordingOutput</c>.</summary>
+    public void AttachOutput(IOperatorOutput output) => _output = output ?? throw new ArgumentNullException(nameof(output));
 
     /// <summary>Handles one batch. Throwing fails this batch only; see <see cref="OperatorFaultException"/> for fatal errors.</summary>
     public abstract ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken);

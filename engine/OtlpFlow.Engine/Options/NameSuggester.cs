@@ -20,8 +20,8 @@ public static class NameSuggester
             }
         }
 
-        // Close means: at most a third of the name differs (and at least one edit is allowed).
-        return best is not null && bestDistance <= Math.Max(1, name.Length / 3) ? best : null;
+        // Close means: at most a third of the name differs, and two edits are always allowed.
+        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
     }
 
     /// <summary>Levenshtein distance with adjacent transpositions (optimal string alignment).</summary>

@@ -45,7 +45,8 @@ public static class OtlpJson
 
     /// <summary>
     /// Formats an OTLP message (usually an export request) as OTLP/JSON on one line. Ids of any
-    /// length are written as hex; the length is checked only when parsing.
+    /// length are written as hex; the length is checked only when parsing. An empty export request
+    /// is written with its empty top-level list (<c>{"resourceLogs":[]}</c>) so that it keeps its signal.
     /// </summary>
     /// <exception cref="OtlpJsonException">The message nests deeper than OTLP/JSON output allows.</exception>
     public static string Format(IMessage request)
@@ -56,6 +57,12 @@ public static class OtlpJson
         {
             var root = (JsonObject)JsonNode.Parse(proto3, documentOptions: DocumentOptions)!;
             Rewrite(root, request.Descriptor, toOtlp: true);
+            if (root.Count == 0 && SignalKey(request) is { } key)
+            {
+                // An empty request keeps its (default, so omitted) list: "{}" would read back as traces.
+                root[key] = new JsonArray();
+            }
+
             return root.ToJsonString(WriteOptions);
         }
         catch (JsonException ex)
@@ -86,6 +93,14 @@ public static class OtlpJson
         ArgumentNullException.ThrowIfNull(json);
         return (T)ParseMessage(ParseObject(json), new T().Descriptor);
     }
+
+    private static string? SignalKey(IMessage request) => request switch
+    {
+        ExportTraceServiceRequest => "resourceSpans",
+        ExportMetricsServiceRequest => "resourceMetrics",
+        ExportLogsServiceRequest => "resourceLogs",
+        _ => null,
+    };
 
     private static JsonObject ParseObject(string json)
     {

@@ -87,6 +87,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
             return;
         }
 
+        processor.AttachOutput(this);
         var options = new ExecutionDataflowBlockOptions
         {
             BoundedCapacity = Capacity,
@@ -201,9 +202,15 @@ internal sealed partial class OperatorNode : IOperatorOutput
             throw new ArgumentException($"operator '{Id}' has no port '{port}' (ports: {string.Join(", ", _ports.Keys)})", nameof(port));
         }
 
-        if (Operator.Kind == OperatorKind.Source && batch.Ack.IsNone)
+        if (Operator.Kind == OperatorKind.Source)
         {
-            batch = await TrackAsync(batch, cancellationToken).ConfigureAwait(false);
+            // Once a source hands a batch over, it is in flight: a stop drains it instead of
+            // cancelling the send, and only an abort (drain deadline, fault) gives up on it.
+            cancellationToken = _pipeline.AbortToken;
+            if (batch.Ack.IsNone)
+            {
+                batch = await TrackAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         if (edges.Length == 0)

@@ -67,6 +67,8 @@ public sealed partial class RunningPipeline : IAsyncDisposable
 
     internal CancellationToken StopToken => _stop.Token;
 
+    internal CancellationToken AbortToken => _abort.Token;
+
     internal void Add(OperatorNode node) => _nodes.Add(node);
 
     /// <summary>Starts every operator (sinks first, so they are ready when data comes) and lets data flow.</summary>
@@ -110,8 +112,8 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             }
         }
 
-        var runs = _nodes.Select(RunAsync).ToArray();
         Publish(PipelineEventKind.Started, null, $"pipeline '{Name}' started with {_nodes.Count} operators");
+        var runs = _nodes.Select(RunAsync).ToArray();
         _ = FinishAsync(runs);
     }
 
