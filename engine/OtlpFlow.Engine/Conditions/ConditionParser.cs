@@ -351,6 +351,11 @@ internal sealed class ConditionParser
             throw Error(token, $"expected a value after '{op.Text}', got {token.Describe()}");
         }
 
+        if (token.IsKeyword("null"))
+        {
+            throw Error(token, $"there is no null; write 'exists {field.Name}' or 'not exists {field.Name}' to test whether a field has a value");
+        }
+
         Advance();
         if (field.Words is { } words)
         {

@@ -17,6 +17,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
     private readonly RunningPipeline _pipeline;
     private readonly Dictionary<string, Edge[]> _ports = new(StringComparer.Ordinal);
     private int _pendingUpstream;
+    private bool? _mutatesDownstream;
 
     public OperatorNode(RunningPipeline pipeline, OperatorSpec spec, OperatorBase op, int capacity, int parallelism, bool ordered)
     {
@@ -57,6 +58,13 @@ internal sealed partial class OperatorNode : IOperatorOutput
     public Func<int> QueueDepth { get; private set; } = static () => 0;
 
     public List<OperatorNode> Downstream { get; } = [];
+
+    /// <summary>
+    /// True when this operator or any operator after it changes data in place. Operators between
+    /// (a filter, a batcher) pass on objects they share with their input, so a fan-out must copy
+    /// for a branch that mutates anywhere down its path, not only at its first operator.
+    /// </summary>
+    public bool MutatesDownstream => _mutatesDownstream ??= Operator.MutatesData || Downstream.Any(d => d.MutatesDownstream);
 
     public IEnumerable<(string Port, OperatorNode Target)> Links =>
         _ports.SelectMany(p => p.Value.Select(e => (p.Key, e.Target)));
@@ -263,7 +271,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
         for (var i = 0; i < edges.Length; i++)
         {
             var target = edges[i].Target;
-            var needsCopy = shared && target.Operator.MutatesData;
+            var needsCopy = shared && target.MutatesDownstream;
             TelemetryBatch toSend;
             if (i < edges.Length - 1)
             {

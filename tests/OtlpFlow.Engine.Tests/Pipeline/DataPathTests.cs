@@ -23,6 +23,26 @@ public sealed class DataPathTests
     }
 
     [Fact]
+    public async Task A_branch_that_mutates_further_down_gets_its_own_copy_at_the_fan_out()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":    { "type": "test.source", "batches": 5 },
+            "split":  { "type": "test.split", "inputs": ["src"] },
+            "rename": { "type": "test.mutating", "inputs": ["split"] },
+            "seen":   { "type": "test.sink", "inputs": ["src"], "gate": "later" },
+            "after":  { "type": "test.sink", "inputs": ["rename"] } } }
+        """);
+        await p.StartAsync();
+        await EngineFixture.Eventually(() => f.State.ItemsReceivedBy("after") == 20, "the mutating branch to finish");
+        f.State.Open("later");
+        await p.Completion;
+
+        Assert.Equal(20, f.State.ReceivedBy("seen").Sum(b => b.Traces!.ResourceSpans[0].ScopeSpans[0].Spans.Count(s => s.Name != "mutated")));
+    }
+
+    [Fact]
     public async Task Parallel_ordered_operators_keep_arrival_order()
     {
         var f = new EngineFixture();
