@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using OtlpFlow.Engine.Operators;
+
+namespace OtlpFlow.Hosting;
+
+/// <summary>Registers OtlpFlow in a service collection.</summary>
+public static class OtlpFlowServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers an <see cref="OperatorRegistry"/> singleton holding the built-in operators and those
+    /// added by <paramref name="configure"/>. Calling it again adds to the same registrations.
+    /// </summary>
+    public static IServiceCollection AddOtlpFlow(this IServiceCollection services, Action<OtlpFlowBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = services
+            .Where(d => d.ServiceType == typeof(OtlpFlowBuilder) && !d.IsKeyedService)
+            .Select(d => d.ImplementationInstance)
+            .OfType<OtlpFlowBuilder>()
+            .FirstOrDefault();
+        if (builder is null)
+        {
+            builder = new OtlpFlowBuilder();
+            services.AddSingleton(builder);
+            services.TryAddSingleton(sp => sp.GetRequiredService<OtlpFlowBuilder>().BuildRegistry());
+        }
+
+        configure?.Invoke(builder);
+        return services;
+    }
+
+    /// <summary>
+    /// Runs the pipeline file at <paramref name="pipelinePath"/> for the lifetime of the host
+    /// (<see cref="PipelineHostedService"/>); also calls <see cref="AddOtlpFlow"/>. One pipeline per host.
+    /// </summary>
+    public static IServiceCollection AddOtlpFlowPipeline(this IServiceCollection services, string pipelinePath, Action<OtlpFlowHostOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pipelinePath);
+        services.AddOtlpFlow();
+        services.Configure<OtlpFlowHostOptions>(options =>
+        {
+            options.PipelinePath = pipelinePath;
+            configure?.Invoke(options);
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PipelineHostedService>());
+        services.TryAddSingleton(sp => sp.GetServices<IHostedService>().OfType<PipelineHostedService>().First());
+        return services;
+    }
+}

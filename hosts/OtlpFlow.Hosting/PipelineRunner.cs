@@ -1,0 +1,194 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Pipeline;
+
+namespace OtlpFlow.Hosting;
+
+/// <summary>
+/// Runs one pipeline from start to a graceful end, whatever ends it: the sources finishing, a
+/// duration, the caller's cancellation, or a fault. Never throws for the pipeline's own problems;
+/// they come back as a <see cref="PipelineRunResult"/>. Shared by the CLI and the hosted service.
+/// </summary>
+public sealed partial class PipelineRunner
+{
+    private readonly OperatorRegistry _registry;
+    private readonly IServiceProvider? _services;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a runner over the given operator types and host services.</summary>
+    public PipelineRunner(OperatorRegistry registry, IServiceProvider? services = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        _registry = registry;
+        _services = services;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = _loggerFactory.CreateLogger("OtlpFlow.Hosting.PipelineRunner");
+    }
+
+    /// <summary>
+    /// Reads a pipeline file. Unlike <see cref="PipelineLoader.LoadFile"/>, a file that cannot be read
+    /// is reported the same way as a syntax error, so callers handle one exception.
+    /// </summary>
+    /// <exception cref="PipelineValidationException">The file cannot be read or is not valid JSON.</exception>
+    public static PipelineSpec LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            return PipelineLoader.LoadFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            var reason = ex is FileNotFoundException or DirectoryNotFoundException ? "no such file" : ex.Message;
+            throw new PipelineValidationException([new PipelineError(path, 1, 1, null, "$", $"cannot read the pipeline file: {reason}")]);
+        }
+    }
+
+    /// <summary>Reads the file at <paramref name="path"/> and runs it (see <see cref="RunAsync"/>).</summary>
+    public Task<PipelineRunResult> RunFileAsync(string path, PipelineRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        PipelineSpec spec;
+        try
+        {
+            spec = LoadFile(path);
+        }
+        catch (PipelineValidationException ex)
+        {
+            return Task.FromResult(new PipelineRunResult { Outcome = PipelineRunOutcome.Invalid, Errors = ex.Errors });
+        }
+
+        return RunAsync(spec, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Builds, starts and runs <paramref name="spec"/> until its sources finish, the
+    /// <see cref="PipelineRunOptions.Duration"/> passes or <paramref name="cancellationToken"/> is
+    /// cancelled; the last two stop it with a graceful drain.
+    /// </summary>
+    public async Task<PipelineRunResult> RunAsync(PipelineSpec spec, PipelineRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        options ??= new PipelineRunOptions();
+
+        RunningPipeline pipeline;
+        try
+        {
+            pipeline = new PipelineBuilder(_registry, _services, _loggerFactory, _timeProvider).Build(spec);
+        }
+        catch (PipelineValidationException ex)
+        {
+            return new PipelineRunResult { Outcome = PipelineRunOutcome.Invalid, PipelineName = spec.Name, Errors = ex.Errors };
+        }
+
+        await using (pipeline.ConfigureAwait(false))
+        {
+            var operators = OperatorReport.For(pipeline);
+            var started = _timeProvider.GetTimestamp();
+            PipelineRunResult Result(PipelineRunOutcome outcome, bool drained = true, PipelineFaultedException? fault = null) => new()
+            {
+                Outcome = outcome,
+                PipelineName = spec.Name,
+                Operators = operators,
+                Drained = drained,
+                FailedOperatorId = fault?.OperatorId,
+                ErrorMessage = fault is null ? null : fault.InnerException?.Message ?? fault.Message,
+                Exception = fault,
+                Elapsed = _timeProvider.GetElapsedTime(started),
+            };
+
+            try
+            {
+                await pipeline.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PipelineFaultedException ex) when (cancellationToken.IsCancellationRequested && ex.InnerException is OperationCanceledException)
+            {
+                return Result(PipelineRunOutcome.Cancelled);
+            }
+            catch (PipelineFaultedException ex)
+            {
+                return Result(PipelineRunOutcome.Faulted, fault: ex);
+            }
+
+            LogStarted(_logger, spec.Name, operators.Count);
+            using var watchStop = new CancellationTokenSource();
+            var watcher = Watch(options.WhileRunning, pipeline, watchStop.Token);
+            try
+            {
+                var (outcome, drained) = await WaitAsync(pipeline, options, cancellationToken).ConfigureAwait(false);
+                LogFinished(_logger, spec.Name, outcome, drained);
+                return Result(outcome, drained);
+            }
+            catch (PipelineFaultedException ex)
+            {
+                // The engine has logged the fault where it happened; the caller reports the outcome.
+                return Result(PipelineRunOutcome.Faulted, drained: false, fault: ex);
+            }
+            finally
+            {
+                await watchStop.CancelAsync().ConfigureAwait(false);
+                await watcher.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Waits for the first of: completion, the duration, cancellation; then drains.</summary>
+    /// <exception cref="PipelineFaultedException">An operator failed, while running or while draining.</exception>
+    private async Task<(PipelineRunOutcome Outcome, bool Drained)> WaitAsync(RunningPipeline pipeline, PipelineRunOptions options, CancellationToken cancellationToken)
+    {
+        using var durationCts = options.Duration is { } duration
+            ? new CancellationTokenSource(duration, _timeProvider)
+            : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, durationCts.Token);
+        try
+        {
+            await pipeline.Completion.WaitAsync(linked.Token).ConfigureAwait(false);
+            return (PipelineRunOutcome.Completed, true);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // Fall through to the graceful stop below.
+        }
+
+        var outcome = cancellationToken.IsCancellationRequested ? PipelineRunOutcome.Cancelled : PipelineRunOutcome.DurationElapsed;
+        var drained = await pipeline.StopAsync(options.DrainTimeout).ConfigureAwait(false);
+
+        // StopAsync reports a fault during the drain only as "not drained": Completion says which operator.
+        await pipeline.Completion.ConfigureAwait(false);
+        return (outcome, drained);
+    }
+
+    private async Task Watch(Func<RunningPipeline, CancellationToken, Task>? watcher, RunningPipeline pipeline, CancellationToken stopToken)
+    {
+        if (watcher is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await watcher(pipeline, stopToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
+        {
+            // The run is over; the watcher was told to stop.
+        }
+        catch (Exception ex)
+        {
+            // A broken progress display must not change how the pipeline's run is reported.
+            LogWatcherFailed(_logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pipeline '{Pipeline}' started with {Count} operators")]
+    private static partial void LogStarted(ILogger logger, string pipeline, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pipeline '{Pipeline}' finished: {Outcome} (drained: {Drained})")]
+    private static partial void LogFinished(ILogger logger, string pipeline, PipelineRunOutcome outcome, bool drained);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the pipeline watcher failed; the pipeline goes on")]
+    private static partial void LogWatcherFailed(ILogger logger, Exception exception);
+}
