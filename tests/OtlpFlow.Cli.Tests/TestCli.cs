@@ -10,7 +10,7 @@ internal sealed class TestCli : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("otlpflow-cli-tests-").FullName;
 
-    public TestCli(bool isTerminal = false, IServiceProvider? services = null, TimeProvider? time = null, int terminalWidth = 200)
+    public TestCli(bool isTerminal = false, IServiceProvider? services = null, TimeProvider? time = null, int terminalWidth = 200, Func<OperatorRegistry>? registry = null)
     {
         Environment = new CliEnvironment
         {
@@ -18,7 +18,7 @@ internal sealed class TestCli : IDisposable
             Error = Error,
             IsTerminal = isTerminal,
             TerminalWidth = () => terminalWidth,
-            CreateRegistry = Registry,
+            CreateRegistry = registry ?? Registry,
             CreateLoggerFactory = _ => NullLoggerFactory.Instance,
             Services = services,
             TimeProvider = time ?? TimeProvider.System,

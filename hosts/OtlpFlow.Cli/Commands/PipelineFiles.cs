@@ -20,6 +20,16 @@ internal static class PipelineFiles
         }
     }
 
+    /// <summary>The quickstart pipeline built into the program (samples/pipelines/quickstart.json), for a first run with no file.</summary>
+    public static PipelineSpec Quickstart()
+    {
+        using var stream = typeof(PipelineFiles).Assembly.GetManifestResourceStream("quickstart.json")
+            ?? throw new InvalidOperationException("The built-in quickstart pipeline is missing from the program.");
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return PipelineLoader.Parse(memory.ToArray(), "<built-in quickstart>");
+    }
+
     /// <summary>Prints each error as <c>file:line:column: operator 'id': message</c>.</summary>
     public static void PrintErrors(IEnumerable<PipelineError> errors, TextWriter error)
     {

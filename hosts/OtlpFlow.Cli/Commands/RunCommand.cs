@@ -14,7 +14,11 @@ internal static class RunCommand
     /// <summary>The command's syntax.</summary>
     public static Command Create(CliEnvironment environment)
     {
-        var file = new Argument<string>("file") { Description = "The pipeline file (JSON)." };
+        var file = new Argument<string?>("file")
+        {
+            Description = "The pipeline file (JSON). Without it, the built-in quickstart pipeline runs (generate → batch → debug).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
             Description = "Stop after this long, then drain (like \"30s\" or \"5m\"). Without it the run lasts until every source has finished, or Ctrl+C.",
@@ -36,7 +40,7 @@ internal static class RunCommand
             verbose,
         };
         command.SetAction((parse, cancellationToken) => ExecuteAsync(
-            new RunSettings(parse.GetValue(file)!, parse.GetValue(duration), parse.GetValue(drainTimeout), parse.GetValue(verbose)),
+            new RunSettings(parse.GetValue(file), parse.GetValue(duration), parse.GetValue(drainTimeout), parse.GetValue(verbose)),
             environment,
             cancellationToken));
         return command;
@@ -47,7 +51,8 @@ internal static class RunCommand
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(environment);
-        if (PipelineFiles.TryLoad(settings.File, environment.Error) is not { } spec)
+        var spec = settings.File is null ? PipelineFiles.Quickstart() : PipelineFiles.TryLoad(settings.File, environment.Error);
+        if (spec is null)
         {
             return ExitCodes.Invalid;
         }
