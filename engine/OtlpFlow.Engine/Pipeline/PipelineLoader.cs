@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -273,6 +272,4 @@ public static partial class PipelineLoader
         Positions = spec.Positions,
         Problems = problems,
     };
-
-    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

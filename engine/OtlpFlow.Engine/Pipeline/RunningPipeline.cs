@@ -177,8 +177,12 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             await StopAsync().ConfigureAwait(false);
         }
 
-        _events.OnCompleted();
-        _events.Dispose();
+        lock (_events)
+        {
+            _events.OnCompleted();
+            _events.Dispose();
+        }
+
         Metrics.Dispose();
         _stop.Dispose();
         _abort.Dispose();
@@ -205,14 +209,12 @@ public sealed partial class RunningPipeline : IAsyncDisposable
 
     internal void Publish(PipelineEventKind kind, string? operatorId, string message)
     {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            return;
-        }
-
         lock (_events)
         {
-            _events.OnNext(new PipelineEvent(kind, operatorId, message, _timeProvider.GetUtcNow()));
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                _events.OnNext(new PipelineEvent(kind, operatorId, message, _timeProvider.GetUtcNow()));
+            }
         }
     }
 

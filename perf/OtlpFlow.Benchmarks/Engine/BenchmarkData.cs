@@ -9,8 +9,9 @@ namespace OtlpFlow.Benchmarks.Engine;
 /// <summary>Prepared requests of 512 spans, shared by the engine and the baseline.</summary>
 public sealed class BenchmarkData
 {
-    /// <summary>Spans delivered by the sink (both pipelines count here).</summary>
-    public long Delivered;
+    private long _delivered;
+    private long _target;
+    private TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates <paramref name="batches"/> requests of <paramref name="spansPerBatch"/> spans.</summary>
     public BenchmarkData(int batches, int spansPerBatch)
@@ -54,6 +55,27 @@ public sealed class BenchmarkData
         Requests = requests;
         RequestSize = requests[0].CalculateSize();
         SpansPerBatch = spansPerBatch;
+    }
+
+    /// <summary>Requests waiting to enter the pipeline under test (read by its first stage).</summary>
+    public System.Threading.Channels.Channel<ExportTraceServiceRequest> Input { get; } =
+        System.Threading.Channels.Channel.CreateUnbounded<ExportTraceServiceRequest>(new() { SingleReader = true });
+
+    /// <summary>Expects <paramref name="spans"/> more spans at the sink; the task completes when they arrived.</summary>
+    public Task Expect(long spans)
+    {
+        _reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _target, Interlocked.Read(ref _delivered) + spans);
+        return _reached.Task;
+    }
+
+    /// <summary>Called by the last stage for every batch it receives.</summary>
+    public void Deliver(int spans)
+    {
+        if (Interlocked.Add(ref _delivered, spans) >= Volatile.Read(ref _target))
+        {
+            _reached.TrySetResult();
+        }
     }
 
     /// <summary>The requests, in order.</summary>

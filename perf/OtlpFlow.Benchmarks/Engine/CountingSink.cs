@@ -9,7 +9,7 @@ public sealed class CountingSink(OperatorContext context, BenchmarkData data) : 
     /// <inheritdoc />
     public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
-        Interlocked.Add(ref data.Delivered, batch.ItemCount);
+        data.Deliver(batch.ItemCount);
         return ValueTask.CompletedTask;
     }
 }
