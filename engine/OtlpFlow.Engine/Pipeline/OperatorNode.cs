@@ -117,7 +117,13 @@ internal sealed partial class OperatorNode : IOperatorOutput
             // Batches run in parallel but their results leave in arrival order: the transform runs
             // the operator against a recording output, and one emitter replays the results in order.
             var transform = new TransformBlock<TelemetryBatch, BufferedCall>(
-                batch => ProcessAsync(processor, batch, buffered: true, abortToken)!, options);
+                async batch =>
+                {
+                    var call = new BufferedCall(this, buffered: true);
+                    await ProcessAsync(processor, call.For(batch), batch, abortToken).ConfigureAwait(false);
+                    return call;
+                },
+                options);
             var emitter = new ActionBlock<BufferedCall>(
                 call => call.ReplayAsync(abortToken),
                 new ExecutionDataflowBlockOptions { BoundedCapacity = Parallelism, SingleProducerConstrained = true });
@@ -128,7 +134,11 @@ internal sealed partial class OperatorNode : IOperatorOutput
             return;
         }
 
-        var block = new ActionBlock<TelemetryBatch>(batch => ProcessAsync(processor, batch, buffered: false, abortToken), options);
+        // One at a time, calls can share one output object: no allocation per batch.
+        var shared = Parallelism == 1 ? new BufferedCall(this, buffered: false) : null;
+        var block = new ActionBlock<TelemetryBatch>(
+            batch => ProcessAsync(processor, (shared ?? new BufferedCall(this, buffered: false)).For(batch), batch, abortToken),
+            options);
         Input = block;
         InputCompletion = block.Completion;
         QueueDepth = () => block.InputCount;
@@ -138,14 +148,13 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// Runs the operator on one batch with the engine's guarantees: per-batch errors fail that batch
     /// only (guarantee 4), and the input's acknowledgement share is released unless it was passed on.
     /// </summary>
-    private async Task<BufferedCall?> ProcessAsync(ProcessorOperator processor, TelemetryBatch batch, bool buffered, CancellationToken abortToken)
+    private async Task ProcessAsync(ProcessorOperator processor, BufferedCall call, TelemetryBatch batch, CancellationToken abortToken)
     {
-        var call = new BufferedCall(this, batch, buffered);
         if (abortToken.IsCancellationRequested)
         {
             Counters.CountDropped(batch.ItemCount, "aborted");
             batch.Ack.Fail(batch.ItemCount, new OperationCanceledException("The pipeline was aborted before this batch was processed."));
-            return call;
+            return;
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -193,8 +202,6 @@ internal sealed partial class OperatorNode : IOperatorOutput
 
             _pipeline.Metrics.RecordProcessing(Id, Stopwatch.GetElapsedTime(started));
         }
-
-        return call;
     }
 
     // --- IOperatorOutput: the node's ports, used directly by sources and custom blocks. ---
@@ -253,11 +260,11 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// <summary>Gives a source's batch an acknowledgement tracker and reserves its bytes in the memory budget (guarantee 7).</summary>
     private async ValueTask<TelemetryBatch> TrackAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
-        var budget = _pipeline.Memory;
         var size = batch.SizeBytes;
-        await budget.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
-        var (share, _) = Acknowledgement.Create(size, (tracker, _) => budget.Release(tracker.SizeBytes));
-        return batch.WithAcknowledgement(share);
+        await _pipeline.Memory.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
+        var (share, _) = Acknowledgement.Create(size, _pipeline.ReleaseMemory);
+        batch.AttachAcknowledgement(share);
+        return batch;
     }
 
     /// <summary>
@@ -325,13 +332,23 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// passed on and how many of its items were accounted for, and in buffered mode records the
     /// emissions for in-order replay.
     /// </summary>
-    internal sealed class BufferedCall(OperatorNode node, TelemetryBatch input, bool buffered) : IOperatorOutput
+    internal sealed class BufferedCall(OperatorNode node, bool buffered) : IOperatorOutput
     {
         private List<(string? Port, TelemetryBatch Batch, string? Reason)>? _pending;
+        private TelemetryBatch? _input;
 
         public bool InputPassedOn { get; private set; }
 
         public long ItemsAccounted { get; private set; }
+
+        /// <summary>Starts a call for <paramref name="input"/> (a shared instance is reset here).</summary>
+        public BufferedCall For(TelemetryBatch input)
+        {
+            _input = input;
+            InputPassedOn = false;
+            ItemsAccounted = 0;
+            return this;
+        }
 
         public ValueTask EmitAsync(TelemetryBatch batch, CancellationToken cancellationToken = default) =>
             EmitAsync(IOperatorOutput.DefaultPort, batch, cancellationToken);
@@ -407,7 +424,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
         private void Note(TelemetryBatch batch)
         {
             ItemsAccounted += batch.ItemCount;
-            if (ReferenceEquals(batch, input))
+            if (ReferenceEquals(batch, _input))
             {
                 InputPassedOn = true;
             }

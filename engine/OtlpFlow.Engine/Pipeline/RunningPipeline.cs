@@ -1,6 +1,7 @@
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Engine.Pipeline;
 
@@ -30,6 +31,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
         Logger = logger;
         _timeProvider = timeProvider;
         Metrics = new EngineMetrics(this);
+        ReleaseMemory = (tracker, _) => Memory.Release(tracker.SizeBytes);
     }
 
     /// <summary>The pipeline's name.</summary>
@@ -64,6 +66,9 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     internal ILogger Logger { get; }
 
     internal EngineMetrics Metrics { get; }
+
+    /// <summary>Returns a source batch's bytes to the budget when its request settles (one delegate for the pipeline, not one per batch).</summary>
+    internal Action<AcknowledgementTracker, AcknowledgementResult> ReleaseMemory { get; }
 
     internal CancellationToken StopToken => _stop.Token;
 

@@ -7,9 +7,12 @@ namespace OtlpFlow.Engine.Telemetry;
 /// </summary>
 public sealed class AcknowledgementTracker
 {
-    private readonly TaskCompletionSource<AcknowledgementResult> _completion =
-        new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<AcknowledgementTracker, AcknowledgementResult>? _onSettled;
+
+    // Made only when someone waits: most trackers (a generator's) are never awaited, and the data
+    // path should not pay for a task per batch.
+    private TaskCompletionSource<AcknowledgementResult>? _completion;
+    private AcknowledgementResult? _result;
     private int _outstanding;
     private long _refusedItems;
     private long _failedItems;
@@ -25,7 +28,32 @@ public sealed class AcknowledgementTracker
     }
 
     /// <summary>Completes once every share is settled; never faults (failures are in the result).</summary>
-    public Task<AcknowledgementResult> Completion => _completion.Task;
+    public Task<AcknowledgementResult> Completion
+    {
+        get
+        {
+            if (Volatile.Read(ref _result) is { } settled)
+            {
+                return Task.FromResult(settled);
+            }
+
+            var completion = Volatile.Read(ref _completion);
+            if (completion is null)
+            {
+                var created = new TaskCompletionSource<AcknowledgementResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                completion = Interlocked.CompareExchange(ref _completion, created, null) ?? created;
+            }
+
+            // Settle publishes the result before looking for a waiter, and this looks for the
+            // result after publishing the waiter: one of the two always completes the task.
+            if (Volatile.Read(ref _result) is { } result)
+            {
+                completion.TrySetResult(result);
+            }
+
+            return completion.Task;
+        }
+    }
 
     /// <summary>The encoded size of the request this tracker stands for, for memory accounting.</summary>
     public long SizeBytes { get; }
@@ -61,8 +89,9 @@ public sealed class AcknowledgementTracker
         {
             var result = new AcknowledgementResult(
                 Interlocked.Read(ref _refusedItems), Interlocked.Read(ref _failedItems), Volatile.Read(ref _error), Volatile.Read(ref _refusalReason));
+            Interlocked.Exchange(ref _result, result);
             _onSettled?.Invoke(this, result);
-            _completion.TrySetResult(result);
+            Volatile.Read(ref _completion)?.TrySetResult(result);
         }
     }
 }

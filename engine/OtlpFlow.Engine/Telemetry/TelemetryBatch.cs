@@ -54,7 +54,7 @@ public sealed class TelemetryBatch
     public BatchContext Context { get; }
 
     /// <summary>This batch's share of its requests' acknowledgements.</summary>
-    public Acknowledgement Ack { get; }
+    public Acknowledgement Ack { get; private set; }
 
     /// <summary>The payload as traces, or null for another signal.</summary>
     public ExportTraceServiceRequest? Traces => Payload as ExportTraceServiceRequest;
@@ -119,9 +119,19 @@ public sealed class TelemetryBatch
     public TelemetryBatch WithContext(BatchContext context) =>
         new(Signal, Payload, ItemCount, _sizeBytes, context, Ack.AddShare());
 
-    /// <summary>The same batch holding another share; the engine uses it to give a source's batch its tracker.</summary>
-    internal TelemetryBatch WithAcknowledgement(Acknowledgement ack) =>
-        new(Signal, Payload, ItemCount, _sizeBytes, Context, ack);
+    /// <summary>
+    /// Gives a batch that belongs to no request its first share. The engine does this when a source
+    /// emits such a batch, before anything else can see it.
+    /// </summary>
+    internal void AttachAcknowledgement(Acknowledgement ack)
+    {
+        if (!Ack.IsNone)
+        {
+            throw new InvalidOperationException("The batch already holds an acknowledgement share.");
+        }
+
+        Ack = ack;
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Signal} batch: {ItemCount} items, {SizeBytes} bytes";
