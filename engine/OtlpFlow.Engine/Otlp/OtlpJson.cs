@@ -53,22 +53,77 @@ public static class OtlpJson
     {
         ArgumentNullException.ThrowIfNull(request);
         var proto3 = Formatter.Format(request);
+        if (proto3 is "{}" or "{ }" && SignalKey(request) is { } key)
+        {
+            // An empty request keeps its (default, so omitted) list: "{}" would read back as traces.
+            return $"{{\"{key}\":[]}}";
+        }
+
         try
         {
-            var root = (JsonObject)JsonNode.Parse(proto3, documentOptions: DocumentOptions)!;
-            Rewrite(root, request.Descriptor, toOtlp: true);
-            if (root.Count == 0 && SignalKey(request) is { } key)
-            {
-                // An empty request keeps its (default, so omitted) list: "{}" would read back as traces.
-                root[key] = new JsonArray();
-            }
-
-            return root.ToJsonString(WriteOptions);
+            return RewriteIds(proto3);
         }
         catch (JsonException ex)
         {
             throw new OtlpJsonException($"Cannot format {request.Descriptor.Name} as OTLP/JSON: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Copies proto3 JSON token by token, turning the base64 values of id fields into hex. No tree
+    /// is built: this is the hot path of every JSON writer. Only OTLP's id fields are named
+    /// <c>traceId</c>, <c>spanId</c> or <c>parentSpanId</c> (attribute names are values of a
+    /// <c>key</c> property, never property names), so the property name alone identifies them.
+    /// </summary>
+    private static string RewriteIds(string proto3)
+    {
+        var input = System.Text.Encoding.UTF8.GetBytes(proto3);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(input.Length);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WriteOptions.Encoder, MaxDepth = MaxDepth }))
+        {
+            var reader = new Utf8JsonReader(input, new JsonReaderOptions { MaxDepth = MaxDepth });
+            var isId = false;
+            Span<byte> raw = stackalloc byte[32];
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                    case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                    case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                    case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                    case JsonTokenType.PropertyName:
+                        isId = !reader.ValueIsEscaped && (reader.ValueTextEquals("traceId"u8) || reader.ValueTextEquals("spanId"u8) || reader.ValueTextEquals("parentSpanId"u8));
+                        if (reader.ValueIsEscaped)
+                        {
+                            writer.WritePropertyName(reader.GetString()!);
+                        }
+                        else
+                        {
+                            writer.WritePropertyName(reader.ValueSpan);
+                        }
+
+                        continue;
+                    case JsonTokenType.String when isId && System.Buffers.Text.Base64.DecodeFromUtf8(reader.ValueSpan, raw, out _, out var written) == System.Buffers.OperationStatus.Done:
+                        writer.WriteStringValue(Convert.ToHexStringLower(raw[..written]));
+                        break;
+                    case JsonTokenType.String when !reader.ValueIsEscaped:
+                        writer.WriteStringValue(reader.ValueSpan);
+                        break;
+                    case JsonTokenType.String:
+                        writer.WriteStringValue(reader.GetString());
+                        break;
+                    case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                    case JsonTokenType.Null: writer.WriteNullValue(); break;
+                }
+
+                isId = false;
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>
