@@ -161,9 +161,10 @@ internal sealed partial class OperatorNode : IOperatorOutput
         try
         {
             await processor.ProcessAsync(batch, call, abortToken).ConfigureAwait(false);
-            if (processor.Kind == OperatorKind.Sink)
+            if (processor.Kind == OperatorKind.Sink && !call.InputPassedOn)
             {
-                Counters.CountOut(batch.ItemCount);
+                // A sink's "out" is what it delivered: the batch less what it refused itself.
+                Counters.CountOut(Math.Max(0, batch.ItemCount - call.ItemsAccounted));
             }
         }
         catch (Exception ex) when (ex is not OperatorFaultException && !(ex is OperationCanceledException && abortToken.IsCancellationRequested))
@@ -190,7 +191,11 @@ internal sealed partial class OperatorNode : IOperatorOutput
         catch (OperatorFaultException ex)
         {
             Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "error");
-            batch.Ack.Fail(batch.ItemCount, ex);
+            if (!call.InputPassedOn)
+            {
+                batch.Ack.Fail(batch.ItemCount, ex);
+            }
+
             _pipeline.Fault(this, ex);
         }
         finally
