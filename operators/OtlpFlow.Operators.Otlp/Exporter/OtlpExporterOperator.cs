@@ -1,0 +1,228 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Operators.Otlp.Exporter;
+
+/// <summary>
+/// Sends batches to an OTLP peer over gRPC, HTTP/protobuf or HTTP/JSON, with compression, headers,
+/// a per-attempt timeout, retries of what the OTLP specification calls retryable (exponential
+/// backoff with jitter, honouring RetryInfo and Retry-After) and a bounded in-memory sending queue.
+/// </summary>
+/// <remarks>
+/// A queued batch keeps its own share of its acknowledgement until it is sent or given up, so a
+/// receiver in <c>delivered</c> mode answers its client only once the peer has accepted the data,
+/// however the queue is configured. A partial success is logged and counted, never retried.
+/// </remarks>
+[Operator("otlp.exporter", Options = typeof(OtlpExporterOptions),
+    Description = "Sends to an OTLP peer over gRPC or HTTP (protobuf, JSON) with retries and a sending queue.")]
+public sealed partial class OtlpExporterOperator : SinkOperator
+{
+    private readonly OtlpExporterOptions _options;
+
+    // Cancelled when the exporter is disposed or its drain is cut short: queued retries stop then.
+    private readonly CancellationTokenSource _stopping = new();
+    private Channel<TelemetryBatch>? _queue;
+    private Task[] _consumers = [];
+    private IOtlpSender? _sender;
+
+    /// <summary>Creates the exporter; connections are made when it starts.</summary>
+    public OtlpExporterOperator(OtlpExporterOptions options, OperatorContext context)
+        : base(context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    /// <summary>Counts of what was sent, rejected and failed.</summary>
+    public ExporterStatistics Statistics { get; } = new();
+
+    /// <summary>
+    /// Replaces the sender before the exporter starts: the seam for a breaker or a failover that
+    /// wraps the protocol's sender. The function receives the protocol's sender.
+    /// </summary>
+    public Func<IOtlpSender, IOtlpSender>? DecorateSender { get; set; }
+
+    /// <summary>Creates the protocol's sender and starts the queue's consumers.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        IOtlpSender sender = _options.Protocol == OtlpProtocol.Grpc
+            ? new GrpcOtlpSender(_options)
+            : new HttpOtlpSender(_options, Context.TimeProvider);
+        _sender = DecorateSender is null ? sender : DecorateSender(sender);
+        if (_options.Queue.Size > 0)
+        {
+            _queue = Channel.CreateBounded<TelemetryBatch>(new BoundedChannelOptions(_options.Queue.Size)
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleReader = _options.Queue.Consumers == 1,
+            });
+            _consumers = Enumerable.Range(0, _options.Queue.Consumers).Select(_ => Task.Run(ConsumeAsync)).ToArray();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// With a queue: places the batch in it (waiting for room) holding a share of its acknowledgement.
+    /// Without: sends it now, with retries, and throws when it cannot be delivered.
+    /// </summary>
+    public override async ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (_queue is null)
+        {
+            await ExportAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var queued = batch.Fork(clonePayload: false);
+        try
+        {
+            await _queue.Writer.WriteAsync(queued, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            queued.Ack.Fail(queued.ItemCount, ex);
+            throw;
+        }
+    }
+
+    /// <summary>Waits until the queue is empty and every batch in it has been sent or given up.</summary>
+    public override async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_queue is null)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        using var cut = cancellationToken.Register(_stopping.Cancel);
+        await Task.WhenAll(_consumers).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the queue (failing whatever it still holds) and the connections.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_queue is not null)
+        {
+            _queue.Writer.TryComplete();
+            await Task.WhenAll(_consumers).ConfigureAwait(false);
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Ack.Fail(left.ItemCount, new OperationCanceledException("the exporter stopped before sending this batch"));
+            }
+        }
+
+        if (_sender is not null)
+        {
+            await _sender.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task ConsumeAsync()
+    {
+        await foreach (var batch in _queue!.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await ExportAsync(batch, _stopping.Token).ConfigureAwait(false);
+                batch.Ack.Deliver();
+            }
+            catch (Exception ex)
+            {
+                // Counted and logged by ExportAsync; the client of a delivered-mode receiver hears of it.
+                batch.Ack.Fail(batch.ItemCount, ex);
+            }
+        }
+    }
+
+    /// <summary>Sends one batch, retrying what may be retried, until success, a permanent failure or maxElapsed.</summary>
+    private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        var sender = _sender ?? throw new InvalidOperationException($"operator '{Context.Id}': the exporter is not started");
+        var time = Context.TimeProvider;
+        var started = time.GetTimestamp();
+        var backoff = _options.Retry.Initial;
+        for (var attempt = 0; ; attempt++)
+        {
+            OtlpSendResult result;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(_options.Timeout);
+                try
+                {
+                    result = await sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    result = OtlpSendResult.Failure(true, $"no answer within the timeout of {_options.Timeout.TotalSeconds:0.###}s");
+                }
+            }
+
+            if (result.Succeeded)
+            {
+                Statistics.CountSent(batch.ItemCount, result.Rejected);
+                if (result.Rejected > 0 || result.Message is not null)
+                {
+                    Statistics.CountPartial();
+                    if (result.Rejected > 0)
+                    {
+                        // The rejection travels upstream: a delivered-mode receiver reports it to its
+                        // own client as a partial success.
+                        batch.Ack.AddShare().Refuse(result.Rejected, result.Message ?? "rejected by the peer");
+                    }
+
+                    LogPartialSuccess(Context.Logger, Context.Id, result.Rejected, batch.ItemCount, result.Message ?? string.Empty);
+                }
+
+                return;
+            }
+
+            if (!result.Retryable || !_options.Retry.Enabled)
+            {
+                Statistics.CountFailed(batch.ItemCount);
+                LogFailed(Context.Logger, Context.Id, batch.ItemCount, result.Message ?? string.Empty);
+                throw new OtlpExportException($"operator '{Context.Id}': the peer refused {batch.ItemCount} items: {result.Message}", result.Retryable);
+            }
+
+            var wait = result.RetryAfter ?? Jittered(backoff);
+            var elapsed = time.GetElapsedTime(started);
+            if (_options.Retry.MaxElapsed > TimeSpan.Zero && elapsed + wait > _options.Retry.MaxElapsed)
+            {
+                Statistics.CountFailed(batch.ItemCount);
+                LogGaveUp(Context.Logger, Context.Id, batch.ItemCount, attempt + 1, result.Message ?? string.Empty);
+                throw new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items after {attempt + 1} attempts in {elapsed.TotalSeconds:0.#}s: {result.Message}", isRetryable: true);
+            }
+
+            LogRetrying(Context.Logger, Context.Id, batch.ItemCount, wait.TotalMilliseconds, result.Message ?? string.Empty);
+            Statistics.CountRetry();
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.Retry.Max.Ticks));
+        }
+    }
+
+    private TimeSpan Jittered(TimeSpan delay)
+    {
+        var jitter = _options.Retry.Jitter;
+        var factor = 1 - jitter + (Random.Shared.NextDouble() * 2 * jitter);
+        return TimeSpan.FromTicks((long)(delay.Ticks * factor));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': partial success, the peer rejected {Rejected} of {Items} items: {Message}")]
+    private static partial void LogPartialSuccess(ILogger logger, string operatorId, long rejected, int items, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': {Items} items failed and are not retryable: {Message}")]
+    private static partial void LogFailed(ILogger logger, string operatorId, int items, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': gave up on {Items} items after {Attempts} attempts: {Message}")]
+    private static partial void LogGaveUp(ILogger logger, string operatorId, int items, int attempts, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': retrying {Items} items in {DelayMs} ms: {Message}")]
+    private static partial void LogRetrying(ILogger logger, string operatorId, int items, double delayMs, string message);
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OtlpFlow.Operators.Otlp.Exporter;
+
+/// <summary>Options of <see cref="OtlpExporterOperator"/> (<c>otlp.exporter</c>).</summary>
+public sealed class OtlpExporterOptions : IValidatableObject
+{
+    /// <summary>
+    /// Where to send: <c>http://host:4317</c> for gRPC; for HTTP the base URL, to which
+    /// <c>/v1/traces</c>, <c>/v1/metrics</c> or <c>/v1/logs</c> is appended. Required.
+    /// </summary>
+    [Required]
+    public string Endpoint { get; set; } = string.Empty;
+
+    /// <summary><c>grpc</c>, <c>http/protobuf</c> or <c>http/json</c>. Default <c>grpc</c>.</summary>
+    public OtlpProtocol Protocol { get; set; } = OtlpProtocol.Grpc;
+
+    /// <summary><c>none</c>, <c>gzip</c> or <c>zstd</c>. Default <c>gzip</c>.</summary>
+    public OtlpCompression Compression { get; set; } = OtlpCompression.Gzip;
+
+    /// <summary>Headers (gRPC metadata) added to every request, such as an API key. Default none.</summary>
+    public Dictionary<string, string> Headers { get; set; } = [];
+
+    /// <summary>The longest one attempt may take. Default <c>10s</c>.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retrying of retryable failures.</summary>
+    public OtlpRetryOptions Retry { get; set; } = new();
+
+    /// <summary>The in-memory sending queue.</summary>
+    public OtlpQueueOptions Queue { get; set; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(Endpoint) &&
+            (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            yield return new ValidationResult($"'{Endpoint}' is not an http:// or https:// URL", [nameof(Endpoint)]);
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be more than 0", [nameof(Timeout)]);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Otlp.Protocol;
+
+namespace OtlpFlow.Operators.Otlp.Receiver;
+
+/// <summary>
+/// OTLP/gRPC: the unary <c>Export</c> methods of the trace, metrics and logs services, served
+/// directly on Kestrel's HTTP/2. Owning the framing lets one size limit cover the compressed
+/// message and its decompression (the gzip-bomb guarantee) and lets every error carry a
+/// google.rpc.Status with RetryInfo in <c>grpc-status-details-bin</c>.
+/// </summary>
+internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
+{
+    private const string AcceptEncoding = "identity,gzip,deflate,zstd";
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var contentType = http.Request.ContentType ?? string.Empty;
+        if (!contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            // The gRPC protocol answers a non-gRPC request with plain HTTP 415.
+            http.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument));
+            return;
+        }
+
+        var signal = OtlpMessages.SignalOfGrpcPath(http.Request.Path.Value);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "application/grpc";
+        http.Response.Headers["grpc-accept-encoding"] = AcceptEncoding;
+        if (signal is null || !HttpMethods.IsPost(http.Request.Method))
+        {
+            await FinishAsync(http, RpcStatus.Unimplemented, $"unknown method {http.Request.Path}", null).ConfigureAwait(false);
+            ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument));
+            return;
+        }
+
+        if (!ingest.IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        {
+            await FinishAsync(http, RpcStatus.Unauthenticated, "missing or wrong bearer token", null).ConfigureAwait(false);
+            ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unauthenticated));
+            return;
+        }
+
+        if (!PayloadCodec.TryParse(http.Request.Headers["grpc-encoding"].ToString(), out var compression))
+        {
+            await FinishAsync(http, RpcStatus.Unimplemented, $"unsupported grpc-encoding '{http.Request.Headers["grpc-encoding"]}'", null).ConfigureAwait(false);
+            ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument));
+            return;
+        }
+
+        using var deadline = Deadline(http);
+        var outcome = await ReceiveAsync(http, signal.Value, compression, deadline?.Token ?? http.RequestAborted).ConfigureAwait(false);
+        switch (outcome.Status)
+        {
+            case ReceiveStatus.Ok:
+                var response = OtlpMessages.Response(signal.Value, outcome.Rejected, outcome.Rejected > 0 ? outcome.Message : null).ToByteArray();
+                var frame = new byte[5 + response.Length];
+                BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)response.Length);
+                response.CopyTo(frame, 5);
+                await http.Response.Body.WriteAsync(frame, http.RequestAborted).ConfigureAwait(false);
+                await FinishAsync(http, RpcStatus.Ok, null, null).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.InvalidArgument:
+                await FinishAsync(http, RpcStatus.InvalidArgument, outcome.Message, null).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.TooLarge:
+                // RESOURCE_EXHAUSTED without RetryInfo: the OTLP client must not retry it.
+                await FinishAsync(http, RpcStatus.ResourceExhausted, outcome.Message, null).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.Unavailable:
+                await FinishAsync(http, RpcStatus.Unavailable, outcome.Message, outcome.RetryAfter).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.Throttled:
+                await FinishAsync(http, RpcStatus.ResourceExhausted, outcome.Message, outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.Unauthenticated:
+                await FinishAsync(http, RpcStatus.Unauthenticated, outcome.Message, null).ConfigureAwait(false);
+                break;
+            default:
+                await FinishAsync(http, RpcStatus.Internal, outcome.Message, null).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task<ReceiveOutcome> ReceiveAsync(HttpContext http, Signal signal, PayloadCompression compression, CancellationToken cancellationToken)
+    {
+        var limit = ingest.Options.MaxRequestSize.Bytes;
+        byte[] message;
+        try
+        {
+            var body = http.Request.Body;
+            var header = new byte[5];
+            var got = await body.ReadAtLeastAsync(header, 5, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (got < 5)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the request has no complete gRPC message"));
+            }
+
+            var compressed = header[0] == 1;
+            var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+            if (length > limit)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, new PayloadTooLargeException(limit).Message));
+            }
+
+            if (compressed && compression == PayloadCompression.None)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the message is flagged compressed but grpc-encoding is identity"));
+            }
+
+            var frame = new byte[length];
+            got = await body.ReadAtLeastAsync(frame, (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (got < length)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the gRPC message is truncated: {got} of {length} bytes"));
+            }
+
+            message = compressed
+                ? await PayloadCodec.DecompressAsync(frame, compression, limit, cancellationToken).ConfigureAwait(false)
+                : frame;
+        }
+        catch (PayloadTooLargeException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, ex.Message));
+        }
+        catch (InvalidDataException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} message cannot be decompressed: {ex.Message}"));
+        }
+
+        IMessage request;
+        try
+        {
+            request = OtlpMessages.ParseProtobuf(signal, message);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the message is not a valid OTLP {signal.ToString().ToLowerInvariant()} request: {ex.Message}"));
+        }
+
+        var tenant = ingest.Options.TenantFrom is { Length: > 0 } key && http.Request.Headers.TryGetValue(key, out var value) && value.Count > 0
+            ? value[0]
+            : null;
+        return await ingest.IngestAsync(request, message.Length, tenant, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Task FinishAsync(HttpContext http, int code, string? message, TimeSpan? retryAfter)
+    {
+        http.Response.AppendTrailer("grpc-status", code.ToString(CultureInfo.InvariantCulture));
+        if (code != RpcStatus.Ok)
+        {
+            if (!string.IsNullOrEmpty(message))
+            {
+                http.Response.AppendTrailer("grpc-message", PercentEncode(message));
+            }
+
+            var details = RpcStatus.Create(code, message ?? string.Empty, retryAfter).ToByteArray();
+            http.Response.AppendTrailer("grpc-status-details-bin", Convert.ToBase64String(details).TrimEnd('='));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A token for the client's <c>grpc-timeout</c>, joined with the request's abort; null without one.</summary>
+    private static CancellationTokenSource? Deadline(HttpContext http)
+    {
+        var text = http.Request.Headers["grpc-timeout"].ToString();
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        {
+            return null;
+        }
+
+        var timeout = text[^1] switch
+        {
+            'H' => TimeSpan.FromHours(amount),
+            'M' => TimeSpan.FromMinutes(amount),
+            'S' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMilliseconds(amount),
+            'u' => TimeSpan.FromMicroseconds(amount),
+            'n' => TimeSpan.FromTicks(amount / 100),
+            _ => TimeSpan.Zero,
+        };
+        if (timeout <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var source = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        source.CancelAfter(timeout);
+        return source;
+    }
+
+    /// <summary>The percent-encoding gRPC uses for <c>grpc-message</c>: everything outside printable ASCII and '%'.</summary>
+    private static string PercentEncode(string message)
+    {
+        var builder = new StringBuilder(message.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(message))
+        {
+            if (b is >= 0x20 and <= 0x7E && b != (byte)'%')
+            {
+                builder.Append((char)b);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return builder.ToString();
+    }
+}

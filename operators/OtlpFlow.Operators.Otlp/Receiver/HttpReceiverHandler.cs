@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using OtlpFlow.Engine.Otlp;
+using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Otlp.Protocol;
+
+namespace OtlpFlow.Operators.Otlp.Receiver;
+
+/// <summary>
+/// OTLP/HTTP: POST <c>/v1/traces</c>, <c>/v1/metrics</c>, <c>/v1/logs</c> with
+/// <c>application/x-protobuf</c> or <c>application/json</c> bodies, compressed with gzip, deflate or
+/// zstd or not at all. Responses use the request's encoding; errors carry a google.rpc.Status.
+/// </summary>
+internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
+{
+    private const string Protobuf = "application/x-protobuf";
+    private const string Json = "application/json";
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var signal = OtlpMessages.SignalOfHttpPath(http.Request.Path.Value);
+        if (signal is null)
+        {
+            await WritePlainErrorAsync(http, StatusCodes.Status404NotFound, "not found: OTLP/HTTP serves /v1/traces, /v1/metrics and /v1/logs").ConfigureAwait(false);
+            return;
+        }
+
+        if (!HttpMethods.IsPost(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "POST";
+            await WritePlainErrorAsync(http, StatusCodes.Status405MethodNotAllowed, $"method {http.Request.Method} is not allowed: use POST").ConfigureAwait(false);
+            return;
+        }
+
+        if (!ingest.IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unauthenticated));
+            await WriteErrorAsync(http, json: false, StatusCodes.Status401Unauthorized, RpcStatus.Unauthenticated, "missing or wrong bearer token", null).ConfigureAwait(false);
+            return;
+        }
+
+        var mediaType = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var json = mediaType == Json;
+        if (!json && mediaType != Protobuf)
+        {
+            await WritePlainErrorAsync(http, StatusCodes.Status415UnsupportedMediaType,
+                $"unsupported content type '{http.Request.ContentType}': use {Protobuf} or {Json}").ConfigureAwait(false);
+            return;
+        }
+
+        if (!PayloadCodec.TryParse(http.Request.Headers.ContentEncoding.ToString(), out var compression))
+        {
+            await WriteErrorAsync(http, json, StatusCodes.Status415UnsupportedMediaType, RpcStatus.Unimplemented,
+                $"unsupported content encoding '{http.Request.Headers.ContentEncoding}': use gzip, deflate, zstd or none", null).ConfigureAwait(false);
+            return;
+        }
+
+        var limit = ingest.Options.MaxRequestSize.Bytes;
+        var outcome = await ReceiveAsync(http, signal.Value, json, compression, limit).ConfigureAwait(false);
+        await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
+    }
+
+    private async Task<ReceiveOutcome> ReceiveAsync(HttpContext http, Signal signal, bool json, PayloadCompression compression, long limit)
+    {
+        if (compression == PayloadCompression.None && http.Request.ContentLength > limit)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, new PayloadTooLargeException(limit).Message));
+        }
+
+        byte[] body;
+        try
+        {
+            body = await PayloadCodec.ReadAsync(http.Request.Body, compression, limit, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (PayloadTooLargeException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, ex.Message));
+        }
+        catch (InvalidDataException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} body cannot be decompressed: {ex.Message}"));
+        }
+
+        IMessage request;
+        try
+        {
+            request = json ? OtlpMessages.ParseJson(signal, body) : OtlpMessages.ParseProtobuf(signal, body);
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or OtlpJsonException)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the body is not a valid OTLP {(json ? "JSON" : "protobuf")} {signal.ToString().ToLowerInvariant()} request: {ex.Message}"));
+        }
+
+        var tenant = ingest.Options.TenantFrom is { Length: > 0 } header && http.Request.Headers.TryGetValue(header, out var value) && value.Count > 0
+            ? value[0]
+            : null;
+        var size = json ? request.CalculateSize() : body.Length;
+        return await ingest.IngestAsync(request, size, tenant, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static Task WriteOutcomeAsync(HttpContext http, Signal signal, bool json, ReceiveOutcome outcome)
+    {
+        switch (outcome.Status)
+        {
+            case ReceiveStatus.Ok:
+                var response = OtlpMessages.Response(signal, outcome.Rejected, outcome.Rejected > 0 ? outcome.Message : null);
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                return WriteBodyAsync(http, json, response);
+            case ReceiveStatus.InvalidArgument:
+                return WriteErrorAsync(http, json, StatusCodes.Status400BadRequest, RpcStatus.InvalidArgument, outcome.Message, null);
+            case ReceiveStatus.TooLarge:
+                return WriteErrorAsync(http, json, StatusCodes.Status413PayloadTooLarge, RpcStatus.ResourceExhausted, outcome.Message, null);
+            case ReceiveStatus.Unavailable:
+                return WriteErrorAsync(http, json, StatusCodes.Status503ServiceUnavailable, RpcStatus.Unavailable, outcome.Message, outcome.RetryAfter);
+            case ReceiveStatus.Throttled:
+                return WriteErrorAsync(http, json, StatusCodes.Status429TooManyRequests, RpcStatus.ResourceExhausted, outcome.Message, outcome.RetryAfter);
+            case ReceiveStatus.Unauthenticated:
+                return WriteErrorAsync(http, json, StatusCodes.Status401Unauthorized, RpcStatus.Unauthenticated, outcome.Message, null);
+            default:
+                return WriteErrorAsync(http, json, StatusCodes.Status500InternalServerError, RpcStatus.Internal, outcome.Message, null);
+        }
+    }
+
+    private static Task WriteErrorAsync(HttpContext http, bool json, int httpStatus, int rpcCode, string? message, TimeSpan? retryAfter)
+    {
+        http.Response.StatusCode = httpStatus;
+        if (retryAfter is { } delay)
+        {
+            // Retry-After is whole seconds; rounding up never invites a retry before the server wants one.
+            http.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return WriteBodyAsync(http, json, RpcStatus.Create(rpcCode, message ?? string.Empty, retryAfter));
+    }
+
+    private static async Task WriteBodyAsync(HttpContext http, bool json, IMessage message)
+    {
+        if (json)
+        {
+            var text = message is Protocol.Rpc.Status status ? RpcStatus.FormatJson(status) : OtlpMessages.FormatJson(message);
+            http.Response.ContentType = Json;
+            await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), http.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            http.Response.ContentType = Protobuf;
+            await http.Response.Body.WriteAsync(message.ToByteArray(), http.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private Task WritePlainErrorAsync(HttpContext http, int httpStatus, string message)
+    {
+        ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, message));
+
+        // Before the content type is known, the error body is protobuf, the OTLP/HTTP default.
+        return WriteErrorAsync(http, json: false, httpStatus, httpStatus == StatusCodes.Status404NotFound ? RpcStatus.Unimplemented : RpcStatus.InvalidArgument, message, null);
+    }
+}

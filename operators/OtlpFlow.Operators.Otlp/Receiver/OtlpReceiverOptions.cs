@@ -1,0 +1,94 @@
+using System.ComponentModel.DataAnnotations;
+using OtlpFlow.Engine.Options;
+
+namespace OtlpFlow.Operators.Otlp.Receiver;
+
+/// <summary>Options of <see cref="OtlpReceiverOperator"/> (<c>otlp.receiver</c>).</summary>
+public sealed class OtlpReceiverOptions : IValidatableObject
+{
+    /// <summary>
+    /// Where OTLP/gRPC is served, as <c>host:port</c> (<c>"127.0.0.1:4317"</c>); port 0 picks a free
+    /// port. Default none: no gRPC. At least one of <see cref="Grpc"/> and <see cref="Http"/> is required.
+    /// </summary>
+    public string? Grpc { get; set; }
+
+    /// <summary>
+    /// Where OTLP/HTTP (protobuf and JSON) is served, as <c>host:port</c> (<c>"127.0.0.1:4318"</c>);
+    /// port 0 picks a free port. Default none: no HTTP.
+    /// </summary>
+    public string? Http { get; set; }
+
+    /// <summary>
+    /// The largest request accepted, after decompression (and before it, for the compressed bytes).
+    /// Decompression stops as soon as it is passed. Default <c>64MiB</c>.
+    /// </summary>
+    public ByteSize MaxRequestSize { get; set; } = ByteSize.FromMiB(64);
+
+    /// <summary>
+    /// How long a request may wait for room in the graph before the client is told to retry
+    /// (UNAVAILABLE / 503). Default <c>2s</c>.
+    /// </summary>
+    public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The delay advertised to throttled clients (RetryInfo on gRPC, <c>Retry-After</c> on HTTP).
+    /// Default <c>1s</c>.
+    /// </summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// <c>accepted</c>: answer once the request is inside the graph; <c>delivered</c>: answer once
+    /// every part of it is settled downstream. Default <c>delivered</c>.
+    /// </summary>
+    public OtlpAckMode Ack { get; set; } = OtlpAckMode.Delivered;
+
+    /// <summary>
+    /// A request header (HTTP header or gRPC metadata key) whose value becomes the batch's tenant.
+    /// Default none.
+    /// </summary>
+    public string? TenantFrom { get; set; }
+
+    /// <summary>
+    /// When set, every request must carry <c>Authorization: Bearer &lt;token&gt;</c> (HTTP header or
+    /// gRPC metadata) with this token; others get UNAUTHENTICATED / 401. Default none.
+    /// </summary>
+    public string? BearerToken { get; set; }
+
+    /// <summary>
+    /// How long a stopping receiver waits for requests in progress before closing their
+    /// connections. Default <c>10s</c>.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(Grpc) && string.IsNullOrWhiteSpace(Http))
+        {
+            yield return new ValidationResult("set 'grpc' or 'http' (or both) to an endpoint such as \"127.0.0.1:4317\"");
+        }
+
+        foreach (var (name, value) in new[] { ("grpc", Grpc), ("http", Http) })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && !ReceiverEndpoint.TryParse(value, out _))
+            {
+                yield return new ValidationResult($"'{value}' is not an endpoint of the form host:port", [char.ToUpperInvariant(name[0]) + name[1..]]);
+            }
+        }
+
+        if (MaxRequestSize.Bytes <= 0)
+        {
+            yield return new ValidationResult("must be more than 0 bytes", [nameof(MaxRequestSize)]);
+        }
+
+        if (AdmissionTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be more than 0", [nameof(AdmissionTimeout)]);
+        }
+
+        if (RetryAfter < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must not be negative", [nameof(RetryAfter)]);
+        }
+    }
+}
