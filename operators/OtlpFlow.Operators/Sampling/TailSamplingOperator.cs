@@ -1,0 +1,534 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Trace.V1;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Operators.Sampling;
+
+/// <summary>
+/// Tail sampling, like the Collector's tail_sampling processor: holds spans by trace id and decides
+/// each whole trace with its policies <c>decisionWait</c> after its first span, or
+/// <c>afterRootWait</c> after its root span when that is sooner. A <c>drop</c> policy that matches
+/// wins; otherwise any policy that keeps the trace keeps it; otherwise it is dropped. Kept traces go
+/// to <c>out</c>, dropped ones to <c>dropped</c> (counted by reason either way). Spans arriving
+/// after their trace was decided follow the remembered decision. Bounded by <c>maxTraces</c> and
+/// <c>maxBytes</c>; a drain decides everything held.
+/// </summary>
+/// <remarks>
+/// Held spans are the input's own objects (never changed), and each input batch that gave spans to a
+/// held trace keeps one acknowledgement share per trace until that trace is decided: a client's
+/// request is answered when the last of its traces is kept (delivered downstream) or dropped
+/// (refused by policy). All state is guarded by one lock; the clock is <see cref="OperatorContext.TimeProvider"/>.
+/// </remarks>
+[Operator("sampling.tail", Options = typeof(TailSamplingOptions), Description = "Holds spans by trace and keeps whole traces chosen by policies (latency, errors, attributes, rates...).")]
+public sealed partial class TailSamplingOperator : ProcessorOperator
+{
+    private const string NotSampledReason = "not-sampled";
+    private const int MaxSpansPerBatch = 8192;
+    private const byte Held = 0;
+    private const byte LateKeep = 1;
+
+    private readonly TailSamplingOptions _options;
+    private readonly TailPolicy[] _policies;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<TraceKey, HeldTrace> _traces = [];
+    private readonly PriorityQueue<HeldTrace, DateTimeOffset> _due = new();
+    private readonly Queue<HeldTrace> _arrival = new();
+    private readonly DecisionCache _keptCache;
+    private readonly DecisionCache _droppedCache;
+    private readonly ITimer _timer;
+    private Task _timerRun = Task.CompletedTask;
+    private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _heldBytes;
+    private long _decidedEarly;
+    private long _lateKept;
+    private long _lateDropped;
+
+    /// <summary>Creates the operator.</summary>
+    /// <exception cref="ArgumentException">A policy is not valid.</exception>
+    public TailSamplingOperator(TailSamplingOptions options, OperatorContext context) : base(context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problem = options.Policies.SelectMany((p, i) => p.Check($"policies[{i}].")).FirstOrDefault();
+        if (problem is not null)
+        {
+            throw new ArgumentException($"operator '{context.Id}': '{problem.MemberNames.FirstOrDefault()}' {problem.ErrorMessage}", nameof(options));
+        }
+
+        _options = options;
+
+        // Drop policies first: a matching drop decides the trace without charging the rate limits of the others.
+        _policies = options.Policies
+            .Select((p, i) => (Options: p, Policy: TailPolicy.Create(p, $"{TailPolicy.Camel(p.Type)}-{i}")))
+            .OrderBy(p => p.Options.Type == TailPolicyType.Drop ? 0 : 1)
+            .Select(p => p.Policy)
+            .ToArray();
+        _keptCache = new DecisionCache(options.KeptCacheSize);
+        _droppedCache = new DecisionCache(options.DroppedCacheSize);
+        Counters = new SamplingCounters(context.Id, context.Meter);
+        _timer = context.TimeProvider.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Kept and dropped spans by reason (the deciding policy's name, or <c>not-sampled</c>).</summary>
+    public SamplingCounters Counters { get; }
+
+    /// <summary>Traces held, undecided.</summary>
+    public int HeldTraces
+    {
+        get
+        {
+            _gate.Wait();
+            try
+            {
+                return _traces.Count;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Span bytes held (encoded size).</summary>
+    public long HeldBytes => Interlocked.Read(ref _heldBytes);
+
+    /// <summary>Traces decided before their time because <c>maxTraces</c> or <c>maxBytes</c> was reached.</summary>
+    public long TracesDecidedEarly => Interlocked.Read(ref _decidedEarly);
+
+    /// <summary>Spans that arrived after their trace was kept, and were kept.</summary>
+    public long LateSpansKept => Interlocked.Read(ref _lateKept);
+
+    /// <summary>Spans that arrived after their trace was dropped, and were dropped.</summary>
+    public long LateSpansDropped => Interlocked.Read(ref _lateDropped);
+
+    /// <inheritdoc />
+    public override async ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(output);
+        if (batch.Traces is not { } request)
+        {
+            await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_options.OnFull == TailSamplingFullMode.Block)
+            {
+                await WaitForRoomAsync(batch.SizeBytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            var now = Context.TimeProvider.GetUtcNow();
+            await HoldAsync(batch, request, now, output, cancellationToken).ConfigureAwait(false);
+
+            var decide = new List<HeldTrace>();
+            if (_options.OnFull == TailSamplingFullMode.DecideEarly)
+            {
+                while ((_traces.Count > _options.MaxTraces || _heldBytes > _options.MaxBytes.Bytes) && _arrival.TryDequeue(out var oldest))
+                {
+                    if (!oldest.Decided)
+                    {
+                        Release(oldest);
+                        decide.Add(oldest);
+                        _decidedEarly++;
+                    }
+                }
+            }
+
+            TakeDue(now, decide);
+            await DecideAsync(decide, now, output, cancellationToken).ConfigureAwait(false);
+            ArmTimer(now);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        await _timerRun.ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var all = new List<HeldTrace>(_traces.Count);
+            while (_arrival.TryDequeue(out var trace))
+            {
+                if (!trace.Decided)
+                {
+                    Release(trace);
+                    all.Add(trace);
+                }
+            }
+
+            _due.Clear();
+            await DecideAsync(all, Context.TimeProvider.GetUtcNow(), output, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        await _timerRun.ConfigureAwait(false);
+        _gate.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the decisions started by the timer so far have been sent (for tests driving a fake clock).</summary>
+    internal Task WhenTimerIdle() => _timerRun;
+
+    /// <summary>Adds the batch's spans to their traces, and sends on at once the spans of traces already decided.</summary>
+    private async ValueTask HoldAsync(TelemetryBatch batch, ExportTraceServiceRequest request, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        using var table = SpanTable.From(request);
+        var n = table.Count;
+        var bytesPerSpan = n == 0 ? 0 : Math.Max(1, batch.SizeBytes / n);
+        byte[]? late = null;
+        List<string>? lateReasons = null;
+        for (var i = 0; i < n; i++)
+        {
+            var span = table.Spans[i];
+            var key = TraceKey.From(span.TraceId);
+            if (!_traces.TryGetValue(key, out var trace))
+            {
+                if (_keptCache.TryGet(key, out var keptReason))
+                {
+                    late ??= NewDecisions(n, out lateReasons);
+                    late[i] = LateKeep;
+                    Counters.CountKept(1, keptReason);
+                    _lateKept++;
+                    continue;
+                }
+
+                if (_droppedCache.TryGet(key, out var droppedReason))
+                {
+                    late ??= NewDecisions(n, out lateReasons);
+                    var index = lateReasons!.IndexOf(droppedReason);
+                    if (index < 0)
+                    {
+                        index = lateReasons.Count;
+                        lateReasons.Add(droppedReason);
+                    }
+
+                    late[i] = (byte)Math.Min(index, byte.MaxValue);
+                    Counters.CountDropped(1, droppedReason);
+                    _lateDropped++;
+                    continue;
+                }
+
+                trace = new HeldTrace(key, now, now + _options.DecisionWait, batch.Context);
+                _traces.Add(key, trace);
+                _arrival.Enqueue(trace);
+                _due.Enqueue(trace, trace.Due);
+            }
+
+            if (!ReferenceEquals(trace.LastBatch, batch))
+            {
+                trace.LastBatch = batch;
+                trace.Shares.Add(batch.Ack.AddShare());
+            }
+
+            trace.Add(table.Resources[i], table.Scopes[i], span, bytesPerSpan);
+            _heldBytes += bytesPerSpan;
+            if (span.ParentSpanId.IsEmpty && !trace.RootSeen)
+            {
+                trace.RootSeen = true;
+                var due = now + _options.AfterRootWait;
+                if (due < trace.Due)
+                {
+                    trace.Due = due;
+                    _due.Enqueue(trace, due);
+                }
+            }
+        }
+
+        if (late is null)
+        {
+            return;
+        }
+
+        // More than 254 distinct reasons in one batch share the last slot; the counts above are exact.
+        if (late.AsSpan(0, n).Contains(LateKeep))
+        {
+            await output.EmitAsync(batch.Derive(SpanTable.Select(request, late, LateKeep)), cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var k = 2; k < lateReasons!.Count; k++)
+        {
+            if (late.AsSpan(0, n).Contains((byte)k))
+            {
+                await output.DropAsync(batch.Derive(SpanTable.Select(request, late, (byte)k)), lateReasons[k], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        ArrayPool<byte>.Shared.Return(late);
+    }
+
+    private static byte[] NewDecisions(int n, out List<string> reasons)
+    {
+        var decisions = ArrayPool<byte>.Shared.Rent(n);
+        Array.Clear(decisions);
+        reasons = [string.Empty, string.Empty];
+        return decisions;
+    }
+
+    private async ValueTask WaitForRoomAsync(long incomingBytes, CancellationToken cancellationToken)
+    {
+        while (_traces.Count > 0 && (_traces.Count >= _options.MaxTraces || _heldBytes + incomingBytes > _options.MaxBytes.Bytes))
+        {
+            if (_roomFreed.Task.IsCompleted)
+            {
+                _roomFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            var room = _roomFreed.Task;
+            _gate.Release();
+            try
+            {
+                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Re-taken even when cancelled: the caller's finally releases it.
+                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void TakeDue(DateTimeOffset now, List<HeldTrace> decide)
+    {
+        while (_due.TryPeek(out var trace, out var due) && due <= now)
+        {
+            _due.Dequeue();
+            if (!trace.Decided && trace.Due == due)
+            {
+                Release(trace);
+                decide.Add(trace);
+            }
+        }
+    }
+
+    /// <summary>Stops holding a trace (its spans leave with the decision).</summary>
+    private void Release(HeldTrace trace)
+    {
+        trace.Decided = true;
+        trace.LastBatch = null;
+        _traces.Remove(trace.Key);
+        _heldBytes -= trace.Bytes;
+        _roomFreed.TrySetResult();
+    }
+
+    private (bool Keep, string Reason) Evaluate(HeldTrace trace, DateTimeOffset now)
+    {
+        string? keepReason = null;
+        foreach (var policy in _policies)
+        {
+            var verdict = policy.Evaluate(trace, now);
+            if (verdict == TailVerdict.Dropped)
+            {
+                return (false, policy.Name);
+            }
+
+            if (verdict == TailVerdict.Sampled)
+            {
+                keepReason ??= policy.Name;
+            }
+        }
+
+        return keepReason is null ? (false, NotSampledReason) : (true, keepReason);
+    }
+
+    private async ValueTask DecideAsync(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        if (traces.Count == 0)
+        {
+            return;
+        }
+
+        var kept = new List<HeldTrace>();
+        var dropped = new Dictionary<string, List<HeldTrace>>(StringComparer.Ordinal);
+        foreach (var trace in traces)
+        {
+            var (keep, reason) = Evaluate(trace, now);
+            if (keep)
+            {
+                kept.Add(trace);
+                _keptCache.Add(trace.Key, reason);
+                Counters.CountKept(trace.Spans.Count, reason);
+            }
+            else
+            {
+                if (!dropped.TryGetValue(reason, out var list))
+                {
+                    dropped[reason] = list = [];
+                }
+
+                list.Add(trace);
+                _droppedCache.Add(trace.Key, reason);
+                Counters.CountDropped(trace.Spans.Count, reason);
+            }
+        }
+
+        foreach (var part in Chunks(kept))
+        {
+            var batch = Build(part);
+            try
+            {
+                await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                batch.Ack.Fail(batch.ItemCount, ex);
+                throw;
+            }
+        }
+
+        foreach (var (reason, list) in dropped)
+        {
+            foreach (var part in Chunks(list))
+            {
+                var batch = Build(part);
+                try
+                {
+                    await output.DropAsync(batch, reason, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    batch.Ack.Fail(batch.ItemCount, ex);
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>Traces grouped by tenant, in batches of at most <see cref="MaxSpansPerBatch"/> spans (a larger trace goes alone).</summary>
+    private static IEnumerable<List<HeldTrace>> Chunks(List<HeldTrace> traces)
+    {
+        foreach (var tenant in traces.GroupBy(t => t.Context.Tenant))
+        {
+            var part = new List<HeldTrace>();
+            var spans = 0;
+            foreach (var trace in tenant)
+            {
+                if (part.Count > 0 && spans + trace.Spans.Count > MaxSpansPerBatch)
+                {
+                    yield return part;
+                    part = [];
+                    spans = 0;
+                }
+
+                part.Add(trace);
+                spans += trace.Spans.Count;
+            }
+
+            if (part.Count > 0)
+            {
+                yield return part;
+            }
+        }
+    }
+
+    /// <summary>One request of whole traces, grouped by their original resource and scope entries, holding all their shares.</summary>
+    private static TelemetryBatch Build(List<HeldTrace> traces)
+    {
+        var request = new ExportTraceServiceRequest();
+        var resources = new Dictionary<ResourceSpans, ResourceSpans>(ReferenceEqualityComparer.Instance);
+        var scopes = new Dictionary<ScopeSpans, ScopeSpans>(ReferenceEqualityComparer.Instance);
+        var shares = new List<Acknowledgement>();
+        foreach (var trace in traces)
+        {
+            foreach (var (resource, scope, span) in trace.Spans)
+            {
+                if (!scopes.TryGetValue(scope, out var newScope))
+                {
+                    if (!resources.TryGetValue(resource, out var newResource))
+                    {
+                        newResource = new ResourceSpans { Resource = resource.Resource, SchemaUrl = resource.SchemaUrl };
+                        resources.Add(resource, newResource);
+                        request.ResourceSpans.Add(newResource);
+                    }
+
+                    newScope = new ScopeSpans { Scope = scope.Scope, SchemaUrl = scope.SchemaUrl };
+                    scopes.Add(scope, newScope);
+                    newResource.ScopeSpans.Add(newScope);
+                }
+
+                newScope.Spans.Add(span);
+            }
+
+            shares.AddRange(trace.Shares);
+        }
+
+        return TelemetryBatch.Create(request, traces[0].Context, Acknowledgement.Merge(shares));
+    }
+
+    private void ArmTimer(DateTimeOffset now)
+    {
+        // Skip entries left behind when a trace was decided or its due time moved.
+        while (_due.TryPeek(out var trace, out var due) && (trace.Decided || trace.Due != due))
+        {
+            _due.Dequeue();
+        }
+
+        if (_due.TryPeek(out _, out var next))
+        {
+            var wait = next - now;
+            _timer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnTimer()
+    {
+        // One timer run at a time; each re-arms the timer for the next due trace when it is done.
+        _timerRun = _timerRun.ContinueWith(_ => RunTimerAsync(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+    }
+
+    private async Task RunTimerAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = Context.TimeProvider.GetUtcNow();
+            var decide = new List<HeldTrace>();
+            TakeDue(now, decide);
+            await DecideAsync(decide, now, Output, CancellationToken.None).ConfigureAwait(false);
+            ArmTimer(now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The batch that failed had its shares failed where it failed; the operator goes on.
+            LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending traces decided on time failed")]
+    private static partial void LogTimerDecisionFailed(ILogger logger, string operatorId, Exception exception);
+}
