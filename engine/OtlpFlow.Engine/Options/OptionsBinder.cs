@@ -216,6 +216,19 @@ public static class OptionsBinder
             {
                 Validate(value, $"{prefix}{name}.", errors);
             }
+            else if (value is IEnumerable items and not string && ElementType(value.GetType()) is { } element && IsOptionsClass(element))
+            {
+                var index = 0;
+                foreach (var item in items)
+                {
+                    if (item is not null)
+                    {
+                        Validate(item, $"{prefix}{name}[{index}].", errors);
+                    }
+
+                    index++;
+                }
+            }
         }
 
         if (options is IValidatableObject validatable)
