@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Logging;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Operators.Flow;
+
+/// <summary>
+/// <c>flow.backpressure</c>: a buffer with a policy for when downstream is slower than upstream.
+/// Batches wait in memory (<c>bufferSize</c>); when that is full, <c>block</c> stops taking input,
+/// <c>dropNewest</c> and <c>dropOldest</c> drop (counted), and <c>spill</c> writes to disk within a
+/// byte budget and replays in arrival order when downstream catches up.
+/// </summary>
+/// <remarks>
+/// Order with spilling: once anything is on disk every later batch goes to disk too, until the
+/// disk is empty again, and the sender takes from memory before disk. Everything in memory is
+/// therefore older than everything on disk, and the output keeps arrival order.
+/// </remarks>
+[Operator("flow.backpressure", Options = typeof(BackpressureOptions), Description = "Buffers for a slow downstream: block, dropNewest, dropOldest, or spill to disk and replay in order.")]
+public sealed partial class BackpressureOperator : ProcessorOperator
+{
+    /// <summary>The drop reason counted when the buffer is full.</summary>
+    public const string DropReason = "bufferFull";
+
+    private readonly BackpressureOptions _options;
+    private readonly Lock _lock = new();
+    private readonly Queue<TelemetryBatch> _memory = new();
+    private readonly SemaphoreSlim _available = new(0);
+    private SpillBuffer? _spill;
+    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _pump = Task.CompletedTask;
+    private bool _completing;
+
+    /// <summary>Creates the operator.</summary>
+    public BackpressureOperator(BackpressureOptions options, OperatorContext context) : base(context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    /// <summary>Batches buffered in memory now.</summary>
+    public int BufferedInMemory
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _memory.Count;
+            }
+        }
+    }
+
+    /// <summary>Batches spilled to disk now.</summary>
+    public int Spilled
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _spill?.Count ?? 0;
+            }
+        }
+    }
+
+    /// <summary>Bytes in spill files now.</summary>
+    public long SpilledBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _spill?.BytesOnDisk ?? 0;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Policy == BackpressurePolicy.Spill)
+        {
+            _spill = new SpillBuffer(_options.SpillPath, _options.SpillBudget.Bytes);
+        }
+
+        _pump = Task.Run(PumpAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(output);
+        while (true)
+        {
+            Task room;
+            TelemetryBatch? evicted = null;
+            lock (_lock)
+            {
+                var spilling = _spill is { Count: > 0 };
+                if (!spilling && _memory.Count < _options.BufferSize)
+                {
+                    _memory.Enqueue(HeldBatch.Hold(batch));
+                    _available.Release();
+                    return;
+                }
+
+                switch (_options.Policy)
+                {
+                    case BackpressurePolicy.DropNewest:
+                        evicted = batch;
+                        break;
+                    case BackpressurePolicy.DropOldest:
+                        evicted = _memory.Dequeue();
+                        _memory.Enqueue(HeldBatch.Hold(batch));
+                        break;
+                    case BackpressurePolicy.Spill:
+                        var held = HeldBatch.Hold(batch);
+                        if (_spill!.TryWrite(held, _options.SettleOnSpill))
+                        {
+                            _available.Release();
+                            return;
+                        }
+
+                        held.Ack.Deliver(); // not kept after all; the input's own share remains
+                        break;
+                }
+
+                room = _room.Task;
+            }
+
+            if (evicted is not null)
+            {
+                // The evicted batch is either this call's input or one held from an earlier call.
+                await (ReferenceEquals(evicted, batch) ? output : Output).DropAsync(evicted, DropReason, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _completing = true;
+        }
+
+        _available.Release();
+        await _pump.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            _spill?.Dispose();
+            _spill = null;
+        }
+
+        _available.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task PumpAsync()
+    {
+        while (true)
+        {
+            await _available.WaitAsync().ConfigureAwait(false);
+            TelemetryBatch? next = null;
+            TaskCompletionSource room;
+            lock (_lock)
+            {
+                if (_memory.Count > 0)
+                {
+                    next = _memory.Dequeue();
+                }
+                else if (_spill is { Count: > 0 })
+                {
+                    try
+                    {
+                        next = _spill.Read();
+                    }
+                    catch (Exception ex) when (ex is IOException or Google.Protobuf.InvalidProtocolBufferException)
+                    {
+                        LogSpillReadFailed(Context.Logger, Context.Id, ex);
+                        throw new OperatorFaultException($"operator '{Context.Id}': the spill buffer could not be read back: {ex.Message}", ex);
+                    }
+                }
+                else if (_completing)
+                {
+                    return;
+                }
+
+                room = _room;
+                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            room.TrySetResult();
+            if (next is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await Output.EmitAsync(next, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                next.Ack.Fail(next.ItemCount, ex);
+                Output.CountDropped(next.ItemCount, "error");
+                LogEmitFailed(Context.Logger, Context.Id, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending a buffered batch failed")]
+    private static partial void LogEmitFailed(ILogger logger, string operatorId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': reading the spill buffer failed")]
+    private static partial void LogSpillReadFailed(ILogger logger, string operatorId, Exception exception);
+}
