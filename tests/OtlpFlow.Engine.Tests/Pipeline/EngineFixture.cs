@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Pipeline;
+using OtlpFlow.Engine.Testing;
 
 namespace OtlpFlow.Engine.Tests.Pipeline;
 
@@ -34,17 +35,5 @@ public sealed class EngineFixture
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after a generous deadline (no fixed sleeps).</summary>
-    public static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting for: {what}");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 }

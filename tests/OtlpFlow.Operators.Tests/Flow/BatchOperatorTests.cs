@@ -190,13 +190,5 @@ public sealed class BatchOperatorTests
         Assert.Contains(errors, e => e.Key == "sise" && e.Message.Contains("did you mean 'size'", StringComparison.Ordinal));
     }
 
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(5);
-        }
-    }
+    private static Task Eventually(Func<bool> condition) => Poll.UntilAsync(condition, "the batch to be sent");
 }

@@ -4,6 +4,7 @@ using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Engine.Testing;
 
 namespace OtlpFlow.Operators.Tests.Flow;
 
@@ -54,17 +55,5 @@ internal static class FlowTestData
         batch.Traces!.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).Select(s => s.Name);
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing after a generous deadline.</summary>
-    public static async Task Eventually(Func<bool> condition, string? what = null)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out waiting" + (what is null ? string.Empty : ": " + what));
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, string? what = null) => Poll.UntilAsync(condition, what ?? "the condition");
 }

@@ -18,17 +18,5 @@ internal static class GeneratorRun
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds, failing after <see cref="Deadline"/>.</summary>
-    public static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("Timed out waiting for " + what + ".");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    public static Task WaitForAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what, Deadline);
 }
