@@ -1,3 +1,4 @@
+using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -8,8 +9,8 @@ using OpenTelemetry.Proto.Trace.V1;
 namespace OtlpFlow.Engine.Telemetry;
 
 /// <summary>
-/// Merges export requests and splits them into pieces of bounded weight, keeping resource and
-/// scope grouping. Pieces share the original Resource, Scope and item objects (no deep copy), so
+/// Merges export requests, splits them into pieces of bounded weight, and selects items from them,
+/// keeping resource and scope grouping. Pieces share the original Resource, Scope and item objects (no deep copy), so
 /// treat the results as immutable like any emitted payload.
 /// </summary>
 public static class OtlpBatching
@@ -209,6 +210,183 @@ public static class OtlpBatching
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A request holding only the spans whose decision equals <paramref name="keep"/> (one decision per
+    /// span, in order), grouped as in <paramref name="request"/>: new resource and scope entries around
+    /// the same span objects. Empty scopes and resources are left out.
+    /// </summary>
+    public static ExportTraceServiceRequest Select<T>(ExportTraceServiceRequest request, ReadOnlySpan<T> decisions, T keep)
+        where T : IEquatable<T>
+    {
+        var result = new ExportTraceServiceRequest();
+        var item = 0;
+        for (var r = 0; r < request.ResourceSpans.Count; r++)
+        {
+            var resourceSpans = request.ResourceSpans[r];
+            ResourceSpans? keptResource = null;
+            for (var s = 0; s < resourceSpans.ScopeSpans.Count; s++)
+            {
+                var scopeSpans = resourceSpans.ScopeSpans[s];
+                ScopeSpans? keptScope = null;
+                for (var i = 0; i < scopeSpans.Spans.Count; i++)
+                {
+                    if (decisions[item++].Equals(keep))
+                    {
+                        keptScope ??= new ScopeSpans { Scope = scopeSpans.Scope, SchemaUrl = scopeSpans.SchemaUrl };
+                        keptScope.Spans.Add(scopeSpans.Spans[i]);
+                    }
+                }
+
+                if (keptScope is not null)
+                {
+                    keptResource ??= new ResourceSpans { Resource = resourceSpans.Resource, SchemaUrl = resourceSpans.SchemaUrl };
+                    keptResource.ScopeSpans.Add(keptScope);
+                }
+            }
+
+            if (keptResource is not null)
+            {
+                result.ResourceSpans.Add(keptResource);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A request holding only the log records whose decision equals <paramref name="keep"/>.</summary>
+    public static ExportLogsServiceRequest Select<T>(ExportLogsServiceRequest request, ReadOnlySpan<T> decisions, T keep)
+        where T : IEquatable<T>
+    {
+        var result = new ExportLogsServiceRequest();
+        var item = 0;
+        for (var r = 0; r < request.ResourceLogs.Count; r++)
+        {
+            var resourceLogs = request.ResourceLogs[r];
+            ResourceLogs? keptResource = null;
+            for (var s = 0; s < resourceLogs.ScopeLogs.Count; s++)
+            {
+                var scopeLogs = resourceLogs.ScopeLogs[s];
+                ScopeLogs? keptScope = null;
+                for (var i = 0; i < scopeLogs.LogRecords.Count; i++)
+                {
+                    if (decisions[item++].Equals(keep))
+                    {
+                        keptScope ??= new ScopeLogs { Scope = scopeLogs.Scope, SchemaUrl = scopeLogs.SchemaUrl };
+                        keptScope.LogRecords.Add(scopeLogs.LogRecords[i]);
+                    }
+                }
+
+                if (keptScope is not null)
+                {
+                    keptResource ??= new ResourceLogs { Resource = resourceLogs.Resource, SchemaUrl = resourceLogs.SchemaUrl };
+                    keptResource.ScopeLogs.Add(keptScope);
+                }
+            }
+
+            if (keptResource is not null)
+            {
+                result.ResourceLogs.Add(keptResource);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A request holding only the data points whose decision equals <paramref name="keep"/> (one per point); metrics left without points are left out.</summary>
+    public static ExportMetricsServiceRequest Select<T>(ExportMetricsServiceRequest request, ReadOnlySpan<T> decisions, T keep)
+        where T : IEquatable<T>
+    {
+        var result = new ExportMetricsServiceRequest();
+        var item = 0;
+        for (var r = 0; r < request.ResourceMetrics.Count; r++)
+        {
+            var resourceMetrics = request.ResourceMetrics[r];
+            ResourceMetrics? keptResource = null;
+            for (var s = 0; s < resourceMetrics.ScopeMetrics.Count; s++)
+            {
+                var scopeMetrics = resourceMetrics.ScopeMetrics[s];
+                ScopeMetrics? keptScope = null;
+                for (var m = 0; m < scopeMetrics.Metrics.Count; m++)
+                {
+                    var keptMetric = KeepPoints(scopeMetrics.Metrics[m], decisions, keep, ref item);
+                    if (keptMetric is not null)
+                    {
+                        keptScope ??= new ScopeMetrics { Scope = scopeMetrics.Scope, SchemaUrl = scopeMetrics.SchemaUrl };
+                        keptScope.Metrics.Add(keptMetric);
+                    }
+                }
+
+                if (keptScope is not null)
+                {
+                    keptResource ??= new ResourceMetrics { Resource = resourceMetrics.Resource, SchemaUrl = resourceMetrics.SchemaUrl };
+                    keptResource.ScopeMetrics.Add(keptScope);
+                }
+            }
+
+            if (keptResource is not null)
+            {
+                result.ResourceMetrics.Add(keptResource);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The metric with only its kept points: the metric itself when all are kept, null when none
+    /// is, otherwise a new metric of the same type and settings around the same point objects.
+    /// </summary>
+    private static Metric? KeepPoints<T>(Metric metric, ReadOnlySpan<T> decisions, T keep, ref int item)
+        where T : IEquatable<T>
+    {
+        var count = OtlpItems.DataPoints(metric);
+        var keptCount = 0;
+        for (var p = 0; p < count; p++)
+        {
+            if (decisions[item + p].Equals(keep))
+            {
+                keptCount++;
+            }
+        }
+
+        var first = item;
+        item += count;
+        if (keptCount == count)
+        {
+            // Nothing to remove: the new request may refer to the input's metric, which is never changed.
+            return count == 0 ? null : metric;
+        }
+
+        if (keptCount == 0)
+        {
+            return null;
+        }
+
+        var kept = EmptyLike(metric);
+        switch (metric.DataCase)
+        {
+            case Metric.DataOneofCase.Gauge: AddKept(metric.Gauge.DataPoints, kept.Gauge.DataPoints, decisions, keep, first); break;
+            case Metric.DataOneofCase.Sum: AddKept(metric.Sum.DataPoints, kept.Sum.DataPoints, decisions, keep, first); break;
+            case Metric.DataOneofCase.Histogram: AddKept(metric.Histogram.DataPoints, kept.Histogram.DataPoints, decisions, keep, first); break;
+            case Metric.DataOneofCase.ExponentialHistogram: AddKept(metric.ExponentialHistogram.DataPoints, kept.ExponentialHistogram.DataPoints, decisions, keep, first); break;
+            case Metric.DataOneofCase.Summary: AddKept(metric.Summary.DataPoints, kept.Summary.DataPoints, decisions, keep, first); break;
+        }
+
+        return kept;
+    }
+
+    private static void AddKept<TPoint, T>(RepeatedField<TPoint> from, RepeatedField<TPoint> to, ReadOnlySpan<T> decisions, T keep, int first)
+        where T : IEquatable<T>
+    {
+        for (var p = 0; p < from.Count; p++)
+        {
+            if (decisions[first + p].Equals(keep))
+            {
+                to.Add(from[p]);
+            }
+        }
     }
 
     private static IEnumerable<Google.Protobuf.IMessage> DataPoints(Metric metric) => metric.DataCase switch

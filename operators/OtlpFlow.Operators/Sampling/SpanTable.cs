@@ -1,6 +1,7 @@
 using System.Buffers;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Sampling;
 
@@ -54,42 +55,8 @@ internal sealed class SpanTable : IDisposable
     /// A new request holding the spans whose decision is <paramref name="which"/>, grouped as in
     /// <paramref name="request"/>: new resource and scope entries around the same span objects.
     /// </summary>
-    public static ExportTraceServiceRequest Select(ExportTraceServiceRequest request, ReadOnlySpan<byte> decisions, byte which)
-    {
-        var result = new ExportTraceServiceRequest();
-        var item = 0;
-        for (var r = 0; r < request.ResourceSpans.Count; r++)
-        {
-            var resourceSpans = request.ResourceSpans[r];
-            ResourceSpans? keptResource = null;
-            for (var s = 0; s < resourceSpans.ScopeSpans.Count; s++)
-            {
-                var scopeSpans = resourceSpans.ScopeSpans[s];
-                ScopeSpans? keptScope = null;
-                for (var i = 0; i < scopeSpans.Spans.Count; i++)
-                {
-                    if (decisions[item++] == which)
-                    {
-                        keptScope ??= new ScopeSpans { Scope = scopeSpans.Scope, SchemaUrl = scopeSpans.SchemaUrl };
-                        keptScope.Spans.Add(scopeSpans.Spans[i]);
-                    }
-                }
-
-                if (keptScope is not null)
-                {
-                    keptResource ??= new ResourceSpans { Resource = resourceSpans.Resource, SchemaUrl = resourceSpans.SchemaUrl };
-                    keptResource.ScopeSpans.Add(keptScope);
-                }
-            }
-
-            if (keptResource is not null)
-            {
-                result.ResourceSpans.Add(keptResource);
-            }
-        }
-
-        return result;
-    }
+    public static ExportTraceServiceRequest Select(ExportTraceServiceRequest request, ReadOnlySpan<byte> decisions, byte which) =>
+        OtlpBatching.Select(request, decisions, which);
 
     public void Dispose()
     {

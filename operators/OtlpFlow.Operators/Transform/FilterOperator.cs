@@ -1,6 +1,5 @@
 using System.Buffers;
 using Google.Protobuf;
-using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -111,9 +110,9 @@ public sealed class FilterOperator : ProcessorOperator
 
             return batch.Payload switch
             {
-                ExportTraceServiceRequest traces => Keeping(traces, decisions),
-                ExportLogsServiceRequest logs => Keeping(logs, decisions),
-                _ => Keeping((ExportMetricsServiceRequest)batch.Payload, decisions),
+                ExportTraceServiceRequest traces => OtlpBatching.Select(traces, decisions.AsSpan(0, items), Keep),
+                ExportLogsServiceRequest logs => OtlpBatching.Select(logs, decisions.AsSpan(0, items), Keep),
+                _ => OtlpBatching.Select((ExportMetricsServiceRequest)batch.Payload, decisions.AsSpan(0, items), Keep),
             };
         }
         finally
@@ -240,186 +239,5 @@ public sealed class FilterOperator : ProcessorOperator
         }
 
         return (items, dropped);
-    }
-
-    private static ExportTraceServiceRequest Keeping(ExportTraceServiceRequest request, int[] decisions)
-    {
-        var result = new ExportTraceServiceRequest();
-        var item = 0;
-        for (var r = 0; r < request.ResourceSpans.Count; r++)
-        {
-            var resourceSpans = request.ResourceSpans[r];
-            ResourceSpans? keptResource = null;
-            for (var s = 0; s < resourceSpans.ScopeSpans.Count; s++)
-            {
-                var scopeSpans = resourceSpans.ScopeSpans[s];
-                ScopeSpans? keptScope = null;
-                for (var i = 0; i < scopeSpans.Spans.Count; i++)
-                {
-                    if (decisions[item++] == Keep)
-                    {
-                        keptScope ??= new ScopeSpans { Scope = scopeSpans.Scope, SchemaUrl = scopeSpans.SchemaUrl };
-                        keptScope.Spans.Add(scopeSpans.Spans[i]);
-                    }
-                }
-
-                if (keptScope is not null)
-                {
-                    keptResource ??= new ResourceSpans { Resource = resourceSpans.Resource, SchemaUrl = resourceSpans.SchemaUrl };
-                    keptResource.ScopeSpans.Add(keptScope);
-                }
-            }
-
-            if (keptResource is not null)
-            {
-                result.ResourceSpans.Add(keptResource);
-            }
-        }
-
-        return result;
-    }
-
-    private static ExportLogsServiceRequest Keeping(ExportLogsServiceRequest request, int[] decisions)
-    {
-        var result = new ExportLogsServiceRequest();
-        var item = 0;
-        for (var r = 0; r < request.ResourceLogs.Count; r++)
-        {
-            var resourceLogs = request.ResourceLogs[r];
-            ResourceLogs? keptResource = null;
-            for (var s = 0; s < resourceLogs.ScopeLogs.Count; s++)
-            {
-                var scopeLogs = resourceLogs.ScopeLogs[s];
-                ScopeLogs? keptScope = null;
-                for (var i = 0; i < scopeLogs.LogRecords.Count; i++)
-                {
-                    if (decisions[item++] == Keep)
-                    {
-                        keptScope ??= new ScopeLogs { Scope = scopeLogs.Scope, SchemaUrl = scopeLogs.SchemaUrl };
-                        keptScope.LogRecords.Add(scopeLogs.LogRecords[i]);
-                    }
-                }
-
-                if (keptScope is not null)
-                {
-                    keptResource ??= new ResourceLogs { Resource = resourceLogs.Resource, SchemaUrl = resourceLogs.SchemaUrl };
-                    keptResource.ScopeLogs.Add(keptScope);
-                }
-            }
-
-            if (keptResource is not null)
-            {
-                result.ResourceLogs.Add(keptResource);
-            }
-        }
-
-        return result;
-    }
-
-    private static ExportMetricsServiceRequest Keeping(ExportMetricsServiceRequest request, int[] decisions)
-    {
-        var result = new ExportMetricsServiceRequest();
-        var item = 0;
-        for (var r = 0; r < request.ResourceMetrics.Count; r++)
-        {
-            var resourceMetrics = request.ResourceMetrics[r];
-            ResourceMetrics? keptResource = null;
-            for (var s = 0; s < resourceMetrics.ScopeMetrics.Count; s++)
-            {
-                var scopeMetrics = resourceMetrics.ScopeMetrics[s];
-                ScopeMetrics? keptScope = null;
-                for (var m = 0; m < scopeMetrics.Metrics.Count; m++)
-                {
-                    var keptMetric = KeepPoints(scopeMetrics.Metrics[m], decisions, ref item);
-                    if (keptMetric is not null)
-                    {
-                        keptScope ??= new ScopeMetrics { Scope = scopeMetrics.Scope, SchemaUrl = scopeMetrics.SchemaUrl };
-                        keptScope.Metrics.Add(keptMetric);
-                    }
-                }
-
-                if (keptScope is not null)
-                {
-                    keptResource ??= new ResourceMetrics { Resource = resourceMetrics.Resource, SchemaUrl = resourceMetrics.SchemaUrl };
-                    keptResource.ScopeMetrics.Add(keptScope);
-                }
-            }
-
-            if (keptResource is not null)
-            {
-                result.ResourceMetrics.Add(keptResource);
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// The metric with only its kept points: the metric itself when all are kept, null when none
-    /// is, otherwise a new metric of the same type and settings around the same point objects.
-    /// </summary>
-    private static Metric? KeepPoints(Metric metric, int[] decisions, ref int item)
-    {
-        var count = DataPointView.Count(metric);
-        var keptCount = 0;
-        for (var p = 0; p < count; p++)
-        {
-            if (decisions[item + p] == Keep)
-            {
-                keptCount++;
-            }
-        }
-
-        var first = item;
-        item += count;
-        if (keptCount == count)
-        {
-            // Nothing to remove: the new request may refer to the input's metric, which is never changed.
-            return count == 0 ? null : metric;
-        }
-
-        if (keptCount == 0)
-        {
-            return null;
-        }
-
-        var kept = new Metric { Name = metric.Name, Description = metric.Description, Unit = metric.Unit };
-        kept.Metadata.Add(metric.Metadata);
-        switch (metric.DataCase)
-        {
-            case Metric.DataOneofCase.Gauge:
-                kept.Gauge = new Gauge();
-                AddKept(metric.Gauge.DataPoints, kept.Gauge.DataPoints, decisions, first);
-                break;
-            case Metric.DataOneofCase.Sum:
-                kept.Sum = new Sum { AggregationTemporality = metric.Sum.AggregationTemporality, IsMonotonic = metric.Sum.IsMonotonic };
-                AddKept(metric.Sum.DataPoints, kept.Sum.DataPoints, decisions, first);
-                break;
-            case Metric.DataOneofCase.Histogram:
-                kept.Histogram = new Histogram { AggregationTemporality = metric.Histogram.AggregationTemporality };
-                AddKept(metric.Histogram.DataPoints, kept.Histogram.DataPoints, decisions, first);
-                break;
-            case Metric.DataOneofCase.ExponentialHistogram:
-                kept.ExponentialHistogram = new ExponentialHistogram { AggregationTemporality = metric.ExponentialHistogram.AggregationTemporality };
-                AddKept(metric.ExponentialHistogram.DataPoints, kept.ExponentialHistogram.DataPoints, decisions, first);
-                break;
-            case Metric.DataOneofCase.Summary:
-                kept.Summary = new Summary();
-                AddKept(metric.Summary.DataPoints, kept.Summary.DataPoints, decisions, first);
-                break;
-        }
-
-        return kept;
-    }
-
-    private static void AddKept<TPoint>(RepeatedField<TPoint> from, RepeatedField<TPoint> to, int[] decisions, int first)
-    {
-        for (var p = 0; p < from.Count; p++)
-        {
-            if (decisions[first + p] == Keep)
-            {
-                to.Add(from[p]);
-            }
-        }
     }
 }
