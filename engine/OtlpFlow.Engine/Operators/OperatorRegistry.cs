@@ -10,9 +10,33 @@ namespace OtlpFlow.Engine.Operators;
 public sealed class OperatorRegistry
 {
     private readonly Dictionary<string, OperatorDescriptor> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Type> _schedulers = new(StringComparer.Ordinal);
 
     /// <summary>Every registered operator, by name.</summary>
     public IReadOnlyCollection<OperatorDescriptor> Operators => _byName.Values;
+
+    /// <summary>Task schedulers operators may run on (the <c>"scheduler"</c> key), by name.</summary>
+    public IReadOnlyDictionary<string, Type> Schedulers => _schedulers;
+
+    /// <summary>Registers a <see cref="TaskScheduler"/> class under <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The class is not a concrete TaskScheduler, or the name is taken by another class.</exception>
+    public OperatorRegistry AddScheduler(string name, Type schedulerType)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(schedulerType);
+        if (!typeof(TaskScheduler).IsAssignableFrom(schedulerType) || schedulerType.IsAbstract)
+        {
+            throw new ArgumentException($"'{schedulerType.FullName}' is not a concrete TaskScheduler class.", nameof(schedulerType));
+        }
+
+        if (_schedulers.TryGetValue(name, out var existing) && existing != schedulerType)
+        {
+            throw new ArgumentException($"Scheduler '{name}' is registered twice: by '{existing.FullName}' and by '{schedulerType.FullName}'.", nameof(name));
+        }
+
+        _schedulers[name] = schedulerType;
+        return this;
+    }
 
     /// <summary>Registers <typeparamref name="TOperator"/> under <paramref name="type"/> with no options.</summary>
     public OperatorRegistry AddOperator<TOperator>(string type, string? description = null)
@@ -25,7 +49,7 @@ public sealed class OperatorRegistry
         where TOptions : class =>
         Add(new OperatorDescriptor(type, typeof(TOperator), typeof(TOptions), description));
 
-    /// <summary>Registers every class of <paramref name="assembly"/> marked with <see cref="OperatorAttribute"/>.</summary>
+    /// <summary>Registers every class of <paramref name="assembly"/> marked with <see cref="OperatorAttribute"/> or <see cref="SchedulerAttribute"/>.</summary>
     public OperatorRegistry AddAssembly(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
@@ -34,6 +58,11 @@ public sealed class OperatorRegistry
             if (type.GetCustomAttribute<OperatorAttribute>() is { } attribute)
             {
                 Add(new OperatorDescriptor(attribute.Type, type, attribute.Options, attribute.Description));
+            }
+
+            if (type.GetCustomAttribute<SchedulerAttribute>() is { } scheduler)
+            {
+                AddScheduler(scheduler.Name, type);
             }
         }
 

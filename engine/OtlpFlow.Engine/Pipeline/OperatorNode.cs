@@ -19,8 +19,9 @@ internal sealed partial class OperatorNode : IOperatorOutput
     private int _pendingUpstream;
     private bool? _mutatesDownstream;
 
-    public OperatorNode(RunningPipeline pipeline, OperatorSpec spec, OperatorBase op, int capacity, int parallelism, bool ordered)
+    public OperatorNode(RunningPipeline pipeline, OperatorSpec spec, OperatorBase op, int capacity, int parallelism, bool ordered, TaskScheduler? scheduler)
     {
+        Scheduler = scheduler;
         _pipeline = pipeline;
         Spec = spec;
         Operator = op;
@@ -36,6 +37,9 @@ internal sealed partial class OperatorNode : IOperatorOutput
     }
 
     public OperatorSpec Spec { get; }
+
+    /// <summary>Where the operator's work runs; null for the default (thread pool).</summary>
+    public TaskScheduler? Scheduler { get; }
 
     public string Id => Spec.Id;
 
@@ -102,6 +106,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
             MaxDegreeOfParallelism = Parallelism,
             EnsureOrdered = Ordered,
             SingleProducerConstrained = false,
+            TaskScheduler = Scheduler ?? TaskScheduler.Default,
         };
 
         if (processor.CreateBlock(this, options) is { } custom)

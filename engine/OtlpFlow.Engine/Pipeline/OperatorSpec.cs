@@ -23,6 +23,9 @@ public sealed class OperatorSpec
     /// <summary>Whether outputs keep input order when <see cref="Parallelism"/> is above 1; null for the default (true).</summary>
     public bool? Ordered { get; init; }
 
+    /// <summary>The registered task scheduler its work runs on; null for the thread pool.</summary>
+    public string? Scheduler { get; init; }
+
     /// <summary>Every key that is not reserved: the operator's options.</summary>
     public JsonObject Options { get; init; } = [];
 

@@ -195,13 +195,28 @@ public sealed class PipelineBuilder
             return null;
         }
 
+        TaskScheduler? scheduler = null;
+        if (op.Scheduler is { } name)
+        {
+            if (!_registry.Schedulers.TryGetValue(name, out var schedulerType))
+            {
+                var hint = NameSuggester.Nearest(name, _registry.Schedulers.Keys);
+                var known = _registry.Schedulers.Count == 0 ? "none is registered" : "registered: " + string.Join(", ", _registry.Schedulers.Keys);
+                errors.Add(spec.Error(op.Id, op.JsonPath + ".scheduler", $"unknown scheduler '{name}'" + (hint is null ? $" ({known})" : $"; did you mean '{hint}'?")));
+                return null;
+            }
+
+            scheduler = pipeline.Scheduler(name, () => (TaskScheduler)ActivatorUtilities.CreateInstance(_services, schedulerType));
+        }
+
         return new OperatorNode(
             pipeline,
             op,
             instance,
             op.Capacity ?? spec.DefaultCapacity,
             op.Parallelism ?? spec.DefaultParallelism,
-            op.Ordered ?? true);
+            op.Ordered ?? true,
+            scheduler);
     }
 
     private static void CheckCycles(

@@ -22,7 +22,7 @@ public static partial class PipelineLoader
     /// <summary>Keys every operator may have; all others are the operator's options.</summary>
     public static readonly IReadOnlySet<string> ReservedKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "type", "inputs", "capacity", "parallelism", "ordered",
+        "type", "inputs", "capacity", "parallelism", "ordered", "scheduler",
     };
 
     private static readonly string[] TopLevelKeys = ["$schema", "name", "defaults", "memoryLimit", "drainTimeout", "plugins", "operators"];
@@ -222,6 +222,19 @@ public static partial class PipelineLoader
                     }
                 }
 
+                string? scheduler = null;
+                if (op["scheduler"] is { } schedulerNode)
+                {
+                    if (schedulerNode is JsonValue sv && sv.TryGetValue<string>(out var schedulerName) && schedulerName.Length > 0)
+                    {
+                        scheduler = schedulerName;
+                    }
+                    else
+                    {
+                        Problem(id, path + ".scheduler", "'scheduler' must be the name of a registered task scheduler, such as \"workStealing\"");
+                    }
+                }
+
                 operators.Add(new OperatorSpec
                 {
                     Id = id,
@@ -230,6 +243,7 @@ public static partial class PipelineLoader
                     Capacity = op["capacity"] is { } c ? PositiveInt(c, path + ".capacity", id) : null,
                     Parallelism = op["parallelism"] is { } p ? PositiveInt(p, path + ".parallelism", id) : null,
                     Ordered = ordered,
+                    Scheduler = scheduler,
                     Options = options,
                 });
             }

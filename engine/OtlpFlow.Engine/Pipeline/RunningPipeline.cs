@@ -14,6 +14,7 @@ namespace OtlpFlow.Engine.Pipeline;
 public sealed partial class RunningPipeline : IAsyncDisposable
 {
     private readonly List<OperatorNode> _nodes = [];
+    private readonly Dictionary<string, TaskScheduler> _schedulers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -75,6 +76,18 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     internal CancellationToken AbortToken => _abort.Token;
 
     internal void Add(OperatorNode node) => _nodes.Add(node);
+
+    /// <summary>The pipeline's one instance of a named scheduler, made on first use.</summary>
+    internal TaskScheduler Scheduler(string name, Func<TaskScheduler> create)
+    {
+        if (!_schedulers.TryGetValue(name, out var scheduler))
+        {
+            scheduler = create();
+            _schedulers[name] = scheduler;
+        }
+
+        return scheduler;
+    }
 
     /// <summary>Starts every operator (sinks first, so they are ready when data comes) and lets data flow.</summary>
     /// <exception cref="PipelineFaultedException">An operator failed to start; the ones started are disposed.</exception>
@@ -181,6 +194,10 @@ public sealed partial class RunningPipeline : IAsyncDisposable
         {
             await StopAsync().ConfigureAwait(false);
         }
+        else if (Volatile.Read(ref _started) == 0)
+        {
+            DisposeSchedulers(); // built (or validated) but never run
+        }
 
         lock (_events)
         {
@@ -280,6 +297,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             }
         }
 
+        DisposeSchedulers();
         Publish(PipelineEventKind.Stopped, null, _fault is { } f ? $"pipeline '{Name}' stopped: operator '{f.OperatorId}' failed" : $"pipeline '{Name}' finished");
         if (_fault is { } fault)
         {
@@ -289,6 +307,16 @@ public sealed partial class RunningPipeline : IAsyncDisposable
         {
             _completion.TrySetResult();
         }
+    }
+
+    private void DisposeSchedulers()
+    {
+        foreach (var scheduler in _schedulers.Values)
+        {
+            (scheduler as IDisposable)?.Dispose();
+        }
+
+        _schedulers.Clear();
     }
 
     /// <summary>Operators ordered so that every operator comes after its inputs.</summary>
