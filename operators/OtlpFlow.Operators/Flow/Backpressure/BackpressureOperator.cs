@@ -16,19 +16,14 @@ namespace OtlpFlow.Operators.Flow;
 /// therefore older than everything on disk, and the output keeps arrival order.
 /// </remarks>
 [Operator("flow.backpressure", Options = typeof(BackpressureOptions), Description = "Buffers for a slow downstream: block, dropNewest, dropOldest, or spill to disk and replay in order.")]
-public sealed partial class BackpressureOperator : ProcessorOperator
+public sealed partial class BackpressureOperator : BufferedSenderOperator
 {
     /// <summary>The drop reason counted when the buffer is full.</summary>
     public const string DropReason = "bufferFull";
 
     private readonly BackpressureOptions _options;
-    private readonly Lock _lock = new();
     private readonly Queue<TelemetryBatch> _memory = new();
-    private readonly SemaphoreSlim _available = new(0);
     private SpillBuffer? _spill;
-    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _pump = Task.CompletedTask;
-    private bool _completing;
 
     /// <summary>Creates the operator.</summary>
     public BackpressureOperator(BackpressureOptions options, OperatorContext context) : base(context)
@@ -42,7 +37,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
     {
         get
         {
-            lock (_lock)
+            lock (SyncRoot)
             {
                 return _memory.Count;
             }
@@ -54,7 +49,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
     {
         get
         {
-            lock (_lock)
+            lock (SyncRoot)
             {
                 return _spill?.Count ?? 0;
             }
@@ -66,7 +61,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
     {
         get
         {
-            lock (_lock)
+            lock (SyncRoot)
             {
                 return _spill?.BytesOnDisk ?? 0;
             }
@@ -81,8 +76,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
             _spill = new SpillBuffer(_options.SpillPath, _options.SpillBudget.Bytes);
         }
 
-        _pump = Task.Run(PumpAsync, CancellationToken.None);
-        return Task.CompletedTask;
+        return base.StartAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -94,13 +88,13 @@ public sealed partial class BackpressureOperator : ProcessorOperator
         {
             Task room;
             TelemetryBatch? evicted = null;
-            lock (_lock)
+            lock (SyncRoot)
             {
                 var spilling = _spill is { Count: > 0 };
                 if (!spilling && _memory.Count < _options.BufferSize)
                 {
                     _memory.Enqueue(HeldBatch.Hold(batch));
-                    _available.Release();
+                    Signal();
                     return;
                 }
 
@@ -117,7 +111,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
                         var held = HeldBatch.Hold(batch);
                         if (_spill!.TryWrite(held, _options.SettleOnSpill))
                         {
-                            _available.Release();
+                            Signal();
                             return;
                         }
 
@@ -125,7 +119,7 @@ public sealed partial class BackpressureOperator : ProcessorOperator
                         break;
                 }
 
-                room = _room.Task;
+                room = RoomFreed;
             }
 
             if (evicted is not null)
@@ -140,85 +134,41 @@ public sealed partial class BackpressureOperator : ProcessorOperator
     }
 
     /// <inheritdoc />
-    public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            _completing = true;
-        }
-
-        _available.Release();
-        await _pump.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
-        lock (_lock)
+        lock (SyncRoot)
         {
             _spill?.Dispose();
             _spill = null;
         }
 
-        _available.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task PumpAsync()
+    /// <inheritdoc />
+    /// <remarks>Memory first: everything in memory is older than everything on disk.</remarks>
+    protected override TelemetryBatch? TakeNext()
     {
-        while (true)
+        if (_memory.Count > 0)
         {
-            await _available.WaitAsync().ConfigureAwait(false);
-            TelemetryBatch? next = null;
-            TaskCompletionSource room;
-            lock (_lock)
-            {
-                if (_memory.Count > 0)
-                {
-                    next = _memory.Dequeue();
-                }
-                else if (_spill is { Count: > 0 })
-                {
-                    try
-                    {
-                        next = _spill.Read();
-                    }
-                    catch (Exception ex) when (ex is IOException or Google.Protobuf.InvalidProtocolBufferException)
-                    {
-                        LogSpillReadFailed(Context.Logger, Context.Id, ex);
-                        throw new OperatorFaultException($"operator '{Context.Id}': the spill buffer could not be read back: {ex.Message}", ex);
-                    }
-                }
-                else if (_completing)
-                {
-                    return;
-                }
+            return _memory.Dequeue();
+        }
 
-                room = _room;
-                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
+        if (_spill is not { Count: > 0 })
+        {
+            return null;
+        }
 
-            room.TrySetResult();
-            if (next is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                await Output.EmitAsync(next, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                next.Ack.Fail(next.ItemCount, ex);
-                Output.CountDropped(next.ItemCount, "error");
-                LogEmitFailed(Context.Logger, Context.Id, ex);
-            }
+        try
+        {
+            return _spill.Read();
+        }
+        catch (Exception ex) when (ex is IOException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            LogSpillReadFailed(Context.Logger, Context.Id, ex);
+            throw new OperatorFaultException($"operator '{Context.Id}': the spill buffer could not be read back: {ex.Message}", ex);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending a buffered batch failed")]
-    private static partial void LogEmitFailed(ILogger logger, string operatorId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': reading the spill buffer failed")]
     private static partial void LogSpillReadFailed(ILogger logger, string operatorId, Exception exception);

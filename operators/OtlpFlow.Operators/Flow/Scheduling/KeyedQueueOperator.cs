@@ -1,16 +1,14 @@
-using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Flow;
 
 /// <summary>
-/// What the schedulers share: batches are split by a <see cref="FlowKey"/>, held in per-key queues
-/// (their acknowledgements kept open), and one sender picks what goes next whenever downstream
-/// takes a batch. The choice is the derived class's: fair shares, priorities. Because the sender
-/// waits for downstream, the choice is made at the last moment, when it matters.
+/// What the schedulers share: batches are split by a <see cref="FlowKey"/> and held in per-key queues
+/// (their acknowledgements kept open); the sender picks what goes next whenever downstream takes a
+/// batch. The choice is the derived class's: fair shares, priorities.
 /// </summary>
-public abstract partial class KeyedQueueOperator : ProcessorOperator
+public abstract class KeyedQueueOperator : BufferedSenderOperator
 {
     /// <summary>The drop reason counted for batches refused by a full queue.</summary>
     public const string DropReason = "queueFull";
@@ -18,10 +16,6 @@ public abstract partial class KeyedQueueOperator : ProcessorOperator
     private readonly FlowKey _key;
     private readonly int _queueCapacity;
     private readonly QueueFullAction _onFull;
-    private readonly SemaphoreSlim _available = new(0);
-    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _sender = Task.CompletedTask;
-    private bool _completing;
 
     /// <summary>Creates the operator.</summary>
     protected KeyedQueueOperator(OperatorContext context, FlowKey key, int queueCapacity, QueueFullAction onFull) : base(context)
@@ -30,16 +24,6 @@ public abstract partial class KeyedQueueOperator : ProcessorOperator
         _key = key;
         _queueCapacity = queueCapacity;
         _onFull = onFull;
-    }
-
-    /// <summary>Guards the queues; derived classes' queue methods are called holding it.</summary>
-    protected Lock SyncRoot { get; } = new();
-
-    /// <inheritdoc />
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        _sender = Task.Run(SendAsync, CancellationToken.None);
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -64,33 +48,17 @@ public abstract partial class KeyedQueueOperator : ProcessorOperator
         }
     }
 
-    /// <inheritdoc />
-    public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
-    {
-        lock (SyncRoot)
-        {
-            _completing = true;
-        }
-
-        _available.Release();
-        await _sender.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
-    public override async ValueTask DisposeAsync()
-    {
-        _available.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Batches queued for <paramref name="key"/> (called holding <see cref="SyncRoot"/>).</summary>
+    /// <summary>Batches queued for <paramref name="key"/> (called holding <see cref="BufferedSenderOperator.SyncRoot"/>).</summary>
     protected abstract int QueuedFor(string key);
 
-    /// <summary>Queues a batch for <paramref name="key"/> (called holding <see cref="SyncRoot"/>).</summary>
+    /// <summary>Queues a batch for <paramref name="key"/> (called holding <see cref="BufferedSenderOperator.SyncRoot"/>).</summary>
     protected abstract void Enqueue(string key, TelemetryBatch batch);
 
-    /// <summary>Takes the batch that goes next, or null when none is queued (called holding <see cref="SyncRoot"/>).</summary>
+    /// <summary>Takes the batch that goes next, or null when none is queued (called holding <see cref="BufferedSenderOperator.SyncRoot"/>).</summary>
     protected abstract TelemetryBatch? Dequeue();
+
+    /// <inheritdoc />
+    protected sealed override TelemetryBatch? TakeNext() => Dequeue();
 
     /// <summary>The weight of a batch in a unit.</summary>
     protected static long Weight(TelemetryBatch batch, RateLimitUnit unit) => unit switch
@@ -110,11 +78,11 @@ public abstract partial class KeyedQueueOperator : ProcessorOperator
                 if (QueuedFor(key) < _queueCapacity)
                 {
                     Enqueue(key, part);
-                    _available.Release();
+                    Signal();
                     return;
                 }
 
-                room = _room.Task;
+                room = RoomFreed;
             }
 
             if (_onFull == QueueFullAction.DropNewest)
@@ -126,45 +94,4 @@ public abstract partial class KeyedQueueOperator : ProcessorOperator
             await room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private async Task SendAsync()
-    {
-        while (true)
-        {
-            await _available.WaitAsync().ConfigureAwait(false);
-            TelemetryBatch? next;
-            TaskCompletionSource room;
-            lock (SyncRoot)
-            {
-                next = Dequeue();
-                if (next is null && _completing)
-                {
-                    return;
-                }
-
-                room = _room;
-                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
-            room.TrySetResult();
-            if (next is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                await Output.EmitAsync(next, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                next.Ack.Fail(next.ItemCount, ex);
-                Output.CountDropped(next.ItemCount, "error");
-                LogEmitFailed(Context.Logger, Context.Id, ex);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending a scheduled batch failed")]
-    private static partial void LogEmitFailed(ILogger logger, string operatorId, Exception exception);
 }
