@@ -70,9 +70,6 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// </summary>
     public bool MutatesDownstream => _mutatesDownstream ??= Operator.MutatesData || Downstream.Any(d => d.MutatesDownstream);
 
-    public IEnumerable<(string Port, OperatorNode Target)> Links =>
-        _ports.SelectMany(p => p.Value.Select(e => (p.Key, e.Target)));
-
     public void Link(string port, OperatorNode target)
     {
         _ports[port] = [.. _ports[port], new Edge(target)];

@@ -15,6 +15,9 @@ public sealed partial class RunningPipeline : IAsyncDisposable
 {
     private readonly List<OperatorNode> _nodes = [];
     private readonly Dictionary<string, TaskScheduler> _schedulers = new(StringComparer.Ordinal);
+    private IReadOnlyList<string>? _operatorIds;
+    private Dictionary<string, OperatorCounters>? _counters;
+    private Dictionary<string, OperatorBase>? _operators;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,14 +47,18 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     /// <summary>The pipeline-wide budget of in-flight bytes.</summary>
     public MemoryBudget Memory { get; }
 
+    // The graph is fixed once built: the views below are made on first use and kept.
+
     /// <summary>Operator ids in file order.</summary>
-    public IReadOnlyList<string> OperatorIds => _nodes.Select(n => n.Id).ToArray();
+    public IReadOnlyList<string> OperatorIds => _operatorIds ??= _nodes.Select(n => n.Id).ToArray();
 
     /// <summary>Conservation counters by operator id.</summary>
-    public IReadOnlyDictionary<string, OperatorCounters> Counters => _nodes.ToDictionary(n => n.Id, n => n.Counters, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, OperatorCounters> Counters =>
+        _counters ??= _nodes.ToDictionary(n => n.Id, n => n.Counters, StringComparer.Ordinal);
 
     /// <summary>The operator instances by id (for hosts and tests that inspect them).</summary>
-    public IReadOnlyDictionary<string, OperatorBase> Operators => _nodes.ToDictionary(n => n.Id, n => n.Operator, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, OperatorBase> Operators =>
+        _operators ??= _nodes.ToDictionary(n => n.Id, n => n.Operator, StringComparer.Ordinal);
 
     /// <summary>Control-plane events: start, operator completions, failed batches, faults, stop.</summary>
     public IObservable<PipelineEvent> Events => _events;

@@ -1,7 +1,7 @@
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 
-namespace OtlpFlow.Hosting.Tests.TestOperators;
+namespace OtlpFlow.Tests.Shared;
 
 /// <summary>A sink that fails fatally on its first batch.</summary>
 [Operator("test.fail", Description = "Fails on the first batch.")]

@@ -1,4 +1,4 @@
-namespace OtlpFlow.Hosting.Tests.TestOperators;
+namespace OtlpFlow.Tests.Shared;
 
 public sealed class SpanSourceOptions
 {

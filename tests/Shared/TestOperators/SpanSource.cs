@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using OtlpFlow.Engine.Operators;
 
-namespace OtlpFlow.Hosting.Tests.TestOperators;
+namespace OtlpFlow.Tests.Shared;
 
-/// <summary>Emits a few small trace batches, or batches until stopped; tells a <see cref="RunProbe"/> (if registered) when the first is sent.</summary>
+/// <summary>Emits a few small trace batches, or batches until stopped; tells a <see cref="RunProbe"/> (if the services have one) when the first is sent.</summary>
 [Operator("test.spans", Options = typeof(SpanSourceOptions), Description = "Emits small trace batches.")]
 public sealed class SpanSource(SpanSourceOptions options, OperatorContext context) : SourceOperator(context)
 {
@@ -13,7 +13,7 @@ public sealed class SpanSource(SpanSourceOptions options, OperatorContext contex
         for (var i = 0; options.Endless || i < options.Batches; i++)
         {
             stopToken.ThrowIfCancellationRequested();
-            await output.EmitAsync(Spans.Batch(options.SpansPerBatch), stopToken);
+            await output.EmitAsync(TestSpans.Batch(options.SpansPerBatch), stopToken);
             probe?.FirstBatchSent.TrySetResult();
             if (options.Endless)
             {

@@ -2,7 +2,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using OtlpFlow.Engine.Telemetry;
 
-namespace OtlpFlow.Cli.Tests.TestOperators;
+namespace OtlpFlow.Tests.Shared;
 
 /// <summary>Makes small trace batches.</summary>
 public static class TestSpans
