@@ -2,18 +2,22 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Flow;
 
 namespace OtlpFlow.Operators.Otlp.Exporter;
 
 /// <summary>
 /// Sends batches to an OTLP peer over gRPC, HTTP/protobuf or HTTP/JSON, with compression, headers,
 /// a per-attempt timeout, retries of what the OTLP specification calls retryable (exponential
-/// backoff with jitter, honouring RetryInfo and Retry-After) and a bounded in-memory sending queue.
+/// backoff with jitter, honouring RetryInfo and Retry-After) and a bounded sending queue, in memory
+/// or persistent on disk.
 /// </summary>
 /// <remarks>
-/// A queued batch keeps its own share of its acknowledgement until it is sent or given up, so a
-/// receiver in <c>delivered</c> mode answers its client only once the peer has accepted the data,
-/// however the queue is configured. A partial success is logged and counted, never retried.
+/// A batch in the in-memory queue keeps its own share of its acknowledgement until it is sent or
+/// given up, so a receiver in <c>delivered</c> mode answers its client only once the peer has
+/// accepted the data. A batch in the persistent queue is settled once it is on disk (durably
+/// queued); a crash then loses nothing, and the queue is sent on at the next start. A partial
+/// success is logged and counted, never retried.
 /// </remarks>
 [Operator("otlp.exporter", Options = typeof(OtlpExporterOptions),
     Description = "Sends to an OTLP peer over gRPC or HTTP (protobuf, JSON) with retries and a sending queue.")]
@@ -24,6 +28,11 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     // Cancelled when the exporter is disposed or its drain is cut short: queued retries stop then.
     private readonly CancellationTokenSource _stopping = new();
     private Channel<TelemetryBatch>? _queue;
+    private DurableBatchQueue? _durable;
+
+    // Set during a drain when a persistent queue's peer fails: what is left stays on disk.
+    private readonly TaskCompletionSource _peerFailingInDrain = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _draining;
     private Task[] _consumers = [];
     private IOtlpSender? _sender;
 
@@ -51,7 +60,25 @@ public sealed partial class OtlpExporterOperator : SinkOperator
             ? new GrpcOtlpSender(_options)
             : new HttpOtlpSender(_options, Context.TimeProvider);
         _sender = DecorateSender is null ? sender : DecorateSender(sender);
-        if (_options.Queue.Size > 0)
+        if (_options.Queue.Path is { } path)
+        {
+            try
+            {
+                _durable = DurableBatchQueue.Open(path, _options.Queue.MaxBytes.Bytes);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new OperatorFaultException($"operator '{Context.Id}': cannot open the persistent queue in '{path}': {ex.Message}", ex);
+            }
+
+            if (_durable.Recovered > 0 || _durable.Damaged > 0)
+            {
+                LogRecovered(Context.Logger, Context.Id, _durable.Recovered, path, _durable.Damaged);
+            }
+
+            _consumers = Enumerable.Range(0, _options.Queue.Consumers).Select(_ => Task.Run(ConsumeDurableAsync)).ToArray();
+        }
+        else if (_options.Queue.Size > 0)
         {
             _queue = Channel.CreateBounded<TelemetryBatch>(new BoundedChannelOptions(_options.Queue.Size)
             {
@@ -65,12 +92,19 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     }
 
     /// <summary>
-    /// With a queue: places the batch in it (waiting for room) holding a share of its acknowledgement.
-    /// Without: sends it now, with retries, and throws when it cannot be delivered.
+    /// With a persistent queue: writes the batch to disk (waiting for room), which settles it.
+    /// With a queue in memory: places the batch in it (waiting for room) holding a share of its
+    /// acknowledgement. Without a queue: sends it now, with retries, and throws when it cannot be delivered.
     /// </summary>
     public override async ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (_durable is not null)
+        {
+            await _durable.EnqueueAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (_queue is null)
         {
             await ExportAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -89,9 +123,28 @@ public sealed partial class OtlpExporterOperator : SinkOperator
         }
     }
 
-    /// <summary>Waits until the queue is empty and every batch in it has been sent or given up.</summary>
+    /// <summary>
+    /// Waits until the queue is empty and every batch in it has been sent or given up. A persistent
+    /// queue stops early when the peer fails during the drain: its batches are safe on disk and are
+    /// sent at the next start.
+    /// </summary>
     public override async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
+        if (_durable is not null)
+        {
+            _draining = true;
+            _durable.CompleteAdding();
+            var consumers = Task.WhenAll(_consumers);
+            if (await Task.WhenAny(consumers, _peerFailingInDrain.Task).WaitAsync(cancellationToken).ConfigureAwait(false) != consumers)
+            {
+                LogLeftOnDisk(Context.Logger, Context.Id, _durable.Count, _options.Queue.Path!);
+                await _stopping.CancelAsync().ConfigureAwait(false);
+                await consumers.ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (_queue is null)
         {
             return;
@@ -102,10 +155,16 @@ public sealed partial class OtlpExporterOperator : SinkOperator
         await Task.WhenAll(_consumers).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Closes the queue (failing whatever it still holds) and the connections.</summary>
+    /// <summary>Closes the queue (failing whatever an in-memory queue still holds) and the connections.</summary>
     public override async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_durable is not null)
+        {
+            await Task.WhenAll(_consumers).ConfigureAwait(false);
+            _durable.Dispose();
+        }
+
         if (_queue is not null)
         {
             _queue.Writer.TryComplete();
@@ -139,6 +198,38 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 // Counted and logged by ExportAsync; the client of a delivered-mode receiver hears of it.
                 batch.Ack.Fail(batch.ItemCount, ex);
             }
+        }
+    }
+
+    private async Task ConsumeDurableAsync()
+    {
+        var queue = _durable!;
+        try
+        {
+            while (await queue.DequeueAsync(_stopping.Token).ConfigureAwait(false) is { } record)
+            {
+                try
+                {
+                    await ExportAsync(record.Batch, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (_stopping.IsCancellationRequested)
+                {
+                    // Stopping (a cancelled call may surface as the client library's own exception):
+                    // the record stays on disk and is sent at the next start.
+                    return;
+                }
+                catch (OtlpExportException)
+                {
+                    // Refused for good or given up after maxElapsed: counted and logged by ExportAsync.
+                    // Its client was answered when it reached the disk; nothing is left to tell.
+                }
+
+                queue.Complete(record);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping while waiting for a record.
         }
     }
 
@@ -200,6 +291,11 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 throw new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items after {attempt + 1} attempts in {elapsed.TotalSeconds:0.#}s: {result.Message}", isRetryable: true);
             }
 
+            if (_draining)
+            {
+                _peerFailingInDrain.TrySetResult();
+            }
+
             LogRetrying(Context.Logger, Context.Id, batch.ItemCount, wait.TotalMilliseconds, result.Message ?? string.Empty);
             Statistics.CountRetry();
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
@@ -222,6 +318,12 @@ public sealed partial class OtlpExporterOperator : SinkOperator
 
     [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': gave up on {Items} items after {Attempts} attempts: {Message}")]
     private static partial void LogGaveUp(ILogger logger, string operatorId, int items, int attempts, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': the persistent queue in '{Path}' holds {Records} batches from before (skipped {Damaged} damaged)")]
+    private static partial void LogRecovered(ILogger logger, string operatorId, int records, string path, int damaged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': the peer fails; {Records} batches stay in the persistent queue in '{Path}' for the next start")]
+    private static partial void LogLeftOnDisk(ILogger logger, string operatorId, int records, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': retrying {Items} items in {DelayMs} ms: {Message}")]
     private static partial void LogRetrying(ILogger logger, string operatorId, int items, double delayMs, string message);

@@ -1,7 +1,3 @@
-using Google.Protobuf;
-using OpenTelemetry.Proto.Collector.Logs.V1;
-using OpenTelemetry.Proto.Collector.Metrics.V1;
-using OpenTelemetry.Proto.Collector.Trace.V1;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Flow;
@@ -121,55 +117,20 @@ internal sealed class SpillBuffer : IDisposable
 
     private static byte[] Encode(TelemetryBatch batch)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(0); // length, filled in below
-            writer.Write((byte)batch.Signal);
-            writer.Write(batch.Context.Tenant ?? string.Empty);
-            writer.Write(batch.Context.Tenant is not null);
-            writer.Write(batch.Context.ReceivedAt.UtcTicks);
-            writer.Write(batch.Context.Metadata.Count);
-            foreach (var (key, value) in batch.Context.Metadata)
-            {
-                writer.Write(key);
-                writer.Write(value);
-            }
-
-            var payload = batch.Payload.ToByteArray();
-            writer.Write(payload.Length);
-            writer.Write(payload);
-        }
-
-        var record = stream.ToArray();
-        BitConverter.TryWriteBytes(record.AsSpan(0, 4), record.Length - 4);
+        var body = BatchRecordCodec.Encode(batch);
+        var record = new byte[body.Length + 4];
+        BitConverter.TryWriteBytes(record.AsSpan(0, 4), body.Length);
+        body.CopyTo(record, 4);
         return record;
     }
 
     private static TelemetryBatch Decode(FileStream stream, Acknowledgement share)
     {
-        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        reader.ReadInt32();
-        var signal = (Signal)reader.ReadByte();
-        var tenant = reader.ReadString();
-        var hasTenant = reader.ReadBoolean();
-        var received = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
-        var count = reader.ReadInt32();
-        var metadata = new Dictionary<string, string>(count, StringComparer.Ordinal);
-        for (var i = 0; i < count; i++)
-        {
-            metadata[reader.ReadString()] = reader.ReadString();
-        }
-
-        var payload = reader.ReadBytes(reader.ReadInt32());
-        var context = new BatchContext(hasTenant ? tenant : null, metadata, received);
-        IMessage message = signal switch
-        {
-            Signal.Traces => ExportTraceServiceRequest.Parser.ParseFrom(payload),
-            Signal.Metrics => ExportMetricsServiceRequest.Parser.ParseFrom(payload),
-            _ => ExportLogsServiceRequest.Parser.ParseFrom(payload),
-        };
-        return TelemetryBatch.Create(message, context, share, payload.Length);
+        Span<byte> length = stackalloc byte[4];
+        stream.ReadExactly(length);
+        var body = new byte[BitConverter.ToInt32(length)];
+        stream.ReadExactly(body);
+        return BatchRecordCodec.Decode(body, share);
     }
 
     private sealed class Segment(string path, FileStream writer)
