@@ -28,6 +28,8 @@ internal sealed class GrpcOtlpSender : IOtlpSender
             MaxReceiveMessageSize = 4 * 1024 * 1024,
             MaxSendMessageSize = null,
             MaxRetryAttempts = 0,
+            HttpHandler = ExporterHandler.Create(options),
+            DisposeHttpClient = true,
         });
         _headers = [];
         foreach (var (key, value) in options.Headers)

@@ -31,7 +31,7 @@ internal sealed class HttpOtlpSender : IOtlpSender
         _timeProvider = timeProvider;
 
         // The attempt timeout is a cancellation token per request; HttpClient's own would be a second clock.
-        _client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        _client = new HttpClient(ExporterHandler.Create(options)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
     public async Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken)

@@ -56,9 +56,19 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     /// <summary>Creates the protocol's sender and starts the queue's consumers.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        IOtlpSender sender = _options.Protocol == OtlpProtocol.Grpc
-            ? new GrpcOtlpSender(_options)
-            : new HttpOtlpSender(_options, Context.TimeProvider);
+        IOtlpSender sender;
+        try
+        {
+            sender = _options.Protocol == OtlpProtocol.Grpc
+                ? new GrpcOtlpSender(_options)
+                : new HttpOtlpSender(_options, Context.TimeProvider);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A TLS file that cannot be loaded: the pipeline cannot start as configured.
+            throw new OperatorFaultException($"operator '{Context.Id}': {ex.Message}", ex);
+        }
+
         _sender = DecorateSender is null ? sender : DecorateSender(sender);
         if (_options.Queue.Path is { } path)
         {

@@ -27,6 +27,9 @@ public sealed class OtlpExporterOptions : IValidatableObject
     /// <summary>Retrying of retryable failures.</summary>
     public OtlpRetryOptions Retry { get; set; } = new();
 
+    /// <summary>TLS for an <c>https://</c> endpoint: trusted authorities and a client certificate. Default none.</summary>
+    public ExporterTlsOptions? Tls { get; set; }
+
     /// <summary>The in-memory sending queue.</summary>
     public OtlpQueueOptions Queue { get; set; } = new();
 
@@ -37,6 +40,16 @@ public sealed class OtlpExporterOptions : IValidatableObject
             (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
             yield return new ValidationResult($"'{Endpoint}' is not an http:// or https:// URL", [nameof(Endpoint)]);
+        }
+
+        if (Tls is not null && Uri.TryCreate(Endpoint, UriKind.Absolute, out var tlsUri) && tlsUri.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return new ValidationResult($"'tls' needs an https:// endpoint, got '{Endpoint}'", [nameof(Tls)]);
+        }
+
+        if (Tls is { KeyFile: not null, CertFile: null })
+        {
+            yield return new ValidationResult("'keyFile' needs 'certFile' too", [nameof(Tls)]);
         }
 
         if (Timeout <= TimeSpan.Zero)

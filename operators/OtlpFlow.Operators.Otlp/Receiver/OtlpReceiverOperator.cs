@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Operators.Otlp.Protocol;
 
 namespace OtlpFlow.Operators.Otlp.Receiver;
 
@@ -28,6 +30,7 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
     private readonly OtlpReceiverOptions _options;
     private readonly ReceiverIngest _ingest;
     private readonly List<WebApplication> _servers = [];
+    private HttpsConnectionAdapterOptions? _https;
 
     /// <summary>Creates the receiver; it binds its endpoints in <see cref="StartAsync"/>.</summary>
     public OtlpReceiverOperator(OtlpReceiverOptions options, OperatorContext context)
@@ -56,6 +59,7 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
     {
         try
         {
+            _https = _options.Tls is { } tls ? HttpsOptions(tls) : null;
             if (!string.IsNullOrWhiteSpace(_options.Grpc))
             {
                 var handler = new GrpcReceiverHandler(_ingest);
@@ -119,7 +123,14 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
 
             // The receiver enforces maxRequestSize itself, on compressed and decompressed bytes.
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(endpoint, listen => listen.Protocols = protocols);
+            kestrel.Listen(endpoint, listen =>
+            {
+                listen.Protocols = protocols;
+                if (_https is not null)
+                {
+                    listen.UseHttps(_https);
+                }
+            });
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.ShutdownTimeout);
         var app = builder.Build();
@@ -135,6 +146,19 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
         }
 
         return uri;
+    }
+
+    private static HttpsConnectionAdapterOptions HttpsOptions(ReceiverTlsOptions tls)
+    {
+        var https = new HttpsConnectionAdapterOptions { ServerCertificate = TlsFiles.LoadCertificate(tls.CertFile, tls.KeyFile) };
+        if (tls.ClientCaFile is { } caFile)
+        {
+            var roots = TlsFiles.LoadAuthorities(caFile);
+            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+            https.ClientCertificateValidation = (certificate, _, _) => TlsFiles.ChainsTo(certificate, roots);
+        }
+
+        return https;
     }
 
     private async Task StopServersAsync()

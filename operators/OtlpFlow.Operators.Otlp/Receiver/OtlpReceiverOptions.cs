@@ -55,6 +55,12 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     public string? BearerToken { get; set; }
 
     /// <summary>
+    /// TLS on both endpoints (they then serve <c>https</c>), and with <c>clientCaFile</c> mutual TLS.
+    /// Default none: plain text, for loopback and trusted networks.
+    /// </summary>
+    public ReceiverTlsOptions? Tls { get; set; }
+
+    /// <summary>
     /// How long a stopping receiver waits for requests in progress before closing their
     /// connections. Default <c>10s</c>.
     /// </summary>
@@ -74,6 +80,11 @@ public sealed class OtlpReceiverOptions : IValidatableObject
             {
                 yield return new ValidationResult($"'{value}' is not an endpoint of the form host:port", [char.ToUpperInvariant(name[0]) + name[1..]]);
             }
+        }
+
+        if (Tls is not null && string.IsNullOrWhiteSpace(Tls.CertFile))
+        {
+            yield return new ValidationResult("'tls' needs 'certFile' (and 'keyFile' unless the key is in the same PEM file)", [nameof(Tls)]);
         }
 
         if (MaxRequestSize.Bytes <= 0)
