@@ -90,6 +90,59 @@ public sealed class TokenBucketLimiterTests
     }
 
     [Fact]
+    public void A_fast_bucket_with_a_reserve_never_holds_more_than_its_burst()
+    {
+        // A millisecond of the rate is 16 permits: small acquires come from that reserve.
+        var bucket = new TokenBucketLimiter(rate: 16000, burst: 1600, _time);
+        Assert.Equal(1600, bucket.AvailablePermits);
+        for (var round = 0; round < 3; round++)
+        {
+            var available = bucket.AvailablePermits;
+            var taken = 0;
+            while (bucket.TryAcquire(1))
+            {
+                taken++;
+            }
+
+            Assert.Equal(available, taken);
+            Assert.InRange(taken, round == 0 ? 1600 : 1600 - 16, 1600);
+            _time.Advance(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public void Small_acquires_served_from_the_reserve_never_pass_burst_plus_rate_times_elapsed()
+    {
+        var bucket = new TokenBucketLimiter(rate: 100000, burst: 100000, _time);
+        long taken = 0;
+        for (var step = 0; step < 50; step++)
+        {
+            while (bucket.TryAcquire(7))
+            {
+                taken += 7;
+            }
+
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        // Burst + 49 ms of rate at most; at least that less a request and the reserve's slice (100).
+        Assert.InRange(taken, 100000 + 4900 - 7 - 100, 100000 + 4900);
+    }
+
+    [Fact]
+    public void Many_threads_on_a_fast_bucket_never_take_more_than_it_allows()
+    {
+        var bucket = new TokenBucketLimiter(rate: 1_000_000, burst: 200_000, _time);
+        long total = 0;
+        for (var round = 0; round < 5; round++)
+        {
+            total += DrainConcurrently(bucket, threads: 8);
+            Assert.InRange(total, 200_000 + (round * 10_000) - 1000, 200_000 + (round * 10_000));
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
+    [Fact]
     public void Acquiring_allocates_nothing()
     {
         var bucket = new TokenBucketLimiter(rate: 1e9, burst: 1e9);
