@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -24,31 +20,6 @@ public sealed class PersistentQueueProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static Process StartOtlpflow(string pipelinePath, StringBuilder log)
-    {
-        // The CLI's own build output is copied next to the tests (project reference).
-        var cli = Path.Combine(AppContext.BaseDirectory, "otlpflow.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        start.ArgumentList.Add("run");
-        start.ArgumentList.Add(pipelinePath);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
     private static ExportTraceServiceRequest Request(int index)
     {
         var scope = new ScopeSpans();
@@ -70,8 +41,8 @@ public sealed class PersistentQueueProcessTests : IDisposable
     [Fact]
     public async Task Spans_acknowledged_before_a_kill_are_delivered_by_the_next_run()
     {
-        var clientPort = FreePort();
-        var peerPort = FreePort();
+        var clientPort = OtlpflowProcess.FreePort();
+        var peerPort = OtlpflowProcess.FreePort();
         var queue = Path.Combine(_folder, "queue").Replace('\\', '/');
         var edge = Path.Combine(_folder, "edge.json");
         await File.WriteAllTextAsync(edge, $$"""
@@ -83,10 +54,8 @@ public sealed class PersistentQueueProcessTests : IDisposable
             """);
 
         // First run: every export call is answered OK once its spans are on disk, with the peer down.
-        var log = new StringBuilder();
-        var first = StartOtlpflow(edge, log);
         const int Requests = 20;
-        try
+        await using (var first = OtlpflowProcess.Start("run", edge))
         {
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{clientPort}");
             var client = new TraceService.TraceServiceClient(channel);
@@ -96,11 +65,8 @@ public sealed class PersistentQueueProcessTests : IDisposable
                 var response = await client.ExportAsync(Request(i), deadline: DateTime.UtcNow.AddSeconds(30));
                 Assert.Null(response.PartialSuccess);
             }
-        }
-        finally
-        {
-            first.Kill(entireProcessTree: true);
-            await first.WaitForExitAsync();
+
+            await first.KillAsync();
         }
 
         Assert.NotEmpty(Directory.GetFiles(queue, "*.seg"));
@@ -113,16 +79,16 @@ public sealed class PersistentQueueProcessTests : IDisposable
                 "out": { "type": "file.writer", "inputs": ["in"], "path": "{{output}}", "format": "json" } } }
             """));
         await peer.StartAsync();
-        var second = StartOtlpflow(edge, log);
-        try
+        await using (var second = OtlpflowProcess.Start("run", edge))
         {
-            await Poll.UntilAsync(() => peer.Counters["out"].ItemsIn >= Requests * 5, "every acknowledged span to reach the peer", TimeSpan.FromSeconds(90));
-        }
-        finally
-        {
-            second.Kill(entireProcessTree: true);
-            await second.WaitForExitAsync();
-            await peer.StopAsync();
+            try
+            {
+                await Poll.UntilAsync(() => peer.Counters["out"].ItemsIn >= Requests * 5, "every acknowledged span to reach the peer", TimeSpan.FromSeconds(90));
+            }
+            finally
+            {
+                await peer.StopAsync();
+            }
         }
 
         var names = File.ReadLines(output)
