@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 using OtlpFlow.Operators.Flow;
+using OtlpFlow.Operators.Resilience;
 
 namespace OtlpFlow.Operators.Otlp.Exporter;
 
@@ -35,6 +36,10 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     private volatile bool _draining;
     private Task[] _consumers = [];
     private IOtlpSender? _sender;
+    private readonly RetryExecutor _retry;
+    private readonly RetryBudget? _budget;
+    private readonly TimeoutPolicy _timeout;
+    private readonly CircuitBreaker? _breaker;
 
     /// <summary>Creates the exporter; connections are made when it starts.</summary>
     public OtlpExporterOperator(OtlpExporterOptions options, OperatorContext context)
@@ -42,7 +47,22 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _budget = options.RetryBudget is { } budget ? new RetryBudget(budget, context.TimeProvider) : null;
+        _retry = new RetryExecutor(options.Retry, context.TimeProvider, _budget);
+        _timeout = new TimeoutPolicy(options.Timeout);
+        _breaker = options.Breaker is { } breaker
+            ? new CircuitBreaker(breaker, context.Id, context.TimeProvider, context.Logger, context.Meter)
+            : null;
     }
+
+    /// <summary>The circuit breaker in front of the peer (the <c>breaker</c> key), or null: watch, isolate or reset it.</summary>
+    public CircuitBreaker? Breaker => _breaker;
+
+    /// <summary>The retry budget shared by this exporter's batches (the <c>retryBudget</c> key), or null.</summary>
+    public RetryBudget? RetryBudget => _budget;
+
+    /// <summary>The timeout the next attempt gets (fixed, or adaptive with <c>timeout.adaptive</c>).</summary>
+    public TimeSpan CurrentTimeout => _timeout.Current;
 
     /// <summary>Counts of what was sent, rejected and failed.</summary>
     public ExporterStatistics Statistics { get; } = new();
@@ -243,29 +263,21 @@ public sealed partial class OtlpExporterOperator : SinkOperator
         }
     }
 
-    /// <summary>Sends one batch, retrying what may be retried, until success, a permanent failure or maxElapsed.</summary>
+    /// <summary>
+    /// Sends one batch: each attempt asks the breaker (when configured) and runs under the timeout;
+    /// the retry executor decides, from the outcome and the peer's hint, whether and when to try
+    /// again (backoff, maxAttempts, maxElapsed, the retry budget).
+    /// </summary>
     private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
         var sender = _sender ?? throw new InvalidOperationException($"operator '{Context.Id}': the exporter is not started");
         var time = Context.TimeProvider;
         var started = time.GetTimestamp();
-        var backoff = _options.Retry.Initial;
-        for (var attempt = 0; ; attempt++)
+        var previousWait = TimeSpan.Zero;
+        _budget?.RecordRequest();
+        for (var attempt = 1; ; attempt++)
         {
-            OtlpSendResult result;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                timeout.CancelAfter(_options.Timeout);
-                try
-                {
-                    result = await sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    result = OtlpSendResult.Failure(true, $"no answer within the timeout of {_options.Timeout.TotalSeconds:0.###}s");
-                }
-            }
-
+            var result = await AttemptAsync(sender, batch, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 Statistics.CountSent(batch.ItemCount, result.Rejected);
@@ -285,20 +297,20 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 return;
             }
 
-            if (!result.Retryable || !_options.Retry.Enabled)
-            {
-                Statistics.CountFailed(batch.ItemCount);
-                LogFailed(Context.Logger, Context.Id, batch.ItemCount, result.Message ?? string.Empty);
-                throw new OtlpExportException($"operator '{Context.Id}': the peer refused {batch.ItemCount} items: {result.Message}", result.Retryable);
-            }
-
-            var wait = result.RetryAfter ?? Jittered(backoff);
+            var outcome = result.Retryable ? AttemptOutcome.Retryable(result.RetryAfter) : AttemptOutcome.Permanent;
             var elapsed = time.GetElapsedTime(started);
-            if (_options.Retry.MaxElapsed > TimeSpan.Zero && elapsed + wait > _options.Retry.MaxElapsed)
+            var decision = _retry.Decide(attempt, elapsed, outcome, previousWait);
+            if (!decision.Retry)
             {
                 Statistics.CountFailed(batch.ItemCount);
-                LogGaveUp(Context.Logger, Context.Id, batch.ItemCount, attempt + 1, result.Message ?? string.Empty);
-                throw new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items after {attempt + 1} attempts in {elapsed.TotalSeconds:0.#}s: {result.Message}", isRetryable: true);
+                if (decision.Stop is RetryStop.NotRetryable or RetryStop.Disabled)
+                {
+                    LogFailed(Context.Logger, Context.Id, batch.ItemCount, result.Message ?? string.Empty);
+                    throw new OtlpExportException($"operator '{Context.Id}': the peer refused {batch.ItemCount} items: {result.Message}", result.Retryable);
+                }
+
+                LogGaveUp(Context.Logger, Context.Id, batch.ItemCount, attempt, result.Message ?? string.Empty);
+                throw new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items after {attempt} attempts in {elapsed.TotalSeconds:0.#}s ({decision.Stop}): {result.Message}", isRetryable: true);
             }
 
             if (_draining)
@@ -306,18 +318,60 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 _peerFailingInDrain.TrySetResult();
             }
 
-            LogRetrying(Context.Logger, Context.Id, batch.ItemCount, wait.TotalMilliseconds, result.Message ?? string.Empty);
+            LogRetrying(Context.Logger, Context.Id, batch.ItemCount, decision.Delay.TotalMilliseconds, result.Message ?? string.Empty);
             Statistics.CountRetry();
-            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.Retry.Max.Ticks));
+            previousWait = decision.Delay;
+            await Task.Delay(decision.Delay, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private TimeSpan Jittered(TimeSpan delay)
+    /// <summary>One attempt: rejected at once by an open breaker, else sent under the current timeout.</summary>
+    private async Task<OtlpSendResult> AttemptAsync(IOtlpSender sender, TelemetryBatch batch, CancellationToken cancellationToken)
     {
-        var jitter = _options.Retry.Jitter;
-        var factor = 1 - jitter + (Random.Shared.NextDouble() * 2 * jitter);
-        return TimeSpan.FromTicks((long)(delay.Ticks * factor));
+        var permit = _breaker?.Acquire() ?? default;
+        if (_breaker is not null && !permit.IsGranted)
+        {
+            // Retryable, and the retry waits for the break to end rather than for the backoff.
+            return OtlpSendResult.Failure(true, $"the circuit to the peer is {_breaker.State.ToString().ToLowerInvariant()}", permit.RetryAfter > TimeSpan.Zero ? permit.RetryAfter : null);
+        }
+
+        var limit = _timeout.Current;
+        var started = Context.TimeProvider.GetTimestamp();
+        OtlpSendResult result;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(limit);
+            try
+            {
+                result = await sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                result = OtlpSendResult.Failure(true, $"no answer within the timeout of {limit.TotalSeconds:0.###}s");
+            }
+            catch
+            {
+                _breaker?.Release(permit);
+                throw;
+            }
+        }
+
+        if (result.Succeeded)
+        {
+            _timeout.Record(Context.TimeProvider.GetElapsedTime(started));
+        }
+
+        // A permanent refusal (bad data) says the peer is up: only retryable failures count against it.
+        if (result.Succeeded || !result.Retryable)
+        {
+            _breaker?.RecordSuccess(permit);
+        }
+        else
+        {
+            _breaker?.RecordFailure(permit);
+        }
+
+        return result;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': partial success, the peer rejected {Rejected} of {Items} items: {Message}")]

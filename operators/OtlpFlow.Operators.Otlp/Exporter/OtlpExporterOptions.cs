@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using OtlpFlow.Operators.Resilience;
 
 namespace OtlpFlow.Operators.Otlp.Exporter;
 
@@ -21,11 +22,20 @@ public sealed class OtlpExporterOptions : IValidatableObject
     /// <summary>Headers (gRPC metadata) added to every request, such as an API key. Default none.</summary>
     public Dictionary<string, string> Headers { get; set; } = [];
 
-    /// <summary>The longest one attempt may take. Default <c>10s</c>.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The longest one attempt may take: a duration (<c>"10s"</c>), or an object for an adaptive
+    /// timeout (<c>{ "adaptive": true, "quantile": 0.99, "floor": "100ms", "ceiling": "30s" }</c>). Default <c>10s</c>.
+    /// </summary>
+    public TimeoutOptions Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Retrying of retryable failures.</summary>
-    public OtlpRetryOptions Retry { get; set; } = new();
+    /// <summary>Retrying of retryable failures (backoff, jitter, limits, server hints). Default: exponential from <c>5s</c> to <c>30s</c>, for <c>5m</c>.</summary>
+    public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>A circuit breaker in front of the peer: while it is open, attempts fail at once and retries wait for the break to end. Default none.</summary>
+    public CircuitBreakerOptions? Breaker { get; set; }
+
+    /// <summary>Limits retries to a share of recent requests plus a floor per second, so that retries never multiply an outage. Default none.</summary>
+    public RetryBudgetOptions? RetryBudget { get; set; }
 
     /// <summary>TLS for an <c>https://</c> endpoint: trusted authorities and a client certificate. Default none.</summary>
     public ExporterTlsOptions? Tls { get; set; }
@@ -52,7 +62,7 @@ public sealed class OtlpExporterOptions : IValidatableObject
             yield return new ValidationResult("'keyFile' needs 'certFile' too", [nameof(Tls)]);
         }
 
-        if (Timeout <= TimeSpan.Zero)
+        if (Timeout.Duration <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be more than 0", [nameof(Timeout)]);
         }
