@@ -37,6 +37,13 @@ public interface IOperatorOutput
     /// </summary>
     void CountDropped(long items, string reason);
 
+    /// <summary>
+    /// Counts items that came back to the operator after it had sent them on, to be sent again or
+    /// dropped (a failover re-sending what a target failed). Conservation then reads
+    /// in + returned = out + dropped.
+    /// </summary>
+    void CountReturned(long items);
+
     /// <summary>True when some operator reads <paramref name="port"/>.</summary>
     bool IsLinked(string port);
 }

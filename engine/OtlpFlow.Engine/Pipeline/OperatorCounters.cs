@@ -4,7 +4,7 @@ namespace OtlpFlow.Engine.Pipeline;
 
 /// <summary>
 /// What flowed through one operator (guarantee 6: items in = items out + items dropped, once the
-/// operator has drained). For a sink, "out" means delivered. Updated with Interlocked operations;
+/// operator has drained; items that came back to be sent again count as in once more). For a sink, "out" means delivered. Updated with Interlocked operations;
 /// read at any time for a live view.
 /// </summary>
 public sealed class OperatorCounters
@@ -15,6 +15,7 @@ public sealed class OperatorCounters
     private long _batchesIn;
     private long _batchesOut;
     private long _itemsDropped;
+    private long _itemsReturned;
     private long _errors;
 
     /// <summary>Items received.</summary>
@@ -32,6 +33,9 @@ public sealed class OperatorCounters
     /// <summary>Items dropped for any reason.</summary>
     public long ItemsDropped => Interlocked.Read(ref _itemsDropped);
 
+    /// <summary>Items that came back after being sent on, to be sent again or dropped (see <see cref="Operators.IOperatorOutput.CountReturned"/>).</summary>
+    public long ItemsReturned => Interlocked.Read(ref _itemsReturned);
+
     /// <summary>Batches whose processing threw.</summary>
     public long Errors => Interlocked.Read(ref _errors);
 
@@ -39,8 +43,8 @@ public sealed class OperatorCounters
     public IReadOnlyDictionary<string, long> DroppedByReason =>
         _dropped.ToDictionary(p => p.Key, p => Interlocked.Read(ref p.Value.Value), StringComparer.Ordinal);
 
-    /// <summary>True when items in = items out + items dropped. Meaningful once the operator has drained.</summary>
-    public bool Balanced => ItemsIn == ItemsOut + ItemsDropped;
+    /// <summary>True when items in (and returned) = items out + items dropped. Meaningful once the operator has drained.</summary>
+    public bool Balanced => ItemsIn + ItemsReturned == ItemsOut + ItemsDropped;
 
     internal void CountIn(long items)
     {
@@ -65,6 +69,8 @@ public sealed class OperatorCounters
         var box = _dropped.GetOrAdd(reason, static _ => new StrongBox());
         Interlocked.Add(ref box.Value, items);
     }
+
+    internal void CountReturned(long items) => Interlocked.Add(ref _itemsReturned, items);
 
     internal void CountError() => Interlocked.Increment(ref _errors);
 

@@ -262,6 +262,8 @@ internal sealed partial class OperatorNode : IOperatorOutput
 
     public void CountDropped(long items, string reason) => Counters.CountDropped(items, reason);
 
+    public void CountReturned(long items) => Counters.CountReturned(items);
+
     public bool IsLinked(string port) => _ports.TryGetValue(port, out var edges) && edges.Length > 0;
 
     /// <summary>Gives a source's batch an acknowledgement tracker and reserves its bytes in the memory budget (guarantee 7).</summary>
@@ -389,6 +391,8 @@ internal sealed partial class OperatorNode : IOperatorOutput
             ItemsAccounted += items;
             node.CountDropped(items, reason);
         }
+
+        public void CountReturned(long items) => node.CountReturned(items);
 
         public bool IsLinked(string port) => node.IsLinked(port);
 

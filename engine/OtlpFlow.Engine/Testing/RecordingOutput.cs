@@ -12,6 +12,7 @@ public sealed class RecordingOutput : IOperatorOutput
 {
     private readonly ConcurrentQueue<(string Port, TelemetryBatch Batch)> _emitted = new();
     private readonly ConcurrentDictionary<string, long> _dropped = new(StringComparer.Ordinal);
+    private long _returned;
 
     /// <summary>Everything emitted, in order, with its port (drops go to <c>"dropped"</c>).</summary>
     public IReadOnlyList<(string Port, TelemetryBatch Batch)> Emitted => _emitted.ToArray();
@@ -51,6 +52,12 @@ public sealed class RecordingOutput : IOperatorOutput
 
     /// <inheritdoc />
     public void CountDropped(long items, string reason) => _dropped.AddOrUpdate(reason, items, (_, n) => n + items);
+
+    /// <inheritdoc />
+    public void CountReturned(long items) => Interlocked.Add(ref _returned, items);
+
+    /// <summary>Items counted by <see cref="CountReturned"/>.</summary>
+    public long Returned => Interlocked.Read(ref _returned);
 
     /// <inheritdoc />
     public bool IsLinked(string port) => true;

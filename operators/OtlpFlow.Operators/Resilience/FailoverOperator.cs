@@ -153,6 +153,9 @@ public sealed partial class FailoverOperator : ProcessorOperator
             var (ack, _) = Acknowledgement.Create(0, job.Callback(this, i, permit));
             var copy = TelemetryBatch.Create(job.Payload, job.Context, ack);
             Statistics.CountSent(job.Sends++ > 0);
+
+            // Before the send: a target may settle the copy before the send returns.
+            job.Held = false;
             try
             {
                 await Output.EmitAsync(_targets[i], copy, cancellationToken).ConfigureAwait(false);
@@ -186,6 +189,13 @@ public sealed partial class FailoverOperator : ProcessorOperator
         }
 
         _breakers[target].RecordFailure(permit);
+        if (!job.Held)
+        {
+            // Counted out when sent; back with us now, to be sent again or given up.
+            Output.CountReturned(job.Items);
+            job.Held = true;
+        }
+
         job.LastFailed = target;
         job.LastError = result.Error;
         LogTargetFailed(Context.Logger, Context.Id, job.Items, _targets[target], result.Error?.Message ?? "failed");
@@ -256,6 +266,13 @@ public sealed partial class FailoverOperator : ProcessorOperator
         }
 
         Statistics.CountFailed(job.Items);
+        if (job.Held)
+        {
+            // Not at any target: these items end here. (A job still at a target when the failover
+            // stops was counted out; the target settles its copy.)
+            Output.CountDropped(job.Items, "failed");
+        }
+
         LogGaveUp(Context.Logger, Context.Id, job.Items, error.Message);
         job.Share.Fail(job.Items, error);
         Finish(job, delivered: false);
@@ -306,6 +323,9 @@ public sealed partial class FailoverOperator : ProcessorOperator
         public long Started { get; } = started;
 
         public int LastFailed { get; set; } = -1;
+
+        /// <summary>With the failover rather than at a target: not yet sent, or sent and failed.</summary>
+        public bool Held { get; set; } = true;
 
         public Exception? LastError { get; set; }
 

@@ -58,6 +58,10 @@ internal sealed class GatedOutput : IOperatorOutput, IDisposable
     {
     }
 
+    public void CountReturned(long items)
+    {
+    }
+
     public bool IsLinked(string port) => true;
 
     public void Dispose() => _gate.Dispose();

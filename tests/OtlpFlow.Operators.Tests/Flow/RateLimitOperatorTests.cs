@@ -255,6 +255,10 @@ public sealed class RateLimitOperatorTests
         {
         }
 
+        public void CountReturned(long items)
+        {
+        }
+
         public bool IsLinked(string port) => false;
     }
 }

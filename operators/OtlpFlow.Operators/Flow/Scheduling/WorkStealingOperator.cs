@@ -360,6 +360,8 @@ public sealed class WorkStealingOperator : ProcessorOperator
             output.CountDropped(items, reason);
         }
 
+        public void CountReturned(long items) => output.CountReturned(items);
+
         public bool IsLinked(string port) => output.IsLinked(port);
 
         private void Note(TelemetryBatch batch)
