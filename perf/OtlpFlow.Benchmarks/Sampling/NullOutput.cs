@@ -38,5 +38,10 @@ public sealed class NullOutput : IOperatorOutput
     public void CountDropped(long items, string reason) => ItemsDropped += items;
 
     /// <inheritdoc />
+    public void CountReturned(long items)
+    {
+    }
+
+    /// <inheritdoc />
     public bool IsLinked(string port) => false;
 }

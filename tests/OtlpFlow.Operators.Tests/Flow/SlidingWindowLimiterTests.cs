@@ -114,6 +114,22 @@ public sealed class SlidingWindowLimiterTests
     }
 
     [Fact]
+    public void A_fast_window_with_a_reserve_never_admits_more_than_its_limit_in_a_window()
+    {
+        // 160 permits a millisecond: small acquires come from a reserve of 160.
+        var window = new SlidingWindowLimiter(permitLimit: 160_000, TimeSpan.FromSeconds(1), segments: 10, _time);
+        Assert.Equal(160_000, window.AvailablePermits);
+        Assert.Equal(160_000, TokenBucketLimiterTests.DrainConcurrently(window, threads: 8));
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(0, TokenBucketLimiterTests.DrainConcurrently(window, threads: 8));
+
+        // Once the window has slid past, at most the limit again; at least the limit less the slice.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = TokenBucketLimiterTests.DrainConcurrently(window, threads: 8);
+        Assert.InRange(second, 160_000 - 160, 160_000);
+    }
+
+    [Fact]
     public void Acquiring_allocates_nothing()
     {
         var window = new SlidingWindowLimiter(long.MaxValue >> 30, TimeSpan.FromSeconds(1), 10);

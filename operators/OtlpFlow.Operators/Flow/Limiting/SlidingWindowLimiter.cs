@@ -12,9 +12,12 @@ namespace OtlpFlow.Operators.Flow;
 /// decision read: older segments cannot grow. The one race left is the window moving on while a
 /// caller adds to the segment it believed newest; the caller then sees the head moved, takes its
 /// permits back and retries, so a caller that has moved the head always sees every permit counted
-/// (the correction can only make others refuse, never over-admit).
+/// (the correction can only make others refuse, never over-admit). A fast window (a millisecond of
+/// its rate at least 16 permits) serves small requests from a <see cref="PermitReserve"/> without
+/// reading the clock; the segments then count up to the limit less that slice, so no window ever
+/// admits more than the limit.
 /// </remarks>
-public sealed class SlidingWindowLimiter : IPermitLimiter
+public sealed class SlidingWindowLimiter : IPermitLimiter, IClockedPermits
 {
     private const int CountBits = 40;
     private const long CountMask = (1L << CountBits) - 1;
@@ -24,6 +27,10 @@ public sealed class SlidingWindowLimiter : IPermitLimiter
     private readonly long[] _slots;
     private readonly long _segmentTicks;
     private readonly int _segments;
+    private readonly PermitReserve? _reserve;
+
+    // What the segments may hold in a window: the limit less the reserve's slice.
+    private readonly long _limit;
     private long _head;
 
     // The sum of the segments before the head, cached with the head's low bits in one word (bits
@@ -51,6 +58,8 @@ public sealed class SlidingWindowLimiter : IPermitLimiter
         var windowTicks = (long)(window.TotalSeconds * _clock.Frequency);
         _segmentTicks = Math.Max(1, windowTicks / segments);
         _slots = new long[segments];
+        _reserve = PermitReserve.For(permitLimit, permitLimit / window.TotalSeconds);
+        _limit = permitLimit - (_reserve?.Slice ?? 0);
     }
 
     /// <summary>Most permits in any window.</summary>
@@ -68,7 +77,7 @@ public sealed class SlidingWindowLimiter : IPermitLimiter
         get
         {
             var current = Math.Max(_clock.Ticks / _segmentTicks, Volatile.Read(ref _head));
-            return Math.Max(0, PermitLimit - Sum(current, includeCurrent: true));
+            return (_reserve?.Count ?? 0) + Math.Max(0, _limit - Sum(current, includeCurrent: true));
         }
     }
 
@@ -86,6 +95,20 @@ public sealed class SlidingWindowLimiter : IPermitLimiter
             return true;
         }
 
+        if (_reserve is null)
+        {
+            return TryTakeClocked(permits, out delay);
+        }
+
+        return _reserve.TryTake(permits) || _reserve.TryAcquire(this, permits, _limit, out delay);
+    }
+
+    /// <inheritdoc />
+    bool IClockedPermits.TryTakeClocked(long permits, out TimeSpan delay) => TryTakeClocked(permits, out delay);
+
+    private bool TryTakeClocked(long permits, out TimeSpan delay)
+    {
+        delay = TimeSpan.Zero;
         while (true)
         {
             var nowTicks = _clock.Ticks;
@@ -115,10 +138,10 @@ public sealed class SlidingWindowLimiter : IPermitLimiter
             var old = Volatile.Read(ref slot);
             var count = Lap(old) == LapOf(current) ? old & CountMask : 0;
             var total = others + count;
-            var fits = permits <= PermitLimit ? total + permits <= PermitLimit : total == 0;
+            var fits = permits <= _limit ? total + permits <= _limit : total == 0;
             if (!fits)
             {
-                delay = RetryAfter(current, nowTicks, total + permits - PermitLimit, permits > PermitLimit);
+                delay = RetryAfter(current, nowTicks, total + permits - _limit, permits > _limit);
                 return false;
             }
 

@@ -7,23 +7,16 @@ namespace OtlpFlow.Operators.Flow;
 /// concurrent callers never take more than <c>burst + rate × elapsed</c> in total.
 /// </summary>
 /// <remarks>
-/// Reading the clock costs more than the rest of an acquire, so a fast bucket (a millisecond of its
-/// rate at least 16 permits) serves small requests from a reserve: a millisecond of the rate (at most
-/// a 64th of the burst), the top slice of the bucket, refilled from the rest by a request that reads
-/// the clock anyway. Taking from the reserve is one compare-and-swap and no clock read. The slice and
-/// the rest together never hold more than the burst, so nothing is ever admitted past
-/// <c>burst + rate × elapsed</c>; the price is that after an idle spell a bucket whose reserve was
-/// spent holds up to a millisecond of its rate less than the burst until the reserve is refilled.
+/// A fast bucket (a millisecond of its rate at least 16 permits) serves small requests from a
+/// <see cref="PermitReserve"/> without reading the clock; the bucket proper holds the burst less
+/// that slice, so the two together never pass <c>burst + rate × elapsed</c>.
 /// </remarks>
-public sealed class TokenBucketLimiter : IPermitLimiter
+public sealed class TokenBucketLimiter : IPermitLimiter, IClockedPermits
 {
     private readonly LimiterClock _clock;
     private readonly double _fillSeconds;
     private readonly double _epsilon;
-    private readonly long _chunk;
-
-    // The reserve: permits of the bucket's top slice, handed out without reading the clock.
-    private long _reserve;
+    private readonly PermitReserve? _reserve;
 
     // Seconds since creation (as double bits) at which the bucket held no tokens. Tokens now are
     // (now - emptyAt) * rate, capped at burst. Negative tokens (emptyAt in the future) are debt
@@ -41,12 +34,10 @@ public sealed class TokenBucketLimiter : IPermitLimiter
         Rate = rate;
         Burst = burst;
         _clock = new LimiterClock(timeProvider ?? TimeProvider.System);
-        var chunk = Math.Floor(Math.Min(burst / 64, rate / 1000));
-        _chunk = chunk >= 16 && chunk < long.MaxValue / 4 ? (long)chunk : 0;
-        _reserve = _chunk;
+        _reserve = PermitReserve.For(burst, rate);
 
-        // The clock-read part of the bucket holds the burst less the reserve's slice.
-        _fillSeconds = (burst - _chunk) / rate;
+        // The bucket proper holds the burst less the reserve's slice.
+        _fillSeconds = (burst - (_reserve?.Slice ?? 0)) / rate;
 
         // Tolerates rounding in the floating-point state (a millionth of a permit), never a whole permit.
         _epsilon = 1e-6 / rate;
@@ -67,7 +58,7 @@ public sealed class TokenBucketLimiter : IPermitLimiter
             var now = _clock.Seconds;
             var emptyAt = BitConverter.Int64BitsToDouble(Volatile.Read(ref _emptyAtBits));
             var seconds = now - Math.Max(emptyAt, now - _fillSeconds);
-            return Volatile.Read(ref _reserve) + (seconds <= 0 ? 0 : (long)Math.Floor((seconds + _epsilon) * Rate));
+            return (_reserve?.Count ?? 0) + (seconds <= 0 ? 0 : (long)Math.Floor((seconds + _epsilon) * Rate));
         }
     }
 
@@ -84,71 +75,18 @@ public sealed class TokenBucketLimiter : IPermitLimiter
             return true;
         }
 
-        if (permits <= _chunk)
+        if (_reserve is null)
         {
-            var have = Volatile.Read(ref _reserve);
-            while (have >= permits)
-            {
-                var seen = Interlocked.CompareExchange(ref _reserve, have - permits, have);
-                if (seen == have)
-                {
-                    return true;
-                }
-
-                have = seen;
-            }
+            return TryTakeClocked(permits, out delay);
         }
 
-        return _chunk == 0 ? TryTakeFromBucket(permits, out delay) : TryAcquireWithReserve(permits, out delay);
+        return _reserve.TryTake(permits) || _reserve.TryAcquire(this, permits, Burst - _reserve.Slice, out delay);
     }
 
-    private bool TryAcquireWithReserve(long permits, out TimeSpan delay)
-    {
-        // What is left in the reserve counts towards this request; the rest comes from the bucket,
-        // with the reserve refilled when the bucket has it to spare (never as debt).
-        var have = Interlocked.Exchange(ref _reserve, 0);
-        if (have >= permits)
-        {
-            Refill(have - permits);
-            delay = TimeSpan.Zero;
-            return true;
-        }
+    /// <inheritdoc />
+    bool IClockedPermits.TryTakeClocked(long permits, out TimeSpan delay) => TryTakeClocked(permits, out delay);
 
-        var need = permits - have;
-        if (need + _chunk <= Burst - _chunk && TryTakeFromBucket(need + _chunk, out _))
-        {
-            Refill(_chunk);
-            delay = TimeSpan.Zero;
-            return true;
-        }
-
-        if (TryTakeFromBucket(need, out delay))
-        {
-            return true;
-        }
-
-        Refill(have);
-        return false;
-    }
-
-    // Never above the slice: with racing refills the surplus is dropped (a few permits admitted
-    // late) rather than letting the bucket and the reserve together exceed the burst.
-    private void Refill(long permits)
-    {
-        var current = Volatile.Read(ref _reserve);
-        while (true)
-        {
-            var seen = Interlocked.CompareExchange(ref _reserve, Math.Min(_chunk, current + permits), current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
-
-    private bool TryTakeFromBucket(long permits, out TimeSpan delay)
+    private bool TryTakeClocked(long permits, out TimeSpan delay)
     {
         delay = TimeSpan.Zero;
         var cost = permits / Rate;
