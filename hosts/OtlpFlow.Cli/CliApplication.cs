@@ -1,5 +1,8 @@
 using System.CommandLine;
 using OtlpFlow.Cli.Commands;
+using OtlpFlow.Cli.Load;
+using OtlpFlow.Cli.Perf;
+using OtlpFlow.Cli.Top;
 
 namespace OtlpFlow.Cli;
 
@@ -14,6 +17,11 @@ internal static class CliApplication
         root.Subcommands.Add(ValidateCommand.Create(environment));
         root.Subcommands.Add(GraphCommand.Create(environment));
         root.Subcommands.Add(OperatorsCommand.Create(environment));
+        root.Subcommands.Add(SchemaCommand.Create(environment));
+        root.Subcommands.Add(DocsCommand.Create(environment));
+        root.Subcommands.Add(TopCommand.Create(environment));
+        root.Subcommands.Add(PerfCommand.Create(environment));
+        root.Subcommands.Add(LoadCommand.Create(environment));
         return root;
     }
 

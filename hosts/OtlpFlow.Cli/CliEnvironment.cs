@@ -42,6 +42,9 @@ internal sealed class CliEnvironment
     /// <summary>How often the live line is redrawn on a terminal.</summary>
     public TimeSpan LiveInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the dashboard and <c>perf</c> sample the pipeline's counters (the period of their rates).</summary>
+    public TimeSpan MonitorInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The process's console.</summary>
     public static CliEnvironment ForConsole() => new()
     {

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Options;
 
 namespace OtlpFlow.Hosting;
 
@@ -39,12 +41,43 @@ public static class OtlpFlowServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(pipelinePath);
-        services.AddOtlpFlow();
         services.Configure<OtlpFlowHostOptions>(options =>
         {
             options.PipelinePath = pipelinePath;
             configure?.Invoke(options);
         });
+        return AddPipelineService(services);
+    }
+
+    /// <summary>
+    /// Runs the pipeline file named by the configuration key <c>OtlpFlow:Pipeline</c> for the lifetime of
+    /// the host; <c>OtlpFlow:DrainTimeout</c> (a duration such as <c>"20s"</c>) optionally sets
+    /// <see cref="OtlpFlowHostOptions.DrainTimeout"/>. <paramref name="configure"/> runs after the
+    /// configuration is read, so it can resolve a relative path. Also calls <see cref="AddOtlpFlow"/>.
+    /// </summary>
+    public static IServiceCollection AddOtlpFlowPipeline(this IServiceCollection services, IConfiguration configuration, Action<OtlpFlowHostOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.Configure<OtlpFlowHostOptions>(options =>
+        {
+            var section = configuration.GetSection(OtlpFlowHostOptions.SectionName);
+            options.PipelinePath = section["Pipeline"];
+            if (section["DrainTimeout"] is { Length: > 0 } drain)
+            {
+                options.DrainTimeout = Duration.TryParse(drain, out var timeout)
+                    ? timeout
+                    : throw new InvalidOperationException($"configuration '{OtlpFlowHostOptions.SectionName}:DrainTimeout' must be a duration like \"20s\", got \"{drain}\"");
+            }
+
+            configure?.Invoke(options);
+        });
+        return AddPipelineService(services);
+    }
+
+    private static IServiceCollection AddPipelineService(IServiceCollection services)
+    {
+        services.AddOtlpFlow();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PipelineHostedService>());
         services.TryAddSingleton(sp => sp.GetServices<IHostedService>().OfType<PipelineHostedService>().First());
         return services;

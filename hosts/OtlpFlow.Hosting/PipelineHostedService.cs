@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Pipeline;
 
 namespace OtlpFlow.Hosting;
 
@@ -27,6 +28,7 @@ public sealed partial class PipelineHostedService : BackgroundService
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<PipelineRunResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ready;
 
     /// <summary>Creates the service; the host's <see cref="TimeProvider"/> is used when one is registered.</summary>
     public PipelineHostedService(
@@ -48,6 +50,12 @@ public sealed partial class PipelineHostedService : BackgroundService
 
     /// <summary>Completes with the run's result once the pipeline has finished and drained.</summary>
     public Task<PipelineRunResult> Result => _result.Task;
+
+    /// <summary>
+    /// True while the pipeline is started and not stopping: what a readiness probe reports. False
+    /// before it has started, while it drains, and after it has ended.
+    /// </summary>
+    public bool IsReady => Volatile.Read(ref _ready);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -74,16 +82,67 @@ public sealed partial class PipelineHostedService : BackgroundService
         }
     }
 
-    private Task<PipelineRunResult> RunAsync(CancellationToken stoppingToken)
+    private async Task<PipelineRunResult> RunAsync(CancellationToken stoppingToken)
     {
         if (string.IsNullOrWhiteSpace(_options.PipelinePath))
         {
-            throw new InvalidOperationException("No pipeline file to run: set OtlpFlowHostOptions.PipelinePath (AddOtlpFlowPipeline(path)).");
+            throw new InvalidOperationException($"No pipeline file to run: set the configuration key '{OtlpFlowHostOptions.SectionName}:Pipeline' or OtlpFlowHostOptions.PipelinePath (AddOtlpFlowPipeline(path)).");
+        }
+
+        PipelineSpec spec;
+        try
+        {
+            spec = PipelineRunner.LoadFile(_options.PipelinePath);
+        }
+        catch (PipelineValidationException ex)
+        {
+            return new PipelineRunResult { Outcome = PipelineRunOutcome.Invalid, Errors = ex.Errors };
         }
 
         var timeProvider = _services.GetService<TimeProvider>() ?? TimeProvider.System;
         var runner = new PipelineRunner(_registry, _services, _loggerFactory, timeProvider);
-        return runner.RunFileAsync(_options.PipelinePath, new PipelineRunOptions { DrainTimeout = _options.DrainTimeout }, stoppingToken);
+        using var stopping = stoppingToken.Register(() => Volatile.Write(ref _ready, false));
+        var options = new PipelineRunOptions
+        {
+            DrainTimeout = DrainTimeout(spec),
+            WhileRunning = (_, _) =>
+            {
+                Volatile.Write(ref _ready, !stoppingToken.IsCancellationRequested);
+                return Task.CompletedTask;
+            },
+        };
+        try
+        {
+            return await runner.RunAsync(spec, options, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _ready, false);
+        }
+    }
+
+    /// <summary>
+    /// The drain deadline: the configured one, else the file's, cut to fit in the host's shutdown
+    /// timeout. Past that timeout the host stops waiting for this service, and a drain cut short by
+    /// the host would be reported as neither drained nor abandoned.
+    /// </summary>
+    private TimeSpan DrainTimeout(PipelineSpec spec)
+    {
+        var wanted = _options.DrainTimeout ?? spec.DrainTimeout;
+        if (_services.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout is not { } shutdown || shutdown <= TimeSpan.Zero || shutdown == Timeout.InfiniteTimeSpan)
+        {
+            return wanted;
+        }
+
+        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, shutdown.Ticks / 10));
+        var limit = shutdown - margin;
+        if (wanted <= limit)
+        {
+            return wanted;
+        }
+
+        LogDrainLimited(_logger, wanted, limit, shutdown);
+        return limit;
     }
 
     private void Report(PipelineRunResult result)
@@ -104,6 +163,12 @@ public sealed partial class PipelineHostedService : BackgroundService
                 Environment.ExitCode = FaultedExitCode;
                 break;
             default:
+                foreach (var op in result.Operators)
+                {
+                    var c = op.Counters;
+                    LogOperatorTotals(_logger, op.Id, op.Type, c.ItemsIn, c.ItemsOut, c.ItemsDropped, c.Errors);
+                }
+
                 if (!result.Drained)
                 {
                     LogNotDrained(_logger, name);
@@ -116,6 +181,12 @@ public sealed partial class PipelineHostedService : BackgroundService
                 break;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}' ({Type}): in {ItemsIn} out {ItemsOut} dropped {ItemsDropped} errors {Errors}")]
+    private static partial void LogOperatorTotals(ILogger logger, string operatorId, string type, long itemsIn, long itemsOut, long itemsDropped, long errors);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "the drain timeout {Wanted} is cut to {Limit} to fit in the host's shutdown timeout of {Shutdown}")]
+    private static partial void LogDrainLimited(ILogger logger, TimeSpan wanted, TimeSpan limit, TimeSpan shutdown);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Error}")]
     private static partial void LogInvalid(ILogger logger, string error);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Pipeline;
+using OtlpFlow.Hosting.Reload;
 
 namespace OtlpFlow.Hosting;
 
@@ -74,10 +75,32 @@ public sealed partial class PipelineRunner
         ArgumentNullException.ThrowIfNull(spec);
         options ??= new PipelineRunOptions();
 
+        // The "coordination" section (etcd, Redis) is started first: its services (membership,
+        // cluster sampling, the shared Redis connection) are what the operators are built with.
+        RunningPipeline? built = null;
+        CoordinatedServices? coordination = null;
+        if (spec.Coordination is not null)
+        {
+            try
+            {
+                coordination = await CoordinatedServices.StartAsync(spec, _services ?? EmptyServices.Instance, () => built, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return new PipelineRunResult
+                {
+                    Outcome = PipelineRunOutcome.Invalid,
+                    PipelineName = spec.Name,
+                    Errors = [spec.Error(null, "$.coordination", $"cannot start the coordination section: {ex.Message}")],
+                };
+            }
+        }
+
+        await using var coordinated = coordination;
         RunningPipeline pipeline;
         try
         {
-            pipeline = new PipelineBuilder(_registry, _services, _loggerFactory, _timeProvider).Build(spec);
+            pipeline = built = new PipelineBuilder(_registry, (IServiceProvider?)coordination ?? _services, _loggerFactory, _timeProvider).Build(spec);
         }
         catch (PipelineValidationException ex)
         {
@@ -86,52 +109,82 @@ public sealed partial class PipelineRunner
 
         await using (pipeline.ConfigureAwait(false))
         {
-            var operators = OperatorReport.For(pipeline);
-            var started = _timeProvider.GetTimestamp();
-            PipelineRunResult Result(PipelineRunOutcome outcome, bool drained = true, PipelineFaultedException? fault = null) => new()
+            SelfTelemetry? telemetry = null;
+            if (spec.Telemetry is not null)
             {
-                Outcome = outcome,
-                PipelineName = spec.Name,
-                Operators = operators,
-                Drained = drained,
-                FailedOperatorId = fault?.OperatorId,
-                ErrorMessage = fault is null ? null : fault.InnerException?.Message ?? fault.Message,
-                Exception = fault,
-                Elapsed = _timeProvider.GetElapsedTime(started),
-            };
+                try
+                {
+                    telemetry = await SelfTelemetry.StartAsync(spec, pipeline.Meter, _loggerFactory, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PipelineValidationException ex)
+                {
+                    return new PipelineRunResult { Outcome = PipelineRunOutcome.Invalid, PipelineName = spec.Name, Errors = ex.Errors };
+                }
+            }
 
             try
             {
-                await pipeline.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PipelineFaultedException ex) when (cancellationToken.IsCancellationRequested && ex.InnerException is OperationCanceledException)
-            {
-                return Result(PipelineRunOutcome.Cancelled);
-            }
-            catch (PipelineFaultedException ex)
-            {
-                return Result(PipelineRunOutcome.Faulted, fault: ex);
-            }
-
-            LogStarted(_logger, spec.Name, operators.Count);
-            using var watchStop = new CancellationTokenSource();
-            var watcher = Watch(options.WhileRunning, pipeline, watchStop.Token);
-            try
-            {
-                var (outcome, drained) = await WaitAsync(pipeline, options, cancellationToken).ConfigureAwait(false);
-                LogFinished(_logger, spec.Name, outcome, drained);
-                return Result(outcome, drained);
-            }
-            catch (PipelineFaultedException ex)
-            {
-                // The engine has logged the fault where it happened; the caller reports the outcome.
-                return Result(PipelineRunOutcome.Faulted, drained: false, fault: ex);
+                return await RunBuiltAsync(spec, pipeline, options, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                await watchStop.CancelAsync().ConfigureAwait(false);
-                await watcher.ConfigureAwait(false);
+                if (telemetry is not null)
+                {
+                    // The final counters, after the drain, are the ones that prove conservation: export them.
+                    telemetry.Flush();
+                    await telemetry.DisposeAsync().ConfigureAwait(false);
+                }
             }
+        }
+    }
+
+    private async Task<PipelineRunResult> RunBuiltAsync(PipelineSpec spec, RunningPipeline pipeline, PipelineRunOptions options, CancellationToken cancellationToken)
+    {
+        var operators = OperatorReport.For(pipeline);
+        var started = _timeProvider.GetTimestamp();
+        PipelineRunResult Result(PipelineRunOutcome outcome, bool drained = true, PipelineFaultedException? fault = null) => new()
+        {
+            Outcome = outcome,
+            PipelineName = spec.Name,
+            Operators = operators,
+            Drained = drained,
+            FailedOperatorId = fault?.OperatorId,
+            ErrorMessage = fault is null ? null : fault.InnerException?.Message ?? fault.Message,
+            Exception = fault,
+            Elapsed = _timeProvider.GetElapsedTime(started),
+        };
+
+        try
+        {
+            await pipeline.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PipelineFaultedException ex) when (cancellationToken.IsCancellationRequested && ex.InnerException is OperationCanceledException)
+        {
+            return Result(PipelineRunOutcome.Cancelled);
+        }
+        catch (PipelineFaultedException ex)
+        {
+            return Result(PipelineRunOutcome.Faulted, fault: ex);
+        }
+
+        LogStarted(_logger, spec.Name, operators.Count);
+        using var watchStop = new CancellationTokenSource();
+        var watcher = Watch(options.WhileRunning, pipeline, watchStop.Token);
+        try
+        {
+            var (outcome, drained) = await WaitAsync(pipeline, options, cancellationToken).ConfigureAwait(false);
+            LogFinished(_logger, spec.Name, outcome, drained);
+            return Result(outcome, drained);
+        }
+        catch (PipelineFaultedException ex)
+        {
+            // The engine has logged the fault where it happened; the caller reports the outcome.
+            return Result(PipelineRunOutcome.Faulted, drained: false, fault: ex);
+        }
+        finally
+        {
+            await watchStop.CancelAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false);
         }
     }
 
@@ -191,4 +244,11 @@ public sealed partial class PipelineRunner
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the pipeline watcher failed; the pipeline goes on")]
     private static partial void LogWatcherFailed(ILogger logger, Exception exception);
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
+    }
 }

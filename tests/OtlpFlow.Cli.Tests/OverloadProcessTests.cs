@@ -14,7 +14,7 @@ namespace OtlpFlow.Cli.Tests;
 /// </summary>
 public sealed class OverloadProcessTests : IDisposable
 {
-    private const int SustainableSpansPerSecond = 5_000;
+    private const int SustainableSpansPerSecond = 2_000;
     private const int SpansPerRequest = 500;
     private const long Budget = 256L * 1024 * 1024;
 

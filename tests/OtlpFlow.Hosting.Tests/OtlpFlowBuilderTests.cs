@@ -46,7 +46,7 @@ public class OtlpFlowBuilderTests
             .BuildRegistry();
 
         Assert.Equal(
-            ["test.count", "test.fail", "test.failstart", "test.spans"],
+            ["test.count", "test.fail", "test.failstart", "test.metrics", "test.spans"],
             registry.Operators.Select(d => d.Type).Order(StringComparer.Ordinal));
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -113,5 +114,42 @@ public sealed class PipelineHostedServiceTests : IDisposable
         Assert.Equal(PipelineHostedService.InvalidExitCode, Environment.ExitCode);
         Assert.Contains(_logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains(":4:", StringComparison.Ordinal)
             && e.Message.Contains("unknown operator type 'test.nope'", StringComparison.Ordinal));
+    }
+    [Fact]
+    public async Task The_pipeline_file_comes_from_configuration_and_the_drain_fits_in_the_host_shutdown_timeout()
+    {
+        var path = _files.Write("""
+            {
+              "name": "configured",
+              "drainTimeout": "5m",
+              "operators": {
+                "src": { "type": "test.spans", "endless": true },
+                "sink": { "type": "test.count", "inputs": ["src"] }
+              }
+            }
+            """);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection([new("OtlpFlow:Pipeline", path)]);
+        builder.Logging.AddProvider(_logs);
+        builder.Services.AddSingleton(_tally);
+        builder.Services.AddSingleton(_probe);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOtlpFlow(flow => flow.AddAssembly(typeof(SpanSource).Assembly));
+        builder.Services.AddOtlpFlowPipeline(builder.Configuration);
+        using var host = builder.Build();
+        var service = host.Services.GetRequiredService<PipelineHostedService>();
+        Assert.False(service.IsReady);
+
+        await host.StartAsync().WaitAsync(Deadline);
+        await _probe.FirstBatchSent.Task.WaitAsync(Deadline);
+        await Engine.Testing.Poll.UntilAsync(() => service.IsReady, "the service to report ready");
+        await host.StopAsync().WaitAsync(Deadline);
+
+        var result = await service.Result;
+        Assert.Equal((PipelineRunOutcome.Cancelled, true, "configured"), (result.Outcome, result.Drained, result.PipelineName));
+        Assert.Equal(result.Operators.Single(o => o.Id == "src").Counters.ItemsOut, _tally.Count);
+        Assert.False(service.IsReady);
+        Assert.Contains(_logs.Entries, e => e.Message == "the drain timeout 00:05:00 is cut to 00:00:09 to fit in the host's shutdown timeout of 00:00:10");
+        Assert.Contains(_logs.Entries, e => e.Message.StartsWith("operator 'sink' (test.count): in ", StringComparison.Ordinal));
     }
 }

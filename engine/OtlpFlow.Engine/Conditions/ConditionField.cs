@@ -132,12 +132,16 @@ internal sealed class ConditionField
         new ConditionField("value", ConditionFieldType.Number, ReadPointValue),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
-    /// <summary>The keyed fields, written <c>resource["key"]</c> and <c>attributes["key"]</c>.</summary>
-    public static readonly IReadOnlyList<string> Keyed = ["resource", "attributes"];
+    /// <summary>The keyed fields, written <c>resource["key"]</c>, <c>scope["key"]</c> and <c>attributes["key"]</c>.</summary>
+    public static readonly IReadOnlyList<string> Keyed = ["resource", "attributes", "scope"];
 
     /// <summary><c>resource["key"]</c>: an attribute of the item's resource.</summary>
     public static ConditionField ResourceAttribute(string key) =>
         new($"resource[\"{key}\"]", ConditionFieldType.Any, (in ItemView i) => Lookup(i.Resource?.Attributes, key));
+
+    /// <summary><c>scope["key"]</c>: an attribute of the item's instrumentation scope.</summary>
+    public static ConditionField ScopeAttribute(string key) =>
+        new($"scope[\"{key}\"]", ConditionFieldType.Any, (in ItemView i) => Lookup(i.Scope?.Attributes, key));
 
     /// <summary><c>attributes["key"]</c>: an attribute of the span, log record or data point.</summary>
     public static ConditionField ItemAttribute(string key) =>

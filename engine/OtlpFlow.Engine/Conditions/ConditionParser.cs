@@ -203,9 +203,12 @@ internal sealed class ConditionParser
             }
 
             Advance();
-            return token.Text == "resource"
-                ? ConditionField.ResourceAttribute(key.StringValue!)
-                : ConditionField.ItemAttribute(key.StringValue!);
+            return token.Text switch
+            {
+                "resource" => ConditionField.ResourceAttribute(key.StringValue!),
+                "scope" => ConditionField.ScopeAttribute(key.StringValue!),
+                _ => ConditionField.ItemAttribute(key.StringValue!),
+            };
         }
 
         if (IsEnumWord(token.Text))

@@ -25,7 +25,9 @@ public static partial class PipelineLoader
         "type", "inputs", "capacity", "parallelism", "ordered", "scheduler",
     };
 
-    private static readonly string[] TopLevelKeys = ["$schema", "name", "defaults", "memoryLimit", "drainTimeout", "plugins", "operators"];
+    // "expect" holds the expectations of a perf graph (minimum throughput, drop ratio): `otlpflow perf`
+    // reads and checks it, every other command ignores it.
+    private static readonly string[] TopLevelKeys = ["$schema", "name", "defaults", "memoryLimit", "drainTimeout", "plugins", "telemetry", "expect", "coordination", "operators"];
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]*$")]
     private static partial Regex IdPattern();
@@ -153,6 +155,34 @@ public static partial class PipelineLoader
             Problem(null, "$.plugins", "'plugins' must be a list of assembly paths");
         }
 
+        // "coordination" (etcd, Redis) is read by the coordination operators and the host, never by
+        // the engine: it is kept as raw JSON here.
+        JsonObject? coordination = null;
+        if (top["coordination"] is JsonObject coordinationObject)
+        {
+            coordination = (JsonObject)coordinationObject.DeepClone();
+        }
+        else if (top["coordination"] is not null)
+        {
+            Problem(null, "$.coordination", "'coordination' must be an object such as { \"etcd\": { \"endpoints\": [\"http://127.0.0.1:2379\"] } }");
+        }
+
+        PipelineTelemetryOptions? telemetry = null;
+        if (top["telemetry"] is JsonObject telemetryObject)
+        {
+            var optionErrors = new List<OptionError>();
+            telemetry = (PipelineTelemetryOptions?)OptionsBinder.Bind(typeof(PipelineTelemetryOptions), telemetryObject, optionErrors);
+            foreach (var error in optionErrors)
+            {
+                var key = error.Key.Length == 0 ? "$.telemetry" : "$.telemetry." + error.Key;
+                Problem(null, key, $"'telemetry{(error.Key.Length == 0 ? string.Empty : "." + error.Key)}' {error.Message}");
+            }
+        }
+        else if (top["telemetry"] is not null)
+        {
+            Problem(null, "$.telemetry", "'telemetry' must be an object such as { \"prometheus\": { \"address\": \"127.0.0.1:9464\" } }");
+        }
+
         var operators = new List<OperatorSpec>();
         if (top["operators"] is JsonObject ops)
         {
@@ -262,6 +292,8 @@ public static partial class PipelineLoader
             MemoryLimitBytes = memoryLimit,
             DrainTimeout = drainTimeout,
             Plugins = plugins,
+            Telemetry = telemetry,
+            Coordination = coordination,
             Operators = operators,
             Positions = positions,
             Problems = problems,

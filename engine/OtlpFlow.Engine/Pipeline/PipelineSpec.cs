@@ -24,6 +24,15 @@ public sealed class PipelineSpec
     /// <summary>Plugin assemblies to load operators from.</summary>
     public IReadOnlyList<string> Plugins { get; init; } = [];
 
+    /// <summary>Where the engine's own metrics are exported (the <c>"telemetry"</c> section); null when the file has none.</summary>
+    public PipelineTelemetryOptions? Telemetry { get; init; }
+
+    /// <summary>
+    /// The <c>"coordination"</c> section (etcd, Redis) as written; the coordination operators and the
+    /// host read it, the engine does not. Null when the file has none.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? Coordination { get; init; }
+
     /// <summary>The operators, in file order.</summary>
     public IReadOnlyList<OperatorSpec> Operators { get; init; } = [];
 

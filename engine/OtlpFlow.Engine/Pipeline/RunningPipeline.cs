@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
@@ -18,6 +19,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     private IReadOnlyList<string>? _operatorIds;
     private Dictionary<string, OperatorCounters>? _counters;
     private Dictionary<string, OperatorBase>? _operators;
+    private Dictionary<string, OperatorNode>? _nodesById;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,6 +71,17 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     /// <summary>True once the drain deadline passed and in-flight work was abandoned.</summary>
     public bool Aborted => _abort.IsCancellationRequested && _fault is null;
 
+    /// <summary>The pipeline's <c>OtlpFlow</c> meter, for listeners (a live dashboard) that read its per-batch instruments.</summary>
+    public Meter Meter => Metrics.Meter;
+
+    /// <summary>Batches waiting at an operator's input now; 0 for a source, which has no input. For live views.</summary>
+    /// <exception cref="KeyNotFoundException">No operator has that id.</exception>
+    public int QueueDepth(string operatorId) => Node(operatorId).QueueDepth();
+
+    /// <summary>The bounded capacity of an operator's input, in batches; 0 for a source, which has no input.</summary>
+    /// <exception cref="KeyNotFoundException">No operator has that id.</exception>
+    public int QueueCapacity(string operatorId) => Node(operatorId) is { Operator: SourceOperator } ? 0 : Node(operatorId).Capacity;
+
     internal IReadOnlyList<OperatorNode> Nodes => _nodes;
 
     internal ILogger Logger { get; }
@@ -83,6 +96,11 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     internal CancellationToken AbortToken => _abort.Token;
 
     internal void Add(OperatorNode node) => _nodes.Add(node);
+
+    private OperatorNode Node(string operatorId) =>
+        (_nodesById ??= _nodes.ToDictionary(n => n.Id, StringComparer.Ordinal)).TryGetValue(operatorId, out var node)
+            ? node
+            : throw new KeyNotFoundException($"pipeline '{Name}' has no operator '{operatorId}'");
 
     /// <summary>The pipeline's one instance of a named scheduler, made on first use.</summary>
     internal TaskScheduler Scheduler(string name, Func<TaskScheduler> create)

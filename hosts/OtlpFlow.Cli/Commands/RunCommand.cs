@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using OtlpFlow.Cli.Dashboard;
 using OtlpFlow.Cli.Output;
 using OtlpFlow.Hosting;
 
@@ -32,15 +33,17 @@ internal static class RunCommand
             CustomParser = CliDurations.Parse,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level (default: warnings and errors only)." };
+        var dashboard = DashboardHost.CreateOption();
         var command = new Command("run", "Run a pipeline; exits when its sources finish, after --duration, or on Ctrl+C (draining in-flight data).")
         {
             file,
             duration,
             drainTimeout,
             verbose,
+            dashboard,
         };
         command.SetAction((parse, cancellationToken) => ExecuteAsync(
-            new RunSettings(parse.GetValue(file), parse.GetValue(duration), parse.GetValue(drainTimeout), parse.GetValue(verbose)),
+            new RunSettings(parse.GetValue(file), parse.GetValue(duration), parse.GetValue(drainTimeout), parse.GetValue(verbose), parse.GetValue(dashboard)),
             environment,
             cancellationToken));
         return command;
@@ -61,10 +64,17 @@ internal static class RunCommand
         using var loggerFactory = environment.CreateLoggerFactory(settings.Verbose ? LogLevel.Information : LogLevel.Warning);
         var runner = new PipelineRunner(registry, environment.Services, loggerFactory, environment.TimeProvider);
         var progress = new ProgressDisplay(environment);
+        using var dashboardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var dashboard = settings.Dashboard is { } endpoint ? new DashboardHost(endpoint, spec, environment, dashboardStop) : null;
         var result = await runner.RunAsync(
             spec,
-            new PipelineRunOptions { Duration = settings.Duration, DrainTimeout = settings.DrainTimeout, WhileRunning = progress.RunAsync },
-            cancellationToken).ConfigureAwait(false);
+            new PipelineRunOptions
+            {
+                Duration = settings.Duration,
+                DrainTimeout = settings.DrainTimeout,
+                WhileRunning = dashboard is null ? progress.RunAsync : (pipeline, stop) => Task.WhenAll(progress.RunAsync(pipeline, stop), dashboard.RunAsync(pipeline, stop)),
+            },
+            dashboardStop.Token).ConfigureAwait(false);
 
         if (result.Outcome == PipelineRunOutcome.Invalid)
         {
@@ -79,6 +89,11 @@ internal static class RunCommand
         if (!result.Drained && result.Outcome != PipelineRunOutcome.Faulted)
         {
             environment.Error.WriteLine("warning: the drain deadline passed before every in-flight batch was delivered; the rest was abandoned (see --drain-timeout)");
+        }
+
+        if (dashboard?.Failed == true)
+        {
+            return ExitCodes.Failed;
         }
 
         if (result.Outcome == PipelineRunOutcome.Faulted)

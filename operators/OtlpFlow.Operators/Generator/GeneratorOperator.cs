@@ -95,7 +95,9 @@ public sealed class GeneratorOperator : SourceOperator
 
                 var size = _count == 0 ? _batchSize : (int)Math.Min(_batchSize, _count - emitted);
                 var request = synthesizer.Next(size);
-                await output.EmitAsync(TelemetryBatch.Create(request), stopToken).ConfigureAwait(false);
+                // The batch is stamped with the time it was made, so that `otlpflow perf` can measure
+                // end-to-end latency from the moment data enters the pipeline.
+                await output.EmitAsync(TelemetryBatch.Create(request, BatchContext.At(time.GetUtcNow())), stopToken).ConfigureAwait(false);
                 emitted += size;
             }
         }

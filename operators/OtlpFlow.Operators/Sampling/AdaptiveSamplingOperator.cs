@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.Extensions.DependencyInjection;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 
@@ -32,6 +33,7 @@ public sealed class AdaptiveSamplingOperator : ProcessorOperator
     private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
     private DateTimeOffset _nextAdjustment;
     private bool _adjusted;
+    private IClusterSampling? _cluster;
 
     /// <summary>Creates the operator.</summary>
     public AdaptiveSamplingOperator(AdaptiveSamplingOptions options, OperatorContext context) : base(context)
@@ -59,6 +61,18 @@ public sealed class AdaptiveSamplingOperator : ProcessorOperator
                 return _keys.ToDictionary(k => k.Key, k => ConsistentProbability.Probability(k.Value.Threshold), StringComparer.Ordinal);
             }
         }
+    }
+
+    /// <summary>With <c>"scope": "cluster"</c>, finds the cluster's <see cref="IClusterSampling"/>.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Scope == SamplingScope.Cluster)
+        {
+            _cluster = Context.Services.GetService<IClusterSampling>()
+                ?? throw new InvalidOperationException($"operator '{Context.Id}': \"scope\": \"cluster\" needs the coordination layer; add a \"coordination\" section with \"etcd\" to the pipeline, or use \"scope\": \"local\"");
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -188,6 +202,30 @@ public sealed class AdaptiveSamplingOperator : ProcessorOperator
             {
                 state.Threshold = ConsistentProbability.ThresholdFromProbability(share / state.Average, _options.Precision);
                 budget -= share;
+            }
+        }
+
+        if (_cluster is not null)
+        {
+            ApplyCluster(_cluster);
+        }
+    }
+
+    /// <summary>Reports this interval's averages and takes the cluster's probabilities for the keys it covers.</summary>
+    private void ApplyCluster(IClusterSampling cluster)
+    {
+        var seconds = _options.AdjustmentInterval.TotalSeconds;
+        cluster.Report(Context.Id, _keys.ToDictionary(k => k.Key, k => k.Value.Average / seconds, StringComparer.Ordinal), _options.TargetPerSecond);
+        if (cluster.Probabilities(Context.Id) is not { } published)
+        {
+            return;
+        }
+
+        foreach (var (key, state) in _keys)
+        {
+            if (published.TryGetValue(key, out var probability))
+            {
+                state.Threshold = probability >= 1 ? ConsistentProbability.AlwaysKeep : ConsistentProbability.ThresholdFromProbability(Math.Max(probability, 1e-12), _options.Precision);
             }
         }
     }

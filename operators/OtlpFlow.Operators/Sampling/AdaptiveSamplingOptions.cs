@@ -30,6 +30,12 @@ public sealed class AdaptiveSamplingOptions : IValidatableObject
     [Range(1, 14)]
     public int Precision { get; set; } = 5;
 
+    /// <summary>
+    /// <c>local</c> (default): the target holds per instance. <c>cluster</c>: the target holds for
+    /// the whole cluster; probabilities come from the coordination layer (etcd), see the Sampling README.
+    /// </summary>
+    public SamplingScope Scope { get; set; } = SamplingScope.Local;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -1,0 +1,132 @@
+using Apache.Arrow;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Common.V1;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// The typed value columns shared by attribute tables and log bodies: a type, a dictionary index
+/// for strings, a 64-bit integer (also booleans), a double and bytes (also nested values).
+/// </summary>
+internal sealed class AnyValueColumns
+{
+    private readonly UInt8Array.Builder _type = new();
+    private readonly UInt32Array.Builder _str = new();
+    private readonly Int64Array.Builder _int = new();
+    private readonly DoubleArray.Builder _double = new();
+    private readonly BinaryArray.Builder _bytes = new();
+
+    /// <summary>One value, already classified.</summary>
+    public readonly record struct Value(byte Kind, uint Str, long Int, double Double, ByteString? Bytes);
+
+    public static Value Classify(AnyValue? value, StringDictionary strings)
+    {
+        if (value is null)
+        {
+            return new Value(AnyValueKind.Absent, 0, 0, 0, null);
+        }
+
+        return value.ValueCase switch
+        {
+            AnyValue.ValueOneofCase.StringValue => new Value(AnyValueKind.String, strings.IndexOf(value.StringValue), 0, 0, null),
+            AnyValue.ValueOneofCase.BoolValue => new Value(AnyValueKind.Bool, 0, value.BoolValue ? 1 : 0, 0, null),
+            AnyValue.ValueOneofCase.IntValue => new Value(AnyValueKind.Int, 0, value.IntValue, 0, null),
+            AnyValue.ValueOneofCase.DoubleValue => new Value(AnyValueKind.Double, 0, 0, value.DoubleValue, null),
+            AnyValue.ValueOneofCase.BytesValue => new Value(AnyValueKind.Bytes, 0, 0, 0, value.BytesValue),
+            AnyValue.ValueOneofCase.ArrayValue or AnyValue.ValueOneofCase.KvlistValue => new Value(AnyValueKind.Nested, 0, 0, 0, value.ToByteString()),
+            _ => new Value(AnyValueKind.Empty, 0, 0, 0, null),
+        };
+    }
+
+    public void Append(in Value value)
+    {
+        _type.Append(value.Kind);
+        if (value.Kind == AnyValueKind.String)
+        {
+            _str.Append(value.Str);
+        }
+        else
+        {
+            _str.AppendNull();
+        }
+
+        if (value.Kind is AnyValueKind.Int or AnyValueKind.Bool)
+        {
+            _int.Append(value.Int);
+        }
+        else
+        {
+            _int.AppendNull();
+        }
+
+        if (value.Kind == AnyValueKind.Double)
+        {
+            _double.Append(value.Double);
+        }
+        else
+        {
+            _double.AppendNull();
+        }
+
+        if (value.Bytes is not null)
+        {
+            _bytes.Append(value.Bytes.Span);
+        }
+        else
+        {
+            _bytes.AppendNull();
+        }
+    }
+
+    public void AddTo(TableBuilder table, string prefix)
+    {
+        table.Add(prefix + "type", _type.Build(table.Allocator))
+            .Add(prefix + "str", _str.Build(table.Allocator), nullable: true)
+            .Add(prefix + "int", _int.Build(table.Allocator), nullable: true)
+            .Add(prefix + "double", _double.Build(table.Allocator), nullable: true)
+            .Add(prefix + "bytes", _bytes.Build(table.Allocator), nullable: true);
+    }
+
+    /// <summary>Reads the value columns with the given name prefix.</summary>
+    public sealed class Reader
+    {
+        // The arrays point into the message's memory; nothing is copied until a value is made.
+        private readonly UInt8Array _types;
+        private readonly UInt32Array _str;
+        private readonly Int64Array _int;
+        private readonly DoubleArray _double;
+        private readonly BinaryArray _bytes;
+        private readonly StringDictionaryReader _strings;
+
+        public Reader(RecordBatch batch, string prefix, StringDictionaryReader strings)
+        {
+            _types = (UInt8Array)batch.Column(prefix + "type");
+            _str = (UInt32Array)batch.Column(prefix + "str");
+            _int = (Int64Array)batch.Column(prefix + "int");
+            _double = (DoubleArray)batch.Column(prefix + "double");
+            _bytes = (BinaryArray)batch.Column(prefix + "bytes");
+            _strings = strings;
+        }
+
+        public byte Kind(int row) => _types.Values[row];
+
+        public uint Str(int row) => _str.Values[row];
+
+        public long Int(int row) => _int.Values[row];
+
+        public double Double(int row) => _double.Values[row];
+
+        public AnyValue? Get(int row) => Kind(row) switch
+        {
+            AnyValueKind.Absent => null,
+            AnyValueKind.Empty => new AnyValue(),
+            AnyValueKind.String => new AnyValue { StringValue = _strings[Str(row)] },
+            AnyValueKind.Bool => new AnyValue { BoolValue = Int(row) != 0 },
+            AnyValueKind.Int => new AnyValue { IntValue = Int(row) },
+            AnyValueKind.Double => new AnyValue { DoubleValue = Double(row) },
+            AnyValueKind.Bytes => new AnyValue { BytesValue = ByteString.CopyFrom(_bytes.GetBytes(row)) },
+            AnyValueKind.Nested => AnyValue.Parser.ParseFrom(_bytes.GetBytes(row)),
+            var other => throw new InvalidDataException($"Unknown value type {other}."),
+        };
+    }
+}

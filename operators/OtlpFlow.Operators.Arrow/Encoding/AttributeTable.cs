@@ -1,0 +1,112 @@
+using Apache.Arrow;
+using Apache.Arrow.Memory;
+using Google.Protobuf.Collections;
+using OpenTelemetry.Proto.Common.V1;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// An attribute table: one row per attribute with its parent's row id, key, position in the
+/// parent's list and typed value. Rows are sorted by (type, key, parent) so that equal
+/// keys lie together and compress; the parent id is delta-encoded inside each run of equal
+/// (type, key) and absolute at the start of a run. (Sorting by value too turns string columns into
+/// runs but scatters the parents; on generated traces that cost more than it saved.)
+/// </summary>
+internal sealed class AttributeTable
+{
+    private readonly List<Row> _rows = [];
+
+    private readonly record struct Row(uint Parent, uint Key, uint Ordinal, AnyValueColumns.Value Value);
+
+    public int Count => _rows.Count;
+
+    public void Add(uint parent, RepeatedField<KeyValue> attributes, StringDictionary keys, StringDictionary values)
+    {
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var kv = attributes[i];
+            _rows.Add(new Row(parent, keys.IndexOf(kv.Key), (uint)i, AnyValueColumns.Classify(kv.Value, values)));
+        }
+    }
+
+    public RecordBatch Build(MemoryAllocator allocator)
+    {
+        var rows = _rows.ToArray();
+        System.Array.Sort(rows, static (a, b) =>
+        {
+            var c = a.Value.Kind.CompareTo(b.Value.Kind);
+            if (c == 0) c = a.Key.CompareTo(b.Key);
+            if (c == 0) c = a.Parent.CompareTo(b.Parent);
+            if (c == 0) c = a.Ordinal.CompareTo(b.Ordinal);
+            return c;
+        });
+
+        var parent = new UInt32Array.Builder().Reserve(rows.Length);
+        var key = new UInt32Array.Builder().Reserve(rows.Length);
+        var ordinal = new UInt32Array.Builder().Reserve(rows.Length);
+        var values = new AnyValueColumns();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            ref readonly var row = ref rows[i];
+            var sameRun = i > 0 && SameRun(rows[i - 1], row);
+            parent.Append(sameRun ? row.Parent - rows[i - 1].Parent : row.Parent);
+            key.Append(row.Key);
+            ordinal.Append(row.Ordinal);
+            values.Append(row.Value);
+        }
+
+        var table = new TableBuilder(allocator)
+            .Add("parent_id", parent.Build(allocator))
+            .Add("key", key.Build(allocator))
+            .Add("ordinal", ordinal.Build(allocator));
+        values.AddTo(table, "value_");
+        return table.Build(rows.Length);
+    }
+
+    private static bool SameRun(in Row a, in Row b) => a.Value.Kind == b.Value.Kind && a.Key == b.Key;
+
+    /// <summary>
+    /// Adds the attributes of a table to their parents, in their original order.
+    /// <paramref name="target"/> gives the attribute list of a parent row id.
+    /// </summary>
+    public static void Read(RecordBatch? batch, StringDictionaryReader keys, StringDictionaryReader strings, Func<uint, RepeatedField<KeyValue>> target)
+    {
+        if (batch is null || batch.Length == 0)
+        {
+            return;
+        }
+
+        var length = batch.Length;
+        var parentDelta = ((UInt32Array)batch.Column("parent_id")).Values;
+        var keyColumn = ((UInt32Array)batch.Column("key")).Values;
+        var ordinals = ((UInt32Array)batch.Column("ordinal")).Values;
+        var values = new AnyValueColumns.Reader(batch, "value_", strings);
+
+        var order = new long[length];
+        var index = new int[length];
+        uint previousParent = 0;
+        for (var i = 0; i < length; i++)
+        {
+            var sameRun = i > 0 && values.Kind(i) == values.Kind(i - 1) && keyColumn[i] == keyColumn[i - 1];
+            var parent = sameRun ? previousParent + parentDelta[i] : parentDelta[i];
+            previousParent = parent;
+            order[i] = ((long)parent << 32) | ordinals[i];
+            index[i] = i;
+        }
+
+        System.Array.Sort(order, index);
+        for (var i = 0; i < length; i++)
+        {
+            var row = index[i];
+            var parent = (uint)(order[i] >> 32);
+            var kv = new KeyValue { Key = keys[keyColumn[row]] };
+            var value = values.Get(row);
+            if (value is not null)
+            {
+                kv.Value = value;
+            }
+
+            target(parent).Add(kv);
+        }
+    }
+}

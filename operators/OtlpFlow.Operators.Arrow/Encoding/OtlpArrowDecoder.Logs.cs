@@ -1,0 +1,72 @@
+using Apache.Arrow;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Logs.V1;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+public sealed partial class OtlpArrowDecoder
+{
+    private ExportLogsServiceRequest DecodeLogs(Dictionary<TableId, RecordBatch> tables)
+    {
+        var records = System.Array.Empty<LogRecord>();
+        if (tables.TryGetValue(TableId.Logs, out var t))
+        {
+            var n = t.Length;
+            var time = ((Int64Array)t.Column("time_delta")).Values;
+            var observed = ((Int64Array)t.Column("observed_delta")).Values;
+            var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number"), n);
+            var severityText = ((UInt32Array)t.Column("severity_text")).Values;
+            var dropped = ((UInt32Array)t.Column("dropped_attributes_count")).Values;
+            var flags = ((UInt32Array)t.Column("flags")).Values;
+            var traceId = (BinaryArray)t.Column("trace_id");
+            var spanId = (BinaryArray)t.Column("span_id");
+            var eventName = ((UInt32Array)t.Column("event_name")).Values;
+            var body = new AnyValueColumns.Reader(t, "body_", _values);
+            records = new LogRecord[n];
+            ulong previousTime = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var timestamp = Undelta(previousTime, time[i]);
+                previousTime = timestamp;
+                var record = new LogRecord
+                {
+                    TimeUnixNano = timestamp,
+                    ObservedTimeUnixNano = Undelta(timestamp, observed[i]),
+                    SeverityNumber = (SeverityNumber)severity[i],
+                    SeverityText = _names[severityText[i]],
+                    DroppedAttributesCount = dropped[i],
+                    Flags = flags[i],
+                    TraceId = Bytes(traceId, i),
+                    SpanId = Bytes(spanId, i),
+                    EventName = _names[eventName[i]],
+                };
+                var value = body.Get(i);
+                if (value is not null)
+                {
+                    record.Body = value;
+                }
+
+                records[i] = record;
+            }
+
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.LogAttributes), _keys, _values, p => records[p].Attributes);
+        }
+
+        var request = new ExportLogsServiceRequest();
+        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        ResourceLogs? current = null;
+        reader.Walk(
+            (resource, schema) =>
+            {
+                current = new ResourceLogs { Resource = resource, SchemaUrl = schema };
+                request.ResourceLogs.Add(current);
+            },
+            (scope, schema, first, count) =>
+            {
+                var sl = new ScopeLogs { Scope = scope, SchemaUrl = schema };
+                sl.LogRecords.Add(new ArraySegment<LogRecord>(records, first, count));
+                current!.ScopeLogs.Add(sl);
+            });
+        return request;
+    }
+}

@@ -1,0 +1,149 @@
+using Apache.Arrow;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Trace.V1;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+public sealed partial class OtlpArrowDecoder
+{
+    private ExportTraceServiceRequest DecodeTraces(Dictionary<TableId, RecordBatch> tables)
+    {
+        var spans = System.Array.Empty<Span>();
+        if (tables.TryGetValue(TableId.Spans, out var t))
+        {
+            var n = t.Length;
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
+            var traceRef = ((Int32Array)t.Column("trace_ref")).Values;
+            var spanId64 = t.Schema.GetFieldIndex("span_id64") >= 0 ? (UInt64Array)t.Column("span_id64") : null;
+            var spanId = spanId64 is null ? (BinaryArray)t.Column("span_id") : null;
+            var parentOffset = ((Int32Array)t.Column("parent_offset")).Values;
+            var parentSpanId = (BinaryArray)t.Column("parent_span_id");
+            var traceIdOf = new List<ByteString>();
+            var traceState = ((UInt32Array)t.Column("trace_state")).Values;
+            var flags = ((UInt32Array)t.Column("flags")).Values;
+            var name = ((UInt32Array)t.Column("name")).Values;
+            var kind = TableBuilder.ExpandRunEnds(t.Column("kind"), n);
+            var start = ((Int64Array)t.Column("start_delta")).Values;
+            var duration = ((Int64Array)t.Column("duration")).Values;
+            var droppedAttributes = ((UInt32Array)t.Column("dropped_attributes_count")).Values;
+            var droppedEvents = ((UInt32Array)t.Column("dropped_events_count")).Values;
+            var droppedLinks = ((UInt32Array)t.Column("dropped_links_count")).Values;
+            var status = TableBuilder.ExpandRunEnds(t.Column("status_code"), n);
+            var statusMessage = ((UInt32Array)t.Column("status_message")).Values;
+            spans = new Span[n];
+            ulong previousStart = 0;
+            var trace = 0;
+            for (var i = 0; i < n; i++)
+            {
+                trace += traceRef[i];
+                while (traceIdOf.Count <= trace)
+                {
+                    traceIdOf.Add(Bytes(traceIds ?? throw new InvalidDataException("Spans refer to trace ids but the message has none."), traceIdOf.Count));
+                }
+
+                var startTime = Undelta(previousStart, start[i]);
+                previousStart = startTime;
+                var span = new Span
+                {
+                    TraceId = traceIdOf[trace],
+                    SpanId = spanId64 is not null ? SpanId64(spanId64.Values[i]) : Bytes(spanId!, i),
+                    TraceState = _names[traceState[i]],
+                    Flags = flags[i],
+                    Name = _names[name[i]],
+                    Kind = (Span.Types.SpanKind)kind[i],
+                    StartTimeUnixNano = startTime,
+                    EndTimeUnixNano = Undelta(startTime, duration[i]),
+                    DroppedAttributesCount = droppedAttributes[i],
+                    DroppedEventsCount = droppedEvents[i],
+                    DroppedLinksCount = droppedLinks[i],
+                };
+                if (status[i] != OtlpArrowEncoder.NoStatus)
+                {
+                    span.Status = new Status { Code = (Status.Types.StatusCode)status[i], Message = _names[statusMessage[i]] };
+                }
+
+                spans[i] = span;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                spans[i].ParentSpanId = parentOffset[i] == 0 ? Bytes(parentSpanId, i) : spans[i + parentOffset[i]].SpanId;
+            }
+
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.SpanAttributes), _keys, _values, p => spans[p].Attributes);
+        }
+
+        if (tables.TryGetValue(TableId.Events, out var e))
+        {
+            var parent = ((UInt32Array)e.Column("parent_id")).Values;
+            var time = ((Int64Array)e.Column("time_delta")).Values;
+            var name = ((UInt32Array)e.Column("name")).Values;
+            var dropped = ((UInt32Array)e.Column("dropped_attributes_count")).Values;
+            var events = new Span.Types.Event[e.Length];
+            uint row = 0;
+            for (var i = 0; i < e.Length; i++)
+            {
+                row += parent[i];
+                var span = spans[row];
+                var ev = new Span.Types.Event { TimeUnixNano = Undelta(span.StartTimeUnixNano, time[i]), Name = _names[name[i]], DroppedAttributesCount = dropped[i] };
+                span.Events.Add(ev);
+                events[i] = ev;
+            }
+
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.EventAttributes), _keys, _values, p => events[p].Attributes);
+        }
+
+        if (tables.TryGetValue(TableId.Links, out var l))
+        {
+            var parent = ((UInt32Array)l.Column("parent_id")).Values;
+            var traceId = (BinaryArray)l.Column("trace_id");
+            var spanId = (BinaryArray)l.Column("span_id");
+            var traceState = ((UInt32Array)l.Column("trace_state")).Values;
+            var flags = ((UInt32Array)l.Column("flags")).Values;
+            var dropped = ((UInt32Array)l.Column("dropped_attributes_count")).Values;
+            var links = new Span.Types.Link[l.Length];
+            uint row = 0;
+            for (var i = 0; i < l.Length; i++)
+            {
+                row += parent[i];
+                var link = new Span.Types.Link
+                {
+                    TraceId = Bytes(traceId, i),
+                    SpanId = Bytes(spanId, i),
+                    TraceState = _names[traceState[i]],
+                    Flags = flags[i],
+                    DroppedAttributesCount = dropped[i],
+                };
+                spans[row].Links.Add(link);
+                links[i] = link;
+            }
+
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.LinkAttributes), _keys, _values, p => links[p].Attributes);
+        }
+
+        var request = new ExportTraceServiceRequest();
+        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        ResourceSpans? current = null;
+        reader.Walk(
+            (resource, schema) =>
+            {
+                current = new ResourceSpans { Resource = resource, SchemaUrl = schema };
+                request.ResourceSpans.Add(current);
+            },
+            (scope, schema, first, count) =>
+            {
+                var ss = new ScopeSpans { Scope = scope, SchemaUrl = schema };
+                ss.Spans.Add(new ArraySegment<Span>(spans, first, count));
+                current!.ScopeSpans.Add(ss);
+            });
+        return request;
+    }
+
+    private static ByteString SpanId64(ulong value)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+        return ByteString.CopyFrom(bytes);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Buffers.Binary;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Apache.Arrow.Memory;
+using Google.Protobuf;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// Decodes the messages of one <see cref="OtlpArrowEncoder"/> stream back into OTLP export
+/// requests, replaying dictionary resets and deltas. Messages must come in order; a gap is an
+/// error (<see cref="ArrowStreamGapException"/>). Uncompressed columns are read where they lie in
+/// the message, without copying. Not thread-safe: one decoder per stream.
+/// </summary>
+public sealed partial class OtlpArrowDecoder
+{
+    private readonly MemoryAllocator _allocator;
+    private readonly StringDictionaryReader _keys = new();
+    private readonly StringDictionaryReader _values = new();
+    private readonly StringDictionaryReader _names = new();
+    private Guid? _streamId;
+    private long _nextSequence;
+
+    /// <summary>Creates a decoder for one stream.</summary>
+    /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
+    public OtlpArrowDecoder(MemoryAllocator? allocator = null) => _allocator = allocator ?? MemoryAllocator.Default.Value;
+
+    /// <summary>Decodes the next message of the stream.</summary>
+    /// <exception cref="ArrowStreamGapException">The message is not the next one of the stream.</exception>
+    /// <exception cref="InvalidDataException">The message is corrupt (its dictionaries are still applied when they could be read).</exception>
+    public IMessage Decode(ReadOnlyMemory<byte> message)
+    {
+        var (signal, resetMask, flags, sequence, streamId) = EncodedMessageFormat.ReadHeader(message.Span);
+        if (_streamId is null && sequence == 0)
+        {
+            _streamId = streamId;
+        }
+
+        if (_streamId != streamId || sequence != _nextSequence)
+        {
+            throw new ArrowStreamGapException(
+                $"Expected message {_nextSequence} of stream {_streamId?.ToString() ?? "(none yet)"}, got message {sequence} of stream {streamId}: a message is missing or out of order, so the stream dictionaries cannot be rebuilt.");
+        }
+
+        // A whole-message zstd frame is expanded once into pool memory; the columns are then read in place.
+        using var expanded = (flags & EncodedMessageFormat.ZstdMessageFlag) != 0 ? Expand(message, sequence, streamId) : null;
+        if (expanded is not null)
+        {
+            message = expanded.Memory;
+        }
+
+        Dictionary<TableId, RecordBatch> tables;
+        try
+        {
+            tables = ReadSections(message);
+        }
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            throw new InvalidDataException($"Message {sequence} of stream {streamId} is corrupt: {ex.Message}", ex);
+        }
+
+        try
+        {
+            ApplyDictionaries(resetMask, tables.GetValueOrDefault(TableId.Dictionary));
+            _nextSequence++;
+            return (Signal)signal switch
+            {
+                Signal.Traces => DecodeTraces(tables),
+                Signal.Logs => DecodeLogs(tables),
+                Signal.Metrics => DecodeMetrics(tables),
+                var other => throw new InvalidDataException($"Unknown signal {other} in an Arrow message."),
+            };
+        }
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            // Columns missing, of the wrong type, or references out of range.
+            throw new InvalidDataException($"Message {sequence} of stream {streamId} is corrupt: {ex.Message}", ex);
+        }
+        finally
+        {
+            foreach (var table in tables.Values)
+            {
+                table.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Decodes a message produced by <see cref="OtlpArrowEncoder.Encode"/>.</summary>
+    public IMessage Decode(ArrowEncodedBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Decode(batch.Bytes);
+    }
+
+    private System.Buffers.IMemoryOwner<byte> Expand(ReadOnlyMemory<byte> message, long sequence, Guid streamId)
+    {
+        var body = message.Span[EncodedMessageFormat.HeaderSize..];
+        try
+        {
+            var size = ZstdSharp.Decompressor.GetDecompressedSize(body);
+            if (size > int.MaxValue - EncodedMessageFormat.HeaderSize)
+            {
+                throw new InvalidDataException($"Message {sequence} of stream {streamId} claims {size} bytes once expanded.");
+            }
+
+            var owner = new SlicedOwner(_allocator.Allocate(EncodedMessageFormat.HeaderSize + (int)size), EncodedMessageFormat.HeaderSize + (int)size);
+            var target = owner.Memory.Span;
+            message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
+            using var zstd = new ZstdSharp.Decompressor();
+            var written = zstd.Unwrap(body, target[EncodedMessageFormat.HeaderSize..]);
+            if (written != (int)size)
+            {
+                owner.Dispose();
+                throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {written} bytes, not the {size} it claims.");
+            }
+
+            return owner;
+        }
+        catch (ZstdSharp.ZstdException ex)
+        {
+            throw new InvalidDataException($"Message {sequence} of stream {streamId} is not a valid zstd frame: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Pool memory cut to the length used (the pool may hand out more).</summary>
+    private sealed class SlicedOwner(System.Buffers.IMemoryOwner<byte> inner, int length) : System.Buffers.IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory => inner.Memory[..length];
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    private Dictionary<TableId, RecordBatch> ReadSections(ReadOnlyMemory<byte> message)
+    {
+        var tables = new Dictionary<TableId, RecordBatch>();
+        var context = new ArrowContext(_allocator, ArrowIpc.Codecs, null);
+        var offset = EncodedMessageFormat.HeaderSize;
+        try
+        {
+            while (offset < message.Length)
+            {
+                if (message.Length - offset < EncodedMessageFormat.SectionHeaderSize)
+                {
+                    throw new InvalidDataException("Truncated section header in an Arrow message.");
+                }
+
+                var id = (TableId)message.Span[offset];
+                var length = BinaryPrimitives.ReadInt32LittleEndian(message.Span[(offset + 1)..]);
+                offset += EncodedMessageFormat.SectionHeaderSize;
+                if (length < 0 || length > message.Length - offset)
+                {
+                    throw new InvalidDataException($"Section {id} claims {length} bytes; {message.Length - offset} are left.");
+                }
+
+                // The reader slices its buffers out of this memory: uncompressed columns are never copied.
+                using var reader = new ArrowStreamReader(context, message.Slice(offset, length));
+                var batch = reader.ReadNextRecordBatch() ?? throw new InvalidDataException($"Section {id} holds no record batch.");
+                if (!tables.TryAdd(id, batch))
+                {
+                    batch.Dispose();
+                    throw new InvalidDataException($"Section {id} appears twice in one message.");
+                }
+
+                offset += length;
+            }
+        }
+        catch
+        {
+            foreach (var table in tables.Values)
+            {
+                table.Dispose();
+            }
+
+            throw;
+        }
+
+        return tables;
+    }
+
+    private void ApplyDictionaries(byte resetMask, RecordBatch? delta)
+    {
+        if ((resetMask & (1 << (int)DictionaryId.Keys)) != 0) _keys.Reset();
+        if ((resetMask & (1 << (int)DictionaryId.Values)) != 0) _values.Reset();
+        if ((resetMask & (1 << (int)DictionaryId.Names)) != 0) _names.Reset();
+        if (delta is null)
+        {
+            return;
+        }
+
+        var dictionary = ((UInt8Array)delta.Column("dictionary")).Values;
+        var value = (StringArray)delta.Column("value");
+        for (var i = 0; i < delta.Length; i++)
+        {
+            var target = (DictionaryId)dictionary[i] switch
+            {
+                DictionaryId.Keys => _keys,
+                DictionaryId.Values => _values,
+                DictionaryId.Names => _names,
+                var other => throw new InvalidDataException($"Unknown dictionary {other}."),
+            };
+            target.Append(value.GetString(i));
+        }
+    }
+
+    private static ulong Undelta(ulong previous, long delta) => unchecked(previous + (ulong)delta);
+
+    private static ByteString Bytes(BinaryArray array, int row) => ByteString.CopyFrom(array.GetBytes(row));
+}

@@ -1,0 +1,196 @@
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Apache.Arrow.Memory;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// Encodes OTLP export requests as Arrow record batches, one stream of messages at a time: a
+/// root table per signal (spans, log records, metrics and their data points) with resource and
+/// scope tables, attribute tables (parent id, key, typed value), and event and link tables.
+/// Strings go through stream-level dictionaries that persist across messages; each message
+/// carries only the new entries (a delta table), and a dictionary over its limits is reset at
+/// the start of a message. Not thread-safe: one encoder per stream.
+/// </summary>
+/// <remarks>
+/// Dictionaries are kept at the application level, as a small table of their own, rather than as
+/// Arrow dictionary batches: Apache.Arrow 23's stream writer writes a dictionary only once per
+/// stream and its Flight reader rejects dictionary batches.
+/// </remarks>
+public sealed partial class OtlpArrowEncoder
+{
+    private readonly MemoryAllocator _allocator;
+    private readonly IpcOptions _ipc;
+    private readonly ArrowCompression _compression;
+    private readonly int _zstdLevel;
+    private readonly StringDictionary _keys;
+    private readonly StringDictionary _values;
+    private readonly StringDictionary _names;
+    private long _sequence;
+
+    // Set when a message failed half-way: its new dictionary entries were never written, so the
+    // next message starts every dictionary afresh.
+    private bool _resetAll;
+
+    /// <summary>Creates an encoder for one stream.</summary>
+    /// <param name="options">Compression and dictionary limits; defaults when null.</param>
+    /// <param name="allocator">Where the columns are built (a <see cref="OtlpFlow.Operators.Arrow.Memory.TrackingMemoryAllocator"/> to count them); Arrow's default when null.</param>
+    /// <param name="streamId">The stream's id, written in every message; a new one when null.</param>
+    public OtlpArrowEncoder(ArrowEncoderOptions? options = null, MemoryAllocator? allocator = null, Guid? streamId = null)
+    {
+        options ??= new ArrowEncoderOptions();
+        options.Validate();
+        _allocator = allocator ?? MemoryAllocator.Default.Value;
+        _ipc = ArrowIpc.Options(options.Compression, options.CompressionLevel);
+        _compression = options.Compression;
+        _zstdLevel = options.CompressionLevel ?? 3;
+        _keys = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        _values = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        _names = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        StreamId = streamId ?? Guid.NewGuid();
+    }
+
+    /// <summary>The id of the stream this encoder writes.</summary>
+    public Guid StreamId { get; }
+
+    /// <summary>Messages encoded so far.</summary>
+    public long MessageCount => _sequence;
+
+    /// <summary>Dictionary resets so far (each dictionary counts separately).</summary>
+    public long DictionaryResets { get; private set; }
+
+    /// <summary>Encodes one export request as the next message of the stream.</summary>
+    /// <exception cref="ArgumentException">The message is not an OTLP export request.</exception>
+    public ArrowEncodedBatch Encode(IMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var signal = request switch
+        {
+            ExportTraceServiceRequest => Signal.Traces,
+            ExportLogsServiceRequest => Signal.Logs,
+            ExportMetricsServiceRequest => Signal.Metrics,
+            _ => throw new ArgumentException($"'{request.GetType().Name}' is not an OTLP export request.", nameof(request)),
+        };
+
+        byte resetMask = 0;
+        if (_keys.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Keys;
+        if (_values.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Values;
+        if (_names.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Names;
+        _resetAll = false;
+        DictionaryResets += System.Numerics.BitOperations.PopCount(resetMask);
+
+        var tables = new List<(TableId, RecordBatch)>();
+        try
+        {
+            var resources = new ResourceScopeColumns(_keys, _values, _names);
+            var items = request switch
+            {
+                ExportTraceServiceRequest t => EncodeTraces(t, resources, tables),
+                ExportLogsServiceRequest l => EncodeLogs(l, resources, tables),
+                _ => EncodeMetrics((ExportMetricsServiceRequest)request, resources, tables),
+            };
+            resources.Build(_allocator, tables);
+
+            var stream = new MemoryStream();
+            stream.SetLength(EncodedMessageFormat.HeaderSize);
+            stream.Position = EncodedMessageFormat.HeaderSize;
+            using (var delta = BuildDictionaryDelta())
+            {
+                if (delta is not null)
+                {
+                    WriteSection(stream, TableId.Dictionary, delta);
+                }
+            }
+
+            foreach (var (id, table) in tables)
+            {
+                WriteSection(stream, id, table);
+            }
+
+            var sequence = _sequence++;
+            var bytes = new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
+            byte flags = 0;
+            if (_compression == ArrowCompression.ZstdMessage)
+            {
+                bytes = CompressBody(bytes);
+                flags = EncodedMessageFormat.ZstdMessageFlag;
+            }
+
+            var header = System.Runtime.InteropServices.MemoryMarshal.AsMemory(bytes).Span;
+            EncodedMessageFormat.WriteHeader(header, (byte)signal, resetMask, flags, sequence, StreamId);
+            return new ArrowEncodedBatch(signal, StreamId, sequence, items, bytes);
+        }
+        catch
+        {
+            _resetAll = true;
+            throw;
+        }
+        finally
+        {
+            foreach (var (_, table) in tables)
+            {
+                table.Dispose();
+            }
+        }
+    }
+
+    private RecordBatch? BuildDictionaryDelta()
+    {
+        var count = _keys.Pending.Count + _values.Pending.Count + _names.Pending.Count;
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var dictionary = new UInt8Array.Builder().Reserve(count);
+        var value = new StringArray.Builder();
+        foreach (var (id, dict) in new[] { (DictionaryId.Keys, _keys), (DictionaryId.Values, _values), (DictionaryId.Names, _names) })
+        {
+            foreach (var entry in dict.Pending)
+            {
+                dictionary.Append((byte)id);
+                value.Append(entry);
+            }
+
+            dict.ClearPending();
+        }
+
+        return new TableBuilder(_allocator)
+            .Add("dictionary", dictionary.Build(_allocator))
+            .Add("value", value.Build(_allocator))
+            .Build(count);
+    }
+
+    private void WriteSection(MemoryStream stream, TableId id, RecordBatch table)
+    {
+        var start = stream.Position;
+        stream.Position = start + EncodedMessageFormat.SectionHeaderSize;
+        using (var writer = new ArrowStreamWriter(stream, table.Schema, leaveOpen: true, _ipc, _allocator))
+        {
+            writer.WriteRecordBatch(table);
+            writer.WriteEnd();
+        }
+
+        var end = stream.Position;
+        var buffer = stream.GetBuffer();
+        buffer[start] = (byte)id;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan((int)start + 1), (int)(end - start - EncodedMessageFormat.SectionHeaderSize));
+    }
+
+    private ReadOnlyMemory<byte> CompressBody(ReadOnlyMemory<byte> message)
+    {
+        using var zstd = new ZstdSharp.Compressor(_zstdLevel);
+        var body = message.Span[EncodedMessageFormat.HeaderSize..];
+        var output = new byte[EncodedMessageFormat.HeaderSize + ZstdSharp.Compressor.GetCompressBound(body.Length)];
+        var written = zstd.Wrap(body, output.AsSpan(EncodedMessageFormat.HeaderSize));
+        return new ReadOnlyMemory<byte>(output, 0, EncodedMessageFormat.HeaderSize + written);
+    }
+
+    /// <summary>Wrapping difference of two unsigned timestamps, so that any value round-trips.</summary>
+    private static long Delta(ulong value, ulong previous) => unchecked((long)(value - previous));
+}

@@ -1,0 +1,181 @@
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Apache.Arrow.Memory;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Metrics.V1;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// The columns every kind of data point has: start and time (delta-encoded against the previous
+/// point of the table), flags, exemplars and attributes. Exemplars are rare and nested, so they
+/// are kept as serialized protobuf in a nullable bytes column.
+/// </summary>
+internal sealed class PointColumns
+{
+    private readonly Int64Array.Builder _start = new();
+    private readonly Int64Array.Builder _time = new();
+    private readonly UInt32Array.Builder _flags = new();
+    private readonly BinaryArray.Builder _exemplars = new();
+    private ulong _previousStart;
+    private ulong _previousTime;
+
+    public int Count { get; private set; }
+
+    public AttributeTable Attributes { get; } = new();
+
+    public void Add(ulong start, ulong time, uint flags, RepeatedField<Exemplar> exemplars, RepeatedField<KeyValue> attributes, StringDictionary keys, StringDictionary values)
+    {
+        var row = (uint)Count++;
+        _start.Append(unchecked((long)(start - _previousStart)));
+        _time.Append(unchecked((long)(time - _previousTime)));
+        _previousStart = start;
+        _previousTime = time;
+        _flags.Append(flags);
+        if (exemplars.Count > 0)
+        {
+            var holder = new NumberDataPoint();
+            holder.Exemplars.Add(exemplars);
+            _exemplars.Append(holder.ToByteString().Span);
+        }
+        else
+        {
+            _exemplars.AppendNull();
+        }
+
+        Attributes.Add(row, attributes, keys, values);
+    }
+
+    public TableBuilder Start(MemoryAllocator allocator) => new TableBuilder(allocator)
+        .Add("start_delta", _start.Build(allocator))
+        .Add("time_delta", _time.Build(allocator))
+        .Add("flags", _flags.Build(allocator))
+        .Add("exemplars", _exemplars.Build(allocator), nullable: true);
+
+    public void AddTables(MemoryAllocator allocator, List<(TableId, RecordBatch)> tables, TableId points, TableId attributes, TableBuilder table)
+    {
+        if (Count == 0)
+        {
+            return;
+        }
+
+        tables.Add((points, table.Build(Count)));
+        if (Attributes.Count > 0)
+        {
+            tables.Add((attributes, Attributes.Build(allocator)));
+        }
+    }
+
+    /// <summary>Packs 64-bit values little-endian, for bucket counts, bounds and quantiles.</summary>
+    public static byte[] Pack<T>(RepeatedField<T> values) where T : unmanaged
+    {
+        var bytes = new byte[values.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()];
+        var target = MemoryMarshal.Cast<byte, T>(bytes.AsSpan());
+        for (var i = 0; i < values.Count; i++)
+        {
+            target[i] = values[i];
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Adds packed values back to a repeated field.</summary>
+    public static void Unpack<T>(ReadOnlySpan<byte> bytes, RepeatedField<T> target) where T : unmanaged
+    {
+        foreach (var value in MemoryMarshal.Cast<byte, T>(bytes))
+        {
+            target.Add(value);
+        }
+    }
+
+    /// <summary>Reads the common point columns of a table.</summary>
+    public sealed class Reader
+    {
+        private readonly Int64Array _start;
+        private readonly Int64Array _time;
+        private readonly UInt32Array _flags;
+        private readonly BinaryArray _exemplars;
+        private ulong _previousStart;
+        private ulong _previousTime;
+
+        public Reader(RecordBatch table)
+        {
+            Table = table;
+            _start = (Int64Array)table.Column("start_delta");
+            _time = (Int64Array)table.Column("time_delta");
+            _flags = (UInt32Array)table.Column("flags");
+            _exemplars = (BinaryArray)table.Column("exemplars");
+        }
+
+        public RecordBatch Table { get; }
+
+        /// <summary>Reads row <paramref name="row"/>; rows must be read in order.</summary>
+        public (ulong Start, ulong Time, uint Flags) Next(int row, RepeatedField<Exemplar> exemplars)
+        {
+            _previousStart = unchecked(_previousStart + (ulong)_start.Values[row]);
+            _previousTime = unchecked(_previousTime + (ulong)_time.Values[row]);
+            if (!_exemplars.IsNull(row))
+            {
+                exemplars.Add(NumberDataPoint.Parser.ParseFrom(_exemplars.GetBytes(row)).Exemplars);
+            }
+
+            return (_previousStart, _previousTime, _flags.Values[row]);
+        }
+    }
+
+    /// <summary>The serialized form of optional doubles: null when absent.</summary>
+    public static void AppendOptional(DoubleArray.Builder builder, bool has, double value)
+    {
+        if (has)
+        {
+            builder.Append(value);
+        }
+        else
+        {
+            builder.AppendNull();
+        }
+    }
+
+    /// <summary>Keeps a nested message's bytes, or null.</summary>
+    public static void AppendBytes(BinaryArray.Builder builder, byte[]? bytes)
+    {
+        if (bytes is null)
+        {
+            builder.AppendNull();
+        }
+        else
+        {
+            builder.Append(bytes.AsSpan());
+        }
+    }
+
+    /// <summary>An exponential histogram's buckets as [offset: 4 bytes][counts: 8 bytes each], or null.</summary>
+    public static byte[]? PackBuckets(ExponentialHistogramDataPoint.Types.Buckets? buckets)
+    {
+        if (buckets is null)
+        {
+            return null;
+        }
+
+        var counts = Pack(buckets.BucketCounts);
+        var bytes = new byte[4 + counts.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, buckets.Offset);
+        counts.CopyTo(bytes, 4);
+        return bytes;
+    }
+
+    public static ExponentialHistogramDataPoint.Types.Buckets? UnpackBuckets(BinaryArray column, int row)
+    {
+        if (column.IsNull(row))
+        {
+            return null;
+        }
+
+        var bytes = column.GetBytes(row);
+        var buckets = new ExponentialHistogramDataPoint.Types.Buckets { Offset = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes) };
+        Unpack(bytes[4..], buckets.BucketCounts);
+        return buckets;
+    }
+}

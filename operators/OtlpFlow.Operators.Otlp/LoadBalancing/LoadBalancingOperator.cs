@@ -1,0 +1,528 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Otlp.Exporter;
+using OtlpFlow.Operators.Routing;
+
+namespace OtlpFlow.Operators.Otlp.LoadBalancing;
+
+/// <summary>
+/// Partitions data by trace id (or service, or any partition key) over member endpoints and
+/// sends each member its share over OTLP, through one sender and one bounded queue per member.
+/// The owner of a key is chosen by rendezvous hashing over the members that are present and
+/// healthy, so a membership change moves about 1/N of the keys. When a member leaves (removed
+/// from the membership, failing its health checks, or ejected for failing sends), what is still
+/// queued for it, and a batch whose send to it failed, is partitioned again and goes to the new
+/// owners instead of being lost.
+/// </summary>
+/// <remarks>
+/// Each queued batch holds its share of its acknowledgement until a member accepts it, so a
+/// receiver in <c>delivered</c> mode answers its client only once the data reached a member.
+/// </remarks>
+[Operator("loadbalancing", Options = typeof(LoadBalancingOptions),
+    Description = "Partitions by trace id or service over OTLP member endpoints; re-routes a leaving member's queue; health checks and ejection.")]
+public sealed partial class LoadBalancingOperator : SinkOperator
+{
+    private readonly LoadBalancingOptions _options;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LoadBalancingMember> _active = new(StringComparer.Ordinal);
+    private readonly List<LoadBalancingMember> _closed = [];
+    private readonly ConcurrentDictionary<string, EndpointHealth> _health = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _sentItems = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly MembershipSet _own;
+    private IMembershipSource _membership;
+    private IDisposable? _subscription;
+    private EndpointHealthChecker? _checker;
+    private ITimer? _timer;
+    private View _view = new(null, []);
+    private IReadOnlyList<string> _present = [];
+    private long _pending;
+    private long _rerouted;
+    private int _ticking;
+    private volatile bool _flushing;
+
+    /// <summary>Creates the operator; members are connected when it starts.</summary>
+    public LoadBalancingOperator(LoadBalancingOptions options, OperatorContext context) : base(context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _own = new MembershipSet(options.Endpoints);
+        _membership = _own;
+    }
+
+    /// <summary>
+    /// The membership followed: the named source of the <c>membership</c> option once started, else
+    /// the operator's own <see cref="MembershipSet"/> of <c>endpoints</c>, which a host may change.
+    /// </summary>
+    public IMembershipSource Membership => _membership;
+
+    /// <summary>The endpoints that own keys now.</summary>
+    public IReadOnlyList<string> ActiveMembers => Volatile.Read(ref _view).Hash?.Members ?? [];
+
+    /// <summary>Items each endpoint accepted.</summary>
+    public IReadOnlyDictionary<string, long> SentItems => _sentItems;
+
+    /// <summary>Batches waiting in each owner's sending queue now.</summary>
+    public IReadOnlyDictionary<string, int> QueuedBatches
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _active.ToDictionary(m => m.Key, m => m.Value.Queue.Count, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Batches partitioned again because their member left or failed.</summary>
+    public long ReroutedBatches => Interlocked.Read(ref _rerouted);
+
+    /// <summary>Follows the membership and starts the health checks.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Membership is { } name)
+        {
+            _membership = MembershipSources.Resolve(Context.Services, name, Context.Id);
+        }
+
+        if (_options.HealthCheck.Type != HealthCheckType.None)
+        {
+            _checker = new EndpointHealthChecker(_options.HealthCheck);
+        }
+
+        _subscription = _membership.Subscribe(new MembershipObserver(this));
+        var period = _options.HealthCheck.Type != HealthCheckType.None ? _options.HealthCheck.Interval : TimeSpan.FromSeconds(1);
+        _timer = Context.TimeProvider.CreateTimer(_ => _ = TickAsync(), null, period, period);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Partitions the batch and queues each part for its owner, waiting for room.</summary>
+    public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return RouteAsync(batch, settleSource: false, cancellationToken);
+    }
+
+    /// <summary>Waits until every queued batch was sent or given up, then stops the members.</summary>
+    public override async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        _flushing = true;
+        if (Interlocked.Read(ref _pending) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        using var cut = cancellationToken.Register(_stopping.Cancel);
+        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        LoadBalancingMember[] members;
+        lock (_lock)
+        {
+            members = [.. _active.Values, .. _closed];
+        }
+
+        foreach (var member in members)
+        {
+            member.Complete();
+        }
+
+        await Task.WhenAll(members.Select(m => m.Consumers)).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the checks and members; batches still queued fail.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _subscription?.Dispose();
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        LoadBalancingMember[] members;
+        lock (_lock)
+        {
+            members = [.. _active.Values, .. _closed];
+            _active.Clear();
+            _closed.Clear();
+        }
+
+        foreach (var member in members)
+        {
+            member.Close();
+        }
+
+        await Task.WhenAll(members.Select(m => m.Consumers)).ConfigureAwait(false);
+        foreach (var member in members)
+        {
+            await member.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_checker is not null)
+        {
+            await _checker.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _own.Dispose();
+        _stopping.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Splits <paramref name="batch"/> by owner under the current members and queues each part.
+    /// A part whose owner closed before taking it is routed again under the newer members.
+    /// </summary>
+    private async ValueTask RouteAsync(TelemetryBatch batch, bool settleSource, CancellationToken cancellationToken)
+    {
+        var view = Volatile.Read(ref _view);
+        if (view.Hash is null)
+        {
+            throw new InvalidOperationException($"operator '{Context.Id}': there is no member to send to; list 'endpoints' or give the membership source members");
+        }
+
+        var count = BatchSplit.CountItems(batch.Payload);
+        var decisions = new int[count];
+        BatchSplit.Decide(batch.Payload, new PartitionDecider(_options.Key, view.Hash), decisions);
+        var counts = new int[view.Members.Length];
+        foreach (var d in decisions)
+        {
+            counts[d]++;
+        }
+
+        for (var m = 0; m < counts.Length; m++)
+        {
+            if (counts[m] == 0)
+            {
+                continue;
+            }
+
+            var part = batch.Derive(counts[m] == count ? batch.Payload : BatchSplit.Select(batch.Payload, decisions, m));
+            Interlocked.Increment(ref _pending);
+            bool queued;
+            try
+            {
+                queued = await view.Members[m].TryEnqueueAsync(part, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                part.Ack.Fail(part.ItemCount, ex);
+                Done();
+                throw;
+            }
+
+            if (queued)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (ReferenceEquals(Volatile.Read(ref _view), view))
+                {
+                    // Not closed by a membership change but completed by a drain or stop: nowhere left to send.
+                    part.Ack.Fail(part.ItemCount, new InvalidOperationException($"operator '{Context.Id}' is stopping and no longer takes data"));
+                }
+                else
+                {
+                    // The owner left between the decision and the queueing: decide again under the new members.
+                    try
+                    {
+                        await RouteAsync(part, settleSource: true, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        part.Ack.Fail(part.ItemCount, ex);
+                        throw;
+                    }
+                }
+            }
+            finally
+            {
+                // After the new parts are counted, so that a drain never sees zero in between.
+                Done();
+            }
+        }
+
+        if (settleSource)
+        {
+            batch.Ack.Deliver();
+        }
+    }
+
+    private async Task ConsumeAsync(LoadBalancingMember member)
+    {
+        // Not cancellable: the queue is always read to the end, so that every batch is settled.
+        await foreach (var batch in member.Queue.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    batch.Ack.Fail(batch.ItemCount, new OperationCanceledException($"operator '{Context.Id}' stopped before sending this batch"));
+                }
+                else if (member.IsClosed)
+                {
+                    await RerouteAsync(batch).ConfigureAwait(false);
+                }
+                else
+                {
+                    await SendAsync(member, batch).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                batch.Ack.Fail(batch.ItemCount, ex);
+            }
+            finally
+            {
+                Done();
+            }
+        }
+    }
+
+    private async Task RerouteAsync(TelemetryBatch batch)
+    {
+        Interlocked.Increment(ref _rerouted);
+        try
+        {
+            await RouteAsync(batch, settleSource: true, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            batch.Ack.Fail(batch.ItemCount, ex);
+        }
+    }
+
+    /// <summary>Sends with retries until success, a permanent failure, maxElapsed, or the member leaving (then re-routes).</summary>
+    private async Task SendAsync(LoadBalancingMember member, TelemetryBatch batch)
+    {
+        var time = Context.TimeProvider;
+        var started = time.GetTimestamp();
+        var backoff = _options.Retry.Initial;
+        for (var attempt = 1; ; attempt++)
+        {
+            OtlpSendResult result;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            {
+                timeout.CancelAfter(_options.Timeout);
+                try
+                {
+                    result = await member.Sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+                {
+                    result = OtlpSendResult.Failure(true, $"no answer within the timeout of {_options.Timeout.TotalSeconds:0.###}s");
+                }
+            }
+
+            RecordSend(member.Endpoint, result.Succeeded);
+            if (result.Succeeded)
+            {
+                _sentItems.AddOrUpdate(member.Endpoint, batch.ItemCount, (_, n) => n + batch.ItemCount);
+                if (result.Rejected > 0)
+                {
+                    batch.Ack.AddShare().Refuse(result.Rejected, result.Message ?? "rejected by the peer");
+                }
+
+                batch.Ack.Deliver();
+                return;
+            }
+
+            if (!result.Retryable || !_options.Retry.Enabled)
+            {
+                LogFailed(Context.Logger, Context.Id, member.Endpoint, batch.ItemCount, result.Message ?? string.Empty);
+                batch.Ack.Fail(batch.ItemCount, new OtlpExportException($"operator '{Context.Id}': {member.Endpoint} refused {batch.ItemCount} items: {result.Message}", result.Retryable));
+                return;
+            }
+
+            if (member.IsClosed)
+            {
+                await RerouteAsync(batch).ConfigureAwait(false);
+                return;
+            }
+
+            var jitter = _options.Retry.Jitter;
+            var wait = result.RetryAfter ?? TimeSpan.FromTicks((long)(backoff.Ticks * (1 - jitter + (Random.Shared.NextDouble() * 2 * jitter))));
+            if (_options.Retry.MaxElapsed > TimeSpan.Zero && time.GetElapsedTime(started) + wait > _options.Retry.MaxElapsed)
+            {
+                LogFailed(Context.Logger, Context.Id, member.Endpoint, batch.ItemCount, $"gave up after {attempt} attempts: {result.Message}");
+                batch.Ack.Fail(batch.ItemCount, new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items for {member.Endpoint} after {attempt} attempts: {result.Message}", isRetryable: true));
+                return;
+            }
+
+            using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(member.Closing, _stopping.Token))
+            {
+                try
+                {
+                    await Task.Delay(wait, time, waiting.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (member.IsClosed && !_stopping.IsCancellationRequested)
+                {
+                    // The member left while this batch waited for a retry: its new owner takes it.
+                    await RerouteAsync(batch).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.Retry.Max.Ticks));
+        }
+    }
+
+    private void RecordSend(string endpoint, bool succeeded)
+    {
+        var ejection = _options.Ejection;
+        var until = Context.TimeProvider.GetTimestamp() + (long)(ejection.EjectFor.TotalSeconds * Context.TimeProvider.TimestampFrequency);
+        if (Health(endpoint).RecordSend(succeeded, ejection.ConsecutiveFailures, until))
+        {
+            LogEjected(Context.Logger, Context.Id, endpoint, ejection.ConsecutiveFailures, ejection.EjectFor.TotalSeconds);
+            Rebuild();
+        }
+    }
+
+    private void Done()
+    {
+        if (Interlocked.Decrement(ref _pending) == 0 && _flushing)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private EndpointHealth Health(string endpoint) => _health.GetOrAdd(endpoint, _ => new EndpointHealth());
+
+    private async Task TickAsync()
+    {
+        if (Interlocked.Exchange(ref _ticking, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_checker is { } checker)
+            {
+                var endpoints = Volatile.Read(ref _present);
+                var results = await Task.WhenAll(endpoints.Select(e => checker.CheckAsync(e, _stopping.Token))).ConfigureAwait(false);
+                for (var i = 0; i < endpoints.Count; i++)
+                {
+                    if (Health(endpoints[i]).RecordCheck(results[i], _options.HealthCheck))
+                    {
+                        LogHealthChanged(Context.Logger, Context.Id, endpoints[i], results[i] ? "healthy" : "unhealthy");
+                    }
+                }
+            }
+
+            Rebuild();
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: no more checks.
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    /// <summary>
+    /// Makes the members that should own keys now (present, passing checks, not ejected) the
+    /// owners: starts new ones, and closes the others, whose queues then flow to the new owners.
+    /// </summary>
+    private void Rebuild()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var now = Context.TimeProvider.GetTimestamp();
+            var present = Volatile.Read(ref _present).Where(LoadBalancingOptions.IsEndpoint).Distinct(StringComparer.Ordinal).ToArray();
+            var healthy = present.Where(e => Health(e).CheckedHealthy).ToList();
+            var ejected = healthy.Where(e => Health(e).IsEjected(now)).ToList();
+            var allowed = present.Length * _options.Ejection.MaxEjectedPercent / 100;
+            var chosen = healthy.Except(ejected.Take(allowed), StringComparer.Ordinal).ToArray();
+            if (chosen.Length == 0)
+            {
+                // Nobody looks healthy: keep sending to everyone present (with retries) rather than to nobody.
+                chosen = present;
+            }
+
+            var current = Volatile.Read(ref _view).Hash?.Members ?? [];
+            if (current.Count == chosen.Length && !current.Except(chosen, StringComparer.Ordinal).Any())
+            {
+                return;
+            }
+
+            foreach (var endpoint in chosen.Where(e => !_active.ContainsKey(e)))
+            {
+                _active[endpoint] = StartMember(endpoint);
+            }
+
+            Volatile.Write(ref _view, chosen.Length == 0
+                ? new View(null, [])
+                : new View(new RendezvousHash(chosen), chosen.Select(e => _active[e]).ToArray()));
+            foreach (var gone in _active.Keys.Except(chosen, StringComparer.Ordinal).ToArray())
+            {
+                var member = _active[gone];
+                _active.Remove(gone);
+                _closed.Add(member);
+                member.Close();
+            }
+
+            LogMembers(Context.Logger, Context.Id, string.Join(", ", chosen));
+        }
+    }
+
+    private LoadBalancingMember StartMember(string endpoint)
+    {
+        var exporter = new OtlpExporterOptions
+        {
+            Endpoint = endpoint,
+            Protocol = _options.Protocol,
+            Compression = _options.Compression,
+            Headers = _options.Headers,
+            Timeout = _options.Timeout,
+        };
+        IOtlpSender sender = _options.Protocol == OtlpProtocol.Grpc
+            ? new GrpcOtlpSender(exporter)
+            : new HttpOtlpSender(exporter, Context.TimeProvider);
+        var member = new LoadBalancingMember(endpoint, sender, _options.QueueSize);
+        member.Consumers = Task.WhenAll(Enumerable.Range(0, _options.Consumers).Select(_ => Task.Run(() => ConsumeAsync(member))));
+        return member;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': members now {Members}")]
+    private static partial void LogMembers(ILogger logger, string operatorId, string members);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Endpoint} is {State}")]
+    private static partial void LogHealthChanged(ILogger logger, string operatorId, string endpoint, string state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Endpoint} failed {Failures} sends in a row and is ejected for {Seconds} s")]
+    private static partial void LogEjected(ILogger logger, string operatorId, string endpoint, int failures, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': {Items} items for {Endpoint} failed: {Message}")]
+    private static partial void LogFailed(ILogger logger, string operatorId, string endpoint, int items, string message);
+
+    /// <summary>The owners now: the hash over their endpoints and, in the same order, the members.</summary>
+    private sealed record View(RendezvousHash? Hash, LoadBalancingMember[] Members);
+
+    private sealed class MembershipObserver(LoadBalancingOperator owner) : IObserver<IReadOnlyList<string>>
+    {
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnNext(IReadOnlyList<string> value)
+        {
+            Volatile.Write(ref owner._present, value);
+            owner.Rebuild();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+using OtlpFlow.Operators.Arrow.Flight;
+using OtlpFlow.Operators.Arrow.Tests.Support;
+
+namespace OtlpFlow.Operators.Arrow.Tests.Flight;
+
+public sealed class FlightFailureTests
+{
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Batches_to_an_absent_receiver_fail_instead_of_hanging_and_release_their_memory()
+    {
+        await using var edge = await Pipelines.RunToEndAsync($$"""
+            { "operators": {
+                "gen": { "type": "generate", "count": 600, "batchSize": 200 },
+                "out": { "type": "arrow.flight.exporter", "inputs": ["gen"], "endpoint": "http://127.0.0.1:{{UnusedPort()}}", "ackTimeout": "10s" } } }
+            """);
+
+        var exporter = (ArrowFlightExporterOperator)edge.Operators["out"];
+        Assert.Equal(0, exporter.Acknowledged);
+        Assert.Equal(0, exporter.Memory.LiveBytes);
+        Assert.Equal(600, edge.Counters["out"].ItemsDropped);
+    }
+
+    [Fact]
+    public async Task A_failure_downstream_of_the_receiver_is_reported_back_and_fails_the_exported_batch()
+    {
+        await using var gateway = Pipelines.Build("""
+            { "operators": {
+                "in":  { "type": "arrow.flight.receiver", "endpoint": "127.0.0.1:0", "ack": "delivered" },
+                "out": { "type": "test.fail", "inputs": ["in"] } } }
+            """);
+        await gateway.StartAsync();
+        var receiver = (ArrowFlightReceiverOperator)gateway.Operators["in"];
+
+        var edge = await Pipelines.RunToEndAsync($$"""
+            { "operators": {
+                "gen": { "type": "generate", "count": 400, "batchSize": 200 },
+                "out": { "type": "arrow.flight.exporter", "inputs": ["gen"], "endpoint": "{{receiver.Endpoint}}" } } }
+            """);
+        var exporter = (ArrowFlightExporterOperator)edge.Operators["out"];
+        await edge.DisposeAsync();
+        await gateway.StopAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, exporter.Acknowledged);
+        Assert.Equal(2, receiver.Batches);
+        Assert.Equal(0, exporter.Memory.LiveBytes);
+        Assert.Equal(0, receiver.Memory.LiveBytes);
+    }
+}
