@@ -42,7 +42,7 @@ dotnet build -c Release perf/OtlpFlow.Benchmarks >/dev/null
 dotnet build -c Release hosts/OtlpFlow.Cli >/dev/null
 
 # 1. BenchmarkDotNet: one run per marked class; the table is the github-flavoured report's table.
-for class in $(grep -o '<!-- bench:[A-Za-z0-9]* -->' "$results_md" | sed -E 's/<!-- bench:([A-Za-z0-9]*) -->/\1/' | sort -u); do
+for class in $(grep -o '^<!-- bench:[A-Za-z0-9]* -->$' "$results_md" | sed -E 's/<!-- bench:([A-Za-z0-9]*) -->/\1/' | sort -u); do
   echo "== $class"
   dotnet run -c Release --no-build --project perf/OtlpFlow.Benchmarks -- --filter "*.${class}.*" --job "$job"
   report=$(ls -t "$artifacts"/*."$class"-report-github.md 2>/dev/null | head -1 || true)
