@@ -1,7 +1,7 @@
-using OtlpFlow.Engine.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OtlpFlow.Engine.Testing;
 using Xunit.Abstractions;
 
 namespace OtlpFlow.Cli.Tests;
@@ -86,11 +86,11 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
             topology.GetProperty("edges").EnumerateArray().Select(e => $"{e.GetProperty("from")}->{e.GetProperty("to")}"));
 
         JsonElement snapshot = default;
-        await PollAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             snapshot = await http.GetFromJsonAsync<JsonElement>("api/snapshot");
             return Operator(snapshot, "sink").GetProperty("itemsInPerSecond").GetDouble() > 0;
-        });
+        }, "the sink's live rate to rise above zero");
         var sink = Operator(snapshot, "sink");
         Assert.Equal("live", snapshot.GetProperty("pipeline").GetString());
         Assert.Equal(64, sink.GetProperty("queueCapacity").GetInt32());
@@ -168,14 +168,4 @@ public sealed class DashboardTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static JsonElement Operator(JsonElement snapshot, string id) =>
         snapshot.GetProperty("operators").EnumerateArray().Single(o => o.GetProperty("id").GetString() == id);
-
-    private static async Task PollAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Poll.DefaultTimeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -93,13 +93,12 @@ public sealed class SelfTelemetryTests : IDisposable
 
         using var http = new HttpClient();
         // Scrape until the sink has counted something (the first scrape may come before the first batch).
-        var body = await http.GetStringAsync(url);
-        var deadline = DateTime.UtcNow + Deadline;
-        while (Counter(body, "otlpflow_operator_items_in", "sink") == 0 && DateTime.UtcNow < deadline)
+        var body = string.Empty;
+        await Poll.UntilAsync(async () =>
         {
-            await Task.Delay(20);
             body = await http.GetStringAsync(url);
-        }
+            return Counter(body, "otlpflow_operator_items_in", "sink") > 0;
+        }, "a scrape with the sink's count", Deadline);
 
         Assert.True(Counter(body, "otlpflow_operator_items_in", "sink") > 0, body);
         Assert.True(Counter(body, "otlpflow_operator_items_out", "src") > 0, body);

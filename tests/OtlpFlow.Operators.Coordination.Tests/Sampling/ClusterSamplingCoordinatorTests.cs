@@ -42,7 +42,7 @@ public sealed class ClusterSamplingCoordinatorTests(ServersFixture servers)
 
             await Poll.UntilAsync(() => coordinators.Count(c => c.IsLeader) == 1, "a leader");
             var prefixKeys = prefix + "/sampling/adaptive/throughput/";
-            await AsyncPoll.UntilAsync(async () => (await coordinators[0].GetPrefixAsync(prefixKeys)).Count == 3, "three reports");
+            await Poll.UntilAsync(async () => (await coordinators[0].GetPrefixAsync(prefixKeys)).Count == 3, "three reports");
             var published = await Task.WhenAll(samplers.Select(s => s.PublishIfLeaderAsync()));
             Assert.Equal(1, published.Count(p => p));
 
@@ -91,7 +91,7 @@ public sealed class ClusterSamplingCoordinatorTests(ServersFixture servers)
         Assert.Equal(0.1, sampler.Probabilities[key], 3);
 
         // Two more instances report the same throughput: the cluster's 300/s must keep 10/s.
-        await AsyncPoll.UntilAsync(async () => (await coordinator.GetPrefixAsync(prefix + "/sampling/adaptive/throughput/")).Count == 1, "the sampler's report");
+        await Poll.UntilAsync(async () => (await coordinator.GetPrefixAsync(prefix + "/sampling/adaptive/throughput/")).Count == 1, "the sampler's report");
         var others = new Dictionary<string, double> { [key] = 200 };
         await coordinator.PutAsync(prefix + "/sampling/adaptive/throughput/others", System.Text.Json.JsonSerializer.Serialize(new { target = 10, rates = others }));
         Assert.True(await cluster.PublishIfLeaderAsync());
