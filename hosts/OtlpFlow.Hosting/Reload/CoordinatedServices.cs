@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,6 +8,8 @@ using OtlpFlow.Operators.Coordination.Etcd;
 using OtlpFlow.Operators.Coordination.Load;
 using OtlpFlow.Operators.Coordination.Redis;
 using OtlpFlow.Operators.Coordination.Sampling;
+using OtlpFlow.Operators.Otlp.LoadBalancing;
+using OtlpFlow.Operators.Resilience;
 using OtlpFlow.Operators.Routing;
 using OtlpFlow.Operators.Sampling;
 
@@ -16,8 +19,11 @@ namespace OtlpFlow.Hosting.Reload;
 /// The coordination layer that a pipeline's <c>"coordination"</c> section asks for, started and
 /// offered to its operators as services on top of the host's: the <see cref="EtcdCoordinator"/>
 /// (and its membership as the keyed <see cref="IMembershipSource"/> <c>"etcd"</c>), the cluster
-/// sampling coordinator (<see cref="IClusterSampling"/>), the <see cref="LoadMonitor"/> and the
-/// shared <see cref="RedisConnection"/>. Build the pipeline with this as its service provider.
+/// sampling coordinator (<see cref="IClusterSampling"/>), the <see cref="LoadMonitor"/> (also the
+/// keyed <see cref="IDegradationSignal"/> <c>"load"</c> of <c>resilience.degradation</c>), the
+/// members' published load (<see cref="ClusterLoad"/>, as the keyed <see cref="IMemberLoadSource"/>
+/// <c>"etcd"</c> of <c>loadbalancing</c> with <c>"balance": "leastLoaded"</c>) and the shared
+/// <see cref="RedisConnection"/>. Build the pipeline with this as its service provider.
 /// </summary>
 public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvider, IAsyncDisposable
 {
@@ -26,6 +32,15 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
     private readonly Dictionary<(Type, string), object> _keyed = [];
     private readonly List<IAsyncDisposable> _owned = [];
 
+    /// <summary>How often the load monitor measures and publishes.</summary>
+    internal static readonly TimeSpan LoadInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a member's load report is trusted without a newer one: three publishing intervals.</summary>
+    internal static readonly TimeSpan LoadStaleAfter = 3 * LoadInterval;
+
+    /// <summary>The longest the coordinator may take to join etcd before the start fails.</summary>
+    internal static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(15);
+
     private CoordinatedServices(IServiceProvider inner) => _inner = inner;
 
     /// <summary>The etcd coordinator, when the section has <c>etcd</c>.</summary>
@@ -33,6 +48,9 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
 
     /// <summary>The load monitor, when the section has <c>etcd</c>; it measures the pipeline given to <see cref="StartAsync"/>.</summary>
     public LoadMonitor? Load { get; private set; }
+
+    /// <summary>The members' published load (of <c>etcd.membersOf</c>, else of this cluster), when the section has <c>etcd</c>.</summary>
+    public ClusterLoad? ClusterLoad { get; private set; }
 
     /// <summary>
     /// Starts what <paramref name="spec"/>'s <c>"coordination"</c> section configures (nothing when it has none).
@@ -61,7 +79,7 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
             {
                 var coordinator = new EtcdCoordinator(etcd, logs.CreateLogger("OtlpFlow.Coordination.Etcd"));
                 services._owned.Add(coordinator);
-                await coordinator.StartAsync(cancellationToken).ConfigureAwait(false);
+                await JoinAsync(coordinator, etcd, cancellationToken).ConfigureAwait(false);
                 services.Coordinator = coordinator;
                 services._services[typeof(EtcdCoordinator)] = coordinator;
                 services._keyed[(typeof(IMembershipSource), CoordinationServiceCollectionExtensions.EtcdMembershipName)] = coordinator.Membership;
@@ -71,11 +89,19 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
                 sampling.Start();
                 services._services[typeof(IClusterSampling)] = sampling;
 
-                var load = new LoadMonitor(pipeline, coordinator, TimeSpan.FromSeconds(5), logs.CreateLogger("OtlpFlow.Coordination.Load"));
+                var load = new LoadMonitor(pipeline, coordinator, LoadInterval, logs.CreateLogger("OtlpFlow.Coordination.Load"));
                 services._owned.Add(load);
                 load.Start();
                 services.Load = load;
                 services._services[typeof(LoadMonitor)] = load;
+                services._keyed[(typeof(IDegradationSignal), DegradationSignalOptions.LoadSignalName)] = load;
+
+                var cluster = new ClusterLoad(coordinator, LoadStaleAfter, etcd.MembersOf);
+                services._owned.Add(new SyncDisposer(cluster));
+                cluster.Start();
+                services.ClusterLoad = cluster;
+                services._services[typeof(ClusterLoad)] = cluster;
+                services._keyed[(typeof(IMemberLoadSource), CoordinationServiceCollectionExtensions.EtcdMembershipName)] = new ClusterLoadSource(cluster);
             }
 
             if (options.Redis is { } redis)
@@ -92,6 +118,27 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// Starts the coordinator within <see cref="JoinTimeout"/>, turning an unreachable etcd into an
+    /// error that names the endpoint (the runner reports it under <c>$.coordination</c>).
+    /// </summary>
+    private static async Task JoinAsync(EtcdCoordinator coordinator, EtcdOptions etcd, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(JoinTimeout);
+        try
+        {
+            await coordinator.StartAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var reason = ex is RpcException { StatusCode: not StatusCode.Cancelled } rpc
+                ? $"{rpc.StatusCode}: {rpc.Status.Detail}"
+                : $"no answer within {JoinTimeout.TotalSeconds:0}s";
+            throw new InvalidOperationException($"'$.coordination.etcd': no etcd answers at {etcd.Endpoints[0]} ({reason})", ex);
+        }
     }
 
     /// <inheritdoc />
@@ -116,5 +163,15 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
         }
 
         _owned.Clear();
+    }
+
+    /// <summary>Lets a synchronously disposed part be stopped in order with the others.</summary>
+    private sealed class SyncDisposer(IDisposable inner) : IAsyncDisposable
+    {
+        ValueTask IAsyncDisposable.DisposeAsync()
+        {
+            inner.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }

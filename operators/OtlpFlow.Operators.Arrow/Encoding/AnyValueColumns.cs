@@ -92,8 +92,8 @@ internal sealed class AnyValueColumns
     {
         // The arrays point into the message's memory; nothing is copied until a value is made.
         private readonly UInt8Array _types;
-        private readonly UInt32Array _str;
-        private readonly Int64Array _int;
+        private readonly IntegerColumn<uint> _str;
+        private readonly IntegerColumn<long> _int;
         private readonly DoubleArray _double;
         private readonly BinaryArray _bytes;
         private readonly StringDictionaryReader _strings;
@@ -101,8 +101,8 @@ internal sealed class AnyValueColumns
         public Reader(RecordBatch batch, string prefix, StringDictionaryReader strings)
         {
             _types = (UInt8Array)batch.Column(prefix + "type");
-            _str = (UInt32Array)batch.Column(prefix + "str");
-            _int = (Int64Array)batch.Column(prefix + "int");
+            _str = IntegerColumn<uint>.Of(batch, prefix + "str");
+            _int = IntegerColumn<long>.Of(batch, prefix + "int");
             _double = (DoubleArray)batch.Column(prefix + "double");
             _bytes = (BinaryArray)batch.Column(prefix + "bytes");
             _strings = strings;
@@ -110,9 +110,9 @@ internal sealed class AnyValueColumns
 
         public byte Kind(int row) => _types.Values[row];
 
-        public uint Str(int row) => _str.Values[row];
+        public uint Str(int row) => _str[row];
 
-        public long Int(int row) => _int.Values[row];
+        public long Int(int row) => _int[row];
 
         public double Double(int row) => _double.Values[row];
 

@@ -18,4 +18,12 @@ public enum ArrowCompression
     /// decompresses the message once, then reads its columns in place.
     /// </summary>
     ZstdMessage,
+
+    /// <summary>
+    /// Like <see cref="ZstdMessage"/>, but one zstd stream spans the whole Arrow stream: each
+    /// message is a flushed block whose matches may reach back into earlier messages, so what
+    /// repeats from one message to the next (schemas, layouts, recurring values) costs almost
+    /// nothing. Messages must be decoded in order, which the stream dictionaries already require.
+    /// </summary>
+    ZstdStream,
 }

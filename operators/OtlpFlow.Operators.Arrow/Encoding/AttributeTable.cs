@@ -77,9 +77,9 @@ internal sealed class AttributeTable
         }
 
         var length = batch.Length;
-        var parentDelta = ((UInt32Array)batch.Column("parent_id")).Values;
-        var keyColumn = ((UInt32Array)batch.Column("key")).Values;
-        var ordinals = ((UInt32Array)batch.Column("ordinal")).Values;
+        var parentDelta = IntegerColumn<uint>.Of(batch, "parent_id");
+        var keyColumn = IntegerColumn<uint>.Of(batch, "key");
+        var ordinals = IntegerColumn<uint>.Of(batch, "ordinal");
         var values = new AnyValueColumns.Reader(batch, "value_", strings);
 
         var order = new long[length];

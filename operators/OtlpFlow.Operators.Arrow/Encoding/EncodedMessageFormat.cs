@@ -7,7 +7,8 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// a 32-byte header (magic <c>OFA</c>, version, signal, dictionary reset mask, flags, a reserved
 /// byte, sequence number, stream id), then sections of [table id: 1 byte][length: 4 bytes LE]
 /// [an Arrow IPC stream holding one record batch]. With <see cref="ZstdMessageFlag"/> the sections
-/// are one zstd frame.
+/// are one zstd frame; with <see cref="ZstdStreamFlag"/> they are the next block of a zstd
+/// stream that runs through the whole stream of messages.
 /// </summary>
 internal static class EncodedMessageFormat
 {
@@ -17,6 +18,15 @@ internal static class EncodedMessageFormat
 
     /// <summary>Flag: everything after the header is one zstd frame.</summary>
     public const byte ZstdMessageFlag = 1;
+
+    /// <summary>
+    /// Flag: everything after the header is [expanded length: 4 bytes LE] and the next flushed
+    /// block of the stream's zstd stream.
+    /// </summary>
+    public const byte ZstdStreamFlag = 2;
+
+    /// <summary>Flag, with <see cref="ZstdStreamFlag"/>: the zstd stream starts afresh at this message.</summary>
+    public const byte ZstdStreamResetFlag = 4;
 
     public static void WriteHeader(Span<byte> header, byte signal, byte resetMask, byte flags, long sequence, Guid streamId)
     {

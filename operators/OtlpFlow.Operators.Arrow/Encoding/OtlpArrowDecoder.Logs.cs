@@ -12,15 +12,15 @@ public sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Logs, out var t))
         {
             var n = t.Length;
-            var time = ((Int64Array)t.Column("time_delta")).Values;
-            var observed = ((Int64Array)t.Column("observed_delta")).Values;
+            var time = IntegerColumn<long>.Of(t, "time_delta");
+            var observed = IntegerColumn<long>.Of(t, "observed_delta");
             var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number"), n);
-            var severityText = ((UInt32Array)t.Column("severity_text")).Values;
-            var dropped = ((UInt32Array)t.Column("dropped_attributes_count")).Values;
-            var flags = ((UInt32Array)t.Column("flags")).Values;
+            var severityText = IntegerColumn<uint>.Of(t, "severity_text");
+            var dropped = IntegerColumn<uint>.Of(t, "dropped_attributes_count");
+            var flags = IntegerColumn<uint>.Of(t, "flags");
             var traceId = (BinaryArray)t.Column("trace_id");
             var spanId = (BinaryArray)t.Column("span_id");
-            var eventName = ((UInt32Array)t.Column("event_name")).Values;
+            var eventName = IntegerColumn<uint>.Of(t, "event_name");
             var body = new AnyValueColumns.Reader(t, "body_", _values);
             records = new LogRecord[n];
             ulong previousTime = 0;

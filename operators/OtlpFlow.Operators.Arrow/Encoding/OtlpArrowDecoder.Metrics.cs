@@ -12,13 +12,13 @@ public sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Metrics, out var t))
         {
             var n = t.Length;
-            var name = ((UInt32Array)t.Column("name")).Values;
-            var description = ((UInt32Array)t.Column("description")).Values;
-            var unit = ((UInt32Array)t.Column("unit")).Values;
+            var name = IntegerColumn<uint>.Of(t, "name");
+            var description = IntegerColumn<uint>.Of(t, "description");
+            var unit = IntegerColumn<uint>.Of(t, "unit");
             var kind = TableBuilder.ExpandRunEnds(t.Column("type"), n);
             var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality"), n);
             var monotonic = (BooleanArray)t.Column("is_monotonic");
-            var pointCount = ((UInt32Array)t.Column("point_count")).Values;
+            var pointCount = IntegerColumn<uint>.Of(t, "point_count");
             metrics = new Metric[n];
 
             var numbers = new NumberReader(tables);
@@ -136,7 +136,7 @@ public sealed partial class OtlpArrowDecoder
                     point.AsDouble = ((DoubleArray)Table.Column("double")).Values[row];
                     break;
                 case 2:
-                    point.AsInt = ((Int64Array)Table.Column("int")).Values[row];
+                    point.AsInt = IntegerColumn<long>.Of(Table, "int")[row];
                     break;
             }
 
@@ -150,7 +150,7 @@ public sealed partial class OtlpArrowDecoder
         {
             var point = new HistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            point.Count = ((UInt64Array)Table.Column("count")).Values[row];
+            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
             if (Optional((DoubleArray)Table.Column("sum"), row) is { } sum) point.Sum = sum;
             if (Optional((DoubleArray)Table.Column("min"), row) is { } min) point.Min = min;
             if (Optional((DoubleArray)Table.Column("max"), row) is { } max) point.Max = max;
@@ -166,12 +166,12 @@ public sealed partial class OtlpArrowDecoder
         {
             var point = new ExponentialHistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            point.Count = ((UInt64Array)Table.Column("count")).Values[row];
+            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
             if (Optional((DoubleArray)Table.Column("sum"), row) is { } sum) point.Sum = sum;
             if (Optional((DoubleArray)Table.Column("min"), row) is { } min) point.Min = min;
             if (Optional((DoubleArray)Table.Column("max"), row) is { } max) point.Max = max;
-            point.Scale = ((Int32Array)Table.Column("scale")).Values[row];
-            point.ZeroCount = ((UInt64Array)Table.Column("zero_count")).Values[row];
+            point.Scale = IntegerColumn<int>.Of(Table, "scale")[row];
+            point.ZeroCount = IntegerColumn<ulong>.Of(Table, "zero_count")[row];
             point.ZeroThreshold = ((DoubleArray)Table.Column("zero_threshold")).Values[row];
             point.Positive = PointColumns.UnpackBuckets((BinaryArray)Table.Column("positive"), row);
             point.Negative = PointColumns.UnpackBuckets((BinaryArray)Table.Column("negative"), row);
@@ -185,7 +185,7 @@ public sealed partial class OtlpArrowDecoder
         {
             var point = new SummaryDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, []);
-            point.Count = ((UInt64Array)Table.Column("count")).Values[row];
+            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
             point.Sum = ((DoubleArray)Table.Column("sum")).Values[row];
             var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(((BinaryArray)Table.Column("quantiles")).GetBytes(row));
             for (var i = 0; i + 1 < pairs.Length; i += 2)

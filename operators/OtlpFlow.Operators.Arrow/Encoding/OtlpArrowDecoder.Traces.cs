@@ -14,23 +14,23 @@ public sealed partial class OtlpArrowDecoder
         {
             var n = t.Length;
             var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
-            var traceRef = ((Int32Array)t.Column("trace_ref")).Values;
-            var spanId64 = t.Schema.GetFieldIndex("span_id64") >= 0 ? (UInt64Array)t.Column("span_id64") : null;
+            var traceRef = IntegerColumn<int>.Of(t, "trace_ref");
+            var spanId64 = t.Schema.GetFieldIndex("span_id64") >= 0 ? IntegerColumn<ulong>.Of(t, "span_id64") : (IntegerColumn<ulong>?)null;
             var spanId = spanId64 is null ? (BinaryArray)t.Column("span_id") : null;
-            var parentOffset = ((Int32Array)t.Column("parent_offset")).Values;
+            var parentOffset = IntegerColumn<int>.Of(t, "parent_offset");
             var parentSpanId = (BinaryArray)t.Column("parent_span_id");
             var traceIdOf = new List<ByteString>();
-            var traceState = ((UInt32Array)t.Column("trace_state")).Values;
-            var flags = ((UInt32Array)t.Column("flags")).Values;
-            var name = ((UInt32Array)t.Column("name")).Values;
+            var traceState = IntegerColumn<uint>.Of(t, "trace_state");
+            var flags = IntegerColumn<uint>.Of(t, "flags");
+            var name = IntegerColumn<uint>.Of(t, "name");
             var kind = TableBuilder.ExpandRunEnds(t.Column("kind"), n);
-            var start = ((Int64Array)t.Column("start_delta")).Values;
-            var duration = ((Int64Array)t.Column("duration")).Values;
-            var droppedAttributes = ((UInt32Array)t.Column("dropped_attributes_count")).Values;
-            var droppedEvents = ((UInt32Array)t.Column("dropped_events_count")).Values;
-            var droppedLinks = ((UInt32Array)t.Column("dropped_links_count")).Values;
+            var start = IntegerColumn<long>.Of(t, "start_delta");
+            var duration = IntegerColumn<long>.Of(t, "duration");
+            var droppedAttributes = IntegerColumn<uint>.Of(t, "dropped_attributes_count");
+            var droppedEvents = IntegerColumn<uint>.Of(t, "dropped_events_count");
+            var droppedLinks = IntegerColumn<uint>.Of(t, "dropped_links_count");
             var status = TableBuilder.ExpandRunEnds(t.Column("status_code"), n);
-            var statusMessage = ((UInt32Array)t.Column("status_message")).Values;
+            var statusMessage = IntegerColumn<uint>.Of(t, "status_message");
             spans = new Span[n];
             ulong previousStart = 0;
             var trace = 0;
@@ -47,7 +47,7 @@ public sealed partial class OtlpArrowDecoder
                 var span = new Span
                 {
                     TraceId = traceIdOf[trace],
-                    SpanId = spanId64 is not null ? SpanId64(spanId64.Values[i]) : Bytes(spanId!, i),
+                    SpanId = spanId64 is not null ? SpanId64(spanId64.Value[i]) : Bytes(spanId!, i),
                     TraceState = _names[traceState[i]],
                     Flags = flags[i],
                     Name = _names[name[i]],
@@ -76,10 +76,10 @@ public sealed partial class OtlpArrowDecoder
 
         if (tables.TryGetValue(TableId.Events, out var e))
         {
-            var parent = ((UInt32Array)e.Column("parent_id")).Values;
-            var time = ((Int64Array)e.Column("time_delta")).Values;
-            var name = ((UInt32Array)e.Column("name")).Values;
-            var dropped = ((UInt32Array)e.Column("dropped_attributes_count")).Values;
+            var parent = IntegerColumn<uint>.Of(e, "parent_id");
+            var time = IntegerColumn<long>.Of(e, "time_delta");
+            var name = IntegerColumn<uint>.Of(e, "name");
+            var dropped = IntegerColumn<uint>.Of(e, "dropped_attributes_count");
             var events = new Span.Types.Event[e.Length];
             uint row = 0;
             for (var i = 0; i < e.Length; i++)
@@ -96,12 +96,12 @@ public sealed partial class OtlpArrowDecoder
 
         if (tables.TryGetValue(TableId.Links, out var l))
         {
-            var parent = ((UInt32Array)l.Column("parent_id")).Values;
+            var parent = IntegerColumn<uint>.Of(l, "parent_id");
             var traceId = (BinaryArray)l.Column("trace_id");
             var spanId = (BinaryArray)l.Column("span_id");
-            var traceState = ((UInt32Array)l.Column("trace_state")).Values;
-            var flags = ((UInt32Array)l.Column("flags")).Values;
-            var dropped = ((UInt32Array)l.Column("dropped_attributes_count")).Values;
+            var traceState = IntegerColumn<uint>.Of(l, "trace_state");
+            var flags = IntegerColumn<uint>.Of(l, "flags");
+            var dropped = IntegerColumn<uint>.Of(l, "dropped_attributes_count");
             var links = new Span.Types.Link[l.Length];
             uint row = 0;
             for (var i = 0; i < l.Length; i++)

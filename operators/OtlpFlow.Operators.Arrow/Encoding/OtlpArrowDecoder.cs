@@ -21,6 +21,7 @@ public sealed partial class OtlpArrowDecoder
     private readonly StringDictionaryReader _names = new();
     private Guid? _streamId;
     private long _nextSequence;
+    private ZstdSharp.Decompressor? _zstdStream;
 
     /// <summary>Creates a decoder for one stream.</summary>
     /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
@@ -44,7 +45,9 @@ public sealed partial class OtlpArrowDecoder
         }
 
         // A whole-message zstd frame is expanded once into pool memory; the columns are then read in place.
-        using var expanded = (flags & EncodedMessageFormat.ZstdMessageFlag) != 0 ? Expand(message, sequence, streamId) : null;
+        using var expanded = (flags & EncodedMessageFormat.ZstdMessageFlag) != 0 ? Expand(message, sequence, streamId)
+            : (flags & EncodedMessageFormat.ZstdStreamFlag) != 0 ? ExpandStreamBlock(message, flags, sequence, streamId)
+            : null;
         if (expanded is not null)
         {
             message = expanded.Memory;
@@ -120,6 +123,55 @@ public sealed partial class OtlpArrowDecoder
         catch (ZstdSharp.ZstdException ex)
         {
             throw new InvalidDataException($"Message {sequence} of stream {streamId} is not a valid zstd frame: {ex.Message}", ex);
+        }
+    }
+
+    private System.Buffers.IMemoryOwner<byte> ExpandStreamBlock(ReadOnlyMemory<byte> message, byte flags, long sequence, Guid streamId)
+    {
+        var body = message[EncodedMessageFormat.HeaderSize..];
+        var size = body.Length < 4 ? -1 : BinaryPrimitives.ReadInt32LittleEndian(body.Span);
+        if (size < 0 || size > int.MaxValue - EncodedMessageFormat.HeaderSize)
+        {
+            throw new InvalidDataException($"Message {sequence} of stream {streamId} has no valid expanded length.");
+        }
+
+        if (_zstdStream is null || (flags & EncodedMessageFormat.ZstdStreamResetFlag) != 0)
+        {
+            _zstdStream ??= new ZstdSharp.Decompressor();
+            _zstdStream.ResetStream();
+        }
+
+        var owner = new SlicedOwner(_allocator.Allocate(EncodedMessageFormat.HeaderSize + size), EncodedMessageFormat.HeaderSize + size);
+        try
+        {
+            var target = owner.Memory.Span;
+            message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
+            target = target[EncodedMessageFormat.HeaderSize..];
+            var input = body.Span[4..];
+            var total = 0;
+            while (total < size || !input.IsEmpty)
+            {
+                _zstdStream.UnwrapStream(input, target[total..], out var consumed, out var written);
+                if (consumed == 0 && written == 0)
+                {
+                    throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {total} bytes, not the {size} it claims.");
+                }
+
+                input = input[consumed..];
+                total += written;
+            }
+
+            return owner;
+        }
+        catch (Exception ex)
+        {
+            owner.Dispose();
+            if (ex is ZstdSharp.ZstdException)
+            {
+                throw new InvalidDataException($"Message {sequence} of stream {streamId} is not a valid block of its zstd stream: {ex.Message}", ex);
+            }
+
+            throw;
         }
     }
 

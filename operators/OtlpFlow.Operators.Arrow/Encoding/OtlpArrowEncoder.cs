@@ -33,6 +33,11 @@ public sealed partial class OtlpArrowEncoder
     private readonly StringDictionary _names;
     private long _sequence;
 
+    // The zstd stream of ZstdStream compression, made at the first message; broken when a message
+    // failed half-way through it, so that the next message restarts it (and says so).
+    private ZstdSharp.Compressor? _zstdStream;
+    private bool _zstdStreamBroken;
+
     // Set when a message failed half-way: its new dictionary entries were never written, so the
     // next message starts every dictionary afresh.
     private bool _resetAll;
@@ -112,7 +117,6 @@ public sealed partial class OtlpArrowEncoder
                 WriteSection(stream, id, table);
             }
 
-            var sequence = _sequence++;
             var bytes = new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
             byte flags = 0;
             if (_compression == ArrowCompression.ZstdMessage)
@@ -120,7 +124,14 @@ public sealed partial class OtlpArrowEncoder
                 bytes = CompressBody(bytes);
                 flags = EncodedMessageFormat.ZstdMessageFlag;
             }
+            else if (_compression == ArrowCompression.ZstdStream)
+            {
+                bytes = CompressStreamBlock(bytes, out var restarted);
+                flags = (byte)(EncodedMessageFormat.ZstdStreamFlag | (restarted ? EncodedMessageFormat.ZstdStreamResetFlag : 0));
+            }
 
+            // The sequence number is spent only on a message that is returned.
+            var sequence = _sequence++;
             var header = System.Runtime.InteropServices.MemoryMarshal.AsMemory(bytes).Span;
             EncodedMessageFormat.WriteHeader(header, (byte)signal, resetMask, flags, sequence, StreamId);
             return new ArrowEncodedBatch(signal, StreamId, sequence, items, bytes);
@@ -189,6 +200,55 @@ public sealed partial class OtlpArrowEncoder
         var output = new byte[EncodedMessageFormat.HeaderSize + ZstdSharp.Compressor.GetCompressBound(body.Length)];
         var written = zstd.Wrap(body, output.AsSpan(EncodedMessageFormat.HeaderSize));
         return new ReadOnlyMemory<byte>(output, 0, EncodedMessageFormat.HeaderSize + written);
+    }
+
+    /// <summary>
+    /// The message body as the next flushed block of the stream's zstd stream, after the expanded
+    /// length (4 bytes); <paramref name="restarted"/> says the zstd stream started afresh here.
+    /// </summary>
+    private ReadOnlyMemory<byte> CompressStreamBlock(ReadOnlyMemory<byte> message, out bool restarted)
+    {
+        restarted = _zstdStream is null || _zstdStreamBroken;
+        if (_zstdStream is null)
+        {
+            _zstdStream = new ZstdSharp.Compressor(_zstdLevel);
+        }
+        else if (_zstdStreamBroken)
+        {
+            _zstdStream.ResetStream();
+        }
+
+        _zstdStreamBroken = true;
+        var input = message.Span[EncodedMessageFormat.HeaderSize..];
+        const int prefix = EncodedMessageFormat.HeaderSize + 4;
+        var output = new byte[prefix + ZstdSharp.Compressor.GetCompressBound(input.Length)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(EncodedMessageFormat.HeaderSize), input.Length);
+        var written = prefix;
+        while (!input.IsEmpty)
+        {
+            _zstdStream.WrapStream(input, output.AsSpan(written), out var consumed, out var produced, false);
+            input = input[consumed..];
+            written += produced;
+            if (consumed == 0 && produced == 0)
+            {
+                System.Array.Resize(ref output, output.Length * 2);
+            }
+        }
+
+        while (true)
+        {
+            var status = _zstdStream.FlushStream(output.AsSpan(written), out var produced);
+            written += produced;
+            if (status == System.Buffers.OperationStatus.Done)
+            {
+                break;
+            }
+
+            System.Array.Resize(ref output, output.Length * 2);
+        }
+
+        _zstdStreamBroken = false;
+        return new ReadOnlyMemory<byte>(output, 0, written);
     }
 
     /// <summary>Wrapping difference of two unsigned timestamps, so that any value round-trips.</summary>

@@ -93,9 +93,9 @@ internal sealed class PointColumns
     /// <summary>Reads the common point columns of a table.</summary>
     public sealed class Reader
     {
-        private readonly Int64Array _start;
-        private readonly Int64Array _time;
-        private readonly UInt32Array _flags;
+        private readonly IntegerColumn<long> _start;
+        private readonly IntegerColumn<long> _time;
+        private readonly IntegerColumn<uint> _flags;
         private readonly BinaryArray _exemplars;
         private ulong _previousStart;
         private ulong _previousTime;
@@ -103,9 +103,9 @@ internal sealed class PointColumns
         public Reader(RecordBatch table)
         {
             Table = table;
-            _start = (Int64Array)table.Column("start_delta");
-            _time = (Int64Array)table.Column("time_delta");
-            _flags = (UInt32Array)table.Column("flags");
+            _start = IntegerColumn<long>.Of(table, "start_delta");
+            _time = IntegerColumn<long>.Of(table, "time_delta");
+            _flags = IntegerColumn<uint>.Of(table, "flags");
             _exemplars = (BinaryArray)table.Column("exemplars");
         }
 
@@ -114,14 +114,14 @@ internal sealed class PointColumns
         /// <summary>Reads row <paramref name="row"/>; rows must be read in order.</summary>
         public (ulong Start, ulong Time, uint Flags) Next(int row, RepeatedField<Exemplar> exemplars)
         {
-            _previousStart = unchecked(_previousStart + (ulong)_start.Values[row]);
-            _previousTime = unchecked(_previousTime + (ulong)_time.Values[row]);
+            _previousStart = unchecked(_previousStart + (ulong)_start[row]);
+            _previousTime = unchecked(_previousTime + (ulong)_time[row]);
             if (!_exemplars.IsNull(row))
             {
                 exemplars.Add(NumberDataPoint.Parser.ParseFrom(_exemplars.GetBytes(row)).Exemplars);
             }
 
-            return (_previousStart, _previousTime, _flags.Values[row]);
+            return (_previousStart, _previousTime, _flags[row]);
         }
     }
 

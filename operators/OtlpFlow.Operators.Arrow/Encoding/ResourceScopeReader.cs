@@ -19,9 +19,9 @@ internal sealed class ResourceScopeReader
         if (tables.TryGetValue(TableId.Resources, out var res))
         {
             var present = (BooleanArray)res.Column("present");
-            var dropped = ((UInt32Array)res.Column("dropped_attributes_count")).Values;
-            var schema = ((UInt32Array)res.Column("schema_url")).Values;
-            var scopes = ((UInt32Array)res.Column("scope_count")).Values;
+            var dropped = IntegerColumn<uint>.Of(res, "dropped_attributes_count");
+            var schema = IntegerColumn<uint>.Of(res, "schema_url");
+            var scopes = IntegerColumn<uint>.Of(res, "scope_count");
             var entities = (BinaryArray)res.Column("entity_refs");
             _resources = new Resource?[res.Length];
             _resourceSchemas = new string[res.Length];
@@ -51,11 +51,11 @@ internal sealed class ResourceScopeReader
         if (tables.TryGetValue(TableId.Scopes, out var sc))
         {
             var present = (BooleanArray)sc.Column("present");
-            var name = ((UInt32Array)sc.Column("name")).Values;
-            var version = ((UInt32Array)sc.Column("version")).Values;
-            var dropped = ((UInt32Array)sc.Column("dropped_attributes_count")).Values;
-            var schema = ((UInt32Array)sc.Column("schema_url")).Values;
-            _itemCounts = ((UInt32Array)sc.Column("item_count")).Values.ToArray();
+            var name = IntegerColumn<uint>.Of(sc, "name");
+            var version = IntegerColumn<uint>.Of(sc, "version");
+            var dropped = IntegerColumn<uint>.Of(sc, "dropped_attributes_count");
+            var schema = IntegerColumn<uint>.Of(sc, "schema_url");
+            _itemCounts = IntegerColumn<uint>.Of(sc, "item_count").ToArray();
             _scopes = new InstrumentationScope?[sc.Length];
             _scopeSchemas = new string[sc.Length];
             for (var i = 0; i < sc.Length; i++)

@@ -13,8 +13,10 @@ internal sealed class TableBuilder
 
     public MemoryAllocator Allocator { get; }
 
+    /// <summary>Adds a column; integer columns are stored at the narrowest width that holds them.</summary>
     public TableBuilder Add(string name, IArrowArray array, bool nullable = false)
     {
+        array = IntegerWidth.Narrow(array, Allocator);
         _fields.Add(new Field(name, array.Data.DataType, nullable));
         _arrays.Add(array);
         return this;

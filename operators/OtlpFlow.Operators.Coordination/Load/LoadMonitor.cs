@@ -15,10 +15,18 @@ namespace OtlpFlow.Operators.Coordination.Load;
 /// running pipeline), publishes it as a control-plane stream, and, with an etcd coordinator, under
 /// <c>{prefix}/load/{member}</c> (leased), where <see cref="WatchCluster"/> reads every member's
 /// report for least-loaded routing and degradation decisions; <see cref="Feed"/> drives a
-/// <see cref="DegradationController"/> with it.
+/// <see cref="DegradationController"/> with it. As an <see cref="IDegradationSignal"/> it is what
+/// <c>resilience.degradation</c> reads with <c>"signals": { "load": true }</c>.
 /// </summary>
-public sealed partial class LoadMonitor : IAsyncDisposable
+public sealed partial class LoadMonitor : IDegradationSignal, IAsyncDisposable
 {
+    /// <summary>
+    /// The shortest window CPU and GC pause shares are computed over: the process CPU clock ticks in
+    /// steps of about 10 ms, so a measurement taken a moment after the previous one would read
+    /// anything from 0 to 100%.
+    /// </summary>
+    private static readonly TimeSpan MinimumWindow = TimeSpan.FromMilliseconds(250);
+
     private readonly Func<RunningPipeline?> _pipeline;
     private readonly EtcdCoordinator? _coordinator;
     private readonly TimeSpan _interval;
@@ -54,6 +62,9 @@ public sealed partial class LoadMonitor : IAsyncDisposable
 
     /// <summary>The last report; null before the first.</summary>
     public LoadReport? Current => _reports.Value;
+
+    /// <summary>The last report's <see cref="LoadReport.Score"/>; 0 before the first.</summary>
+    public double Read() => Current?.Score ?? 0;
 
     /// <summary>Starts measuring.</summary>
     public void Start()
@@ -158,14 +169,34 @@ public sealed partial class LoadMonitor : IAsyncDisposable
         var gen2 = GC.CollectionCount(2);
         var now = _time.GetTimestamp();
         var elapsed = _time.GetElapsedTime(_lastTimestamp, now);
-        var seconds = Math.Max(elapsed.TotalSeconds, 1e-3);
+        if (elapsed < MinimumWindow)
+        {
+            // Too soon for the shares: keep the last ones (none yet: 0) and the baseline, so that the
+            // next full window covers this one too; memory and queues are read now.
+            var last = _reports.Value;
+            return new LoadReport(
+                Cpu: last?.Cpu ?? 0,
+                MemoryBytes: GC.GetTotalMemory(forceFullCollection: false),
+                WorkingSetBytes: process.WorkingSet64,
+                GcPauseRatio: last?.GcPauseRatio ?? 0,
+                Gen2Collections: last?.Gen2Collections ?? 0,
+                QueueFill: QueueFill(_pipeline()))
+            {
+                MeasuredAt = _time.GetUtcNow(),
+            };
+        }
+
+        var seconds = elapsed.TotalSeconds;
         var report = new LoadReport(
             Cpu: Math.Clamp((cpu - _lastCpu).TotalSeconds / seconds / Environment.ProcessorCount, 0, 1),
             MemoryBytes: GC.GetTotalMemory(forceFullCollection: false),
             WorkingSetBytes: process.WorkingSet64,
             GcPauseRatio: Math.Clamp((pause - _lastPause).TotalSeconds / seconds, 0, 1),
             Gen2Collections: gen2 - _lastGen2,
-            QueueFill: QueueFill(_pipeline()));
+            QueueFill: QueueFill(_pipeline()))
+        {
+            MeasuredAt = _time.GetUtcNow(),
+        };
         (_lastCpu, _lastPause, _lastGen2, _lastTimestamp) = (cpu, pause, gen2, now);
         return report;
     }

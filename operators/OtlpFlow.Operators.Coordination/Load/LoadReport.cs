@@ -11,4 +11,11 @@ public sealed record LoadReport(double Cpu, long MemoryBytes, long WorkingSetByt
 {
     /// <summary>One figure to rank instances by (least loaded first): the worst of CPU, GC pauses and queue fill.</summary>
     public double Score => Math.Max(Cpu, Math.Max(GcPauseRatio, QueueFill));
+
+    /// <summary>
+    /// When the report was measured, by the publishing instance's clock. Readers judge freshness by
+    /// when they saw a report change, not by this time, so clock skew between instances does not
+    /// matter; it makes every publication a new value.
+    /// </summary>
+    public DateTimeOffset MeasuredAt { get; init; }
 }

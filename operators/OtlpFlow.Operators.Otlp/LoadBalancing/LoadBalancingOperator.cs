@@ -19,6 +19,8 @@ namespace OtlpFlow.Operators.Otlp.LoadBalancing;
 /// <remarks>
 /// Each queued batch holds its share of its acknowledgement until a member accepts it, so a
 /// receiver in <c>delivered</c> mode answers its client only once the data reached a member.
+/// With <c>"balance": "leastLoaded"</c> batches are not split by key: each goes whole to the
+/// member whose published load (an <see cref="IMemberLoadSource"/>) is lowest.
 /// </remarks>
 [Operator("loadbalancing", Options = typeof(LoadBalancingOptions),
     Description = "Partitions by trace id or service over OTLP member endpoints; re-routes a leaving member's queue; health checks and ejection.")]
@@ -34,6 +36,8 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly MembershipSet _own;
     private IMembershipSource _membership;
+    private IMemberLoadSource? _load;
+    private long _rotation;
     private IDisposable? _subscription;
     private EndpointHealthChecker? _checker;
     private ITimer? _timer;
@@ -77,6 +81,9 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         }
     }
 
+    /// <summary>The source of the members' load with <c>"balance": "leastLoaded"</c> once started; null otherwise.</summary>
+    public IMemberLoadSource? LoadSource => _load;
+
     /// <summary>Batches partitioned again because their member left or failed.</summary>
     public long ReroutedBatches => Interlocked.Read(ref _rerouted);
 
@@ -86,6 +93,11 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         if (_options.Membership is { } name)
         {
             _membership = MembershipSources.Resolve(Context.Services, name, Context.Id);
+        }
+
+        if (_options.Balance == BalanceMode.LeastLoaded)
+        {
+            _load = ResolveLoad(_options.Load ?? _options.Membership!);
         }
 
         if (_options.HealthCheck.Type != HealthCheckType.None)
@@ -183,12 +195,22 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         }
 
         var count = BatchSplit.CountItems(batch.Payload);
-        var decisions = new int[count];
-        BatchSplit.Decide(batch.Payload, new PartitionDecider(_options.Key, view.Hash), decisions);
         var counts = new int[view.Members.Length];
-        foreach (var d in decisions)
+        int[] decisions;
+        if (_load is { } load)
         {
-            counts[d]++;
+            // Least loaded: the whole batch to one member, so no decision per item is needed.
+            decisions = [];
+            counts[LeastLoaded(view.Members, load)] = count;
+        }
+        else
+        {
+            decisions = new int[count];
+            BatchSplit.Decide(batch.Payload, new PartitionDecider(_options.Key, view.Hash), decisions);
+            foreach (var d in decisions)
+            {
+                counts[d]++;
+            }
         }
 
         for (var m = 0; m < counts.Length; m++)
@@ -249,6 +271,56 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         {
             batch.Ack.Deliver();
         }
+    }
+
+    /// <summary>
+    /// The index of the member to send a whole batch to: among the members with a fresh load
+    /// report, those within <c>loadTolerance</c> of the lowest score; among them the one with the
+    /// fewest batches queued here, and on a tie the next in turn. Members without a report are
+    /// chosen only when no member has one (then all are candidates), so a member that stopped
+    /// reporting, or has not reported yet, takes no traffic away from ones known to be idle.
+    /// </summary>
+    private int LeastLoaded(LoadBalancingMember[] members, IMemberLoadSource load)
+    {
+        Span<double> scores = members.Length <= 64 ? stackalloc double[members.Length] : new double[members.Length];
+        var lowest = double.PositiveInfinity;
+        for (var i = 0; i < members.Length; i++)
+        {
+            scores[i] = load.TryGetLoad(members[i].Endpoint, out var score) && double.IsFinite(score) ? Math.Clamp(score, 0, 1) : double.PositiveInfinity;
+            lowest = Math.Min(lowest, scores[i]);
+        }
+
+        // With no report at all, lowest and limit are infinite and every member is a candidate.
+        var limit = lowest + _options.LoadTolerance;
+        var start = (int)((ulong)Interlocked.Increment(ref _rotation) % (ulong)members.Length);
+        var best = -1;
+        var fewest = int.MaxValue;
+        for (var k = 0; k < members.Length; k++)
+        {
+            var i = (start + k) % members.Length;
+            if (scores[i] > limit)
+            {
+                continue;
+            }
+
+            var queued = members[i].Queue.Count;
+            if (queued < fewest)
+            {
+                (best, fewest) = (i, queued);
+            }
+        }
+
+        return best;
+    }
+
+    private IMemberLoadSource ResolveLoad(string name)
+    {
+        var found = Context.Services is Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider keyed
+            ? keyed.GetKeyedService(typeof(IMemberLoadSource), name) as IMemberLoadSource
+            : null;
+        return found ?? throw new InvalidOperationException(
+            $"operator '{Context.Id}': 'balance': 'leastLoaded' reads the members' load from a source named '{name}', and none is registered; " +
+            $"a pipeline whose 'coordination' section has 'etcd' registers \"etcd\", or register one with services.AddKeyedSingleton<IMemberLoadSource>(\"{name}\", ...)");
     }
 
     private async Task ConsumeAsync(LoadBalancingMember member)

@@ -23,6 +23,28 @@ public sealed class LoadBalancingOptions : IValidatableObject
     /// </summary>
     public string? Membership { get; set; }
 
+    /// <summary>
+    /// How a batch's member is chosen: <c>hash</c> (default: by <see cref="Key"/>, every item of a
+    /// key to one member) or <c>leastLoaded</c> (whole batches to the member whose published load is
+    /// lowest, read from the <see cref="Load"/> source).
+    /// </summary>
+    public BalanceMode Balance { get; set; } = BalanceMode.Hash;
+
+    /// <summary>
+    /// For <c>leastLoaded</c>: the name of the keyed <see cref="IMemberLoadSource"/> service the
+    /// members' load is read from. Default: the <see cref="Membership"/> name (<c>"etcd"</c>: the
+    /// load reports of the coordination section's cluster).
+    /// </summary>
+    public string? Load { get; set; }
+
+    /// <summary>
+    /// For <c>leastLoaded</c>: members whose load is within this much of the lowest count as equally
+    /// loaded, and the one with the fewest batches queued here among them is chosen (so that
+    /// members of about the same load share the traffic instead of flapping on noise). Default 0.05.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double LoadTolerance { get; set; } = 0.05;
+
     /// <summary><c>grpc</c> (default), <c>http/protobuf</c> or <c>http/json</c>, as for <c>otlp.exporter</c>.</summary>
     public OtlpProtocol Protocol { get; set; } = OtlpProtocol.Grpc;
 
@@ -71,6 +93,11 @@ public sealed class LoadBalancingOptions : IValidatableObject
         if (Endpoints is not null && Endpoints.Distinct(StringComparer.Ordinal).Count() != Endpoints.Count)
         {
             yield return new ValidationResult("must not list an endpoint twice", [nameof(Endpoints)]);
+        }
+
+        if (Balance == BalanceMode.LeastLoaded && string.IsNullOrEmpty(Load) && string.IsNullOrEmpty(Membership))
+        {
+            yield return new ValidationResult("'leastLoaded' needs a 'load' source to read the members' load from (or a 'membership' such as \"etcd\", whose name it then uses)", [nameof(Load)]);
         }
 
         if (Timeout <= TimeSpan.Zero)

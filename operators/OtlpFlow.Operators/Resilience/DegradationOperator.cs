@@ -10,7 +10,8 @@ namespace OtlpFlow.Operators.Resilience;
 
 /// <summary>
 /// Sheds load in steps as the pipeline saturates: reads load signals (queue fill downstream, the
-/// memory budget, a downstream breaker, CPU) every interval, moves a
+/// memory budget, a downstream breaker, CPU, the instance's load from the coordination layer's
+/// load monitor) every interval, moves a
 /// <see cref="DegradationController"/> with hysteresis, and applies the current level's actions to
 /// each batch: sample traces and logs, drop attributes, drop whole signals, or route to another port.
 /// </summary>
@@ -124,6 +125,13 @@ public sealed class DegradationOperator : ProcessorOperator
         }
 
         _lastCpuAt = Context.TimeProvider.GetTimestamp();
+        if (_options.Signals.Load)
+        {
+            // Resolved at start, not when built: validation builds the operator without the coordination services.
+            var signal = ResolveLoadSignal();
+            AddSignal(DegradationSignalOptions.LoadSignalName, signal.Read);
+        }
+
         _timer = Context.TimeProvider.CreateTimer(static state => ((DegradationOperator)state!).Evaluate(), this, _options.Interval, _options.Interval);
         return Task.CompletedTask;
     }
@@ -334,6 +342,16 @@ public sealed class DegradationOperator : ProcessorOperator
                 attributes.RemoveAt(i);
             }
         }
+    }
+
+    private IDegradationSignal ResolveLoadSignal()
+    {
+        var found = Context.Services is Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider keyed
+            ? keyed.GetKeyedService(typeof(IDegradationSignal), DegradationSignalOptions.LoadSignalName) as IDegradationSignal
+            : null;
+        return found ?? throw new InvalidOperationException(
+            $"operator '{Context.Id}': 'signals.load' reads the load monitor of the pipeline's 'coordination' section, and there is none; " +
+            "add a \"coordination\": { \"etcd\": ... } section, or turn 'signals.load' off");
     }
 
     private double ReadCpu()

@@ -6,6 +6,9 @@ namespace OtlpFlow.Operators.Resilience;
 /// </summary>
 public sealed class DegradationSignalOptions
 {
+    /// <summary>The name of the keyed <see cref="IDegradationSignal"/> service that <see cref="Load"/> reads.</summary>
+    public const string LoadSignalName = "load";
+
     /// <summary>
     /// Queue fill: batches this operator sent on that are not yet acknowledged downstream (in
     /// exporters' queues, in flight to peers), as a share of <see cref="QueueCapacity"/>. Default true.
@@ -31,4 +34,13 @@ public sealed class DegradationSignalOptions
 
     /// <summary>The process's CPU use across all cores over the last interval. Default false.</summary>
     public bool Cpu { get; set; }
+
+    /// <summary>
+    /// This instance's load score as the coordination layer's load monitor measures it (the worst
+    /// of CPU, GC pauses and the fullest operator queue of the pipeline, published to etcd as
+    /// <c>load/{member}</c>): needs a pipeline whose <c>coordination</c> section has <c>etcd</c>, or a
+    /// host that registers an <see cref="IDegradationSignal"/> under <see cref="LoadSignalName"/>.
+    /// Default false.
+    /// </summary>
+    public bool Load { get; set; }
 }

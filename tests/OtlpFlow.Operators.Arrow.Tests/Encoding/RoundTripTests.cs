@@ -17,6 +17,7 @@ public sealed class RoundTripTests
             data.Add(signal, 7, ArrowCompression.Lz4);
             data.Add(signal, 42, ArrowCompression.None);
             data.Add(signal, 1234, ArrowCompression.ZstdMessage);
+            data.Add(signal, 99, ArrowCompression.ZstdStream);
         }
 
         return data;
