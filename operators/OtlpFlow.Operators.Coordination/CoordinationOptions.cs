@@ -33,9 +33,17 @@ public sealed class CoordinationOptions
         ArgumentNullException.ThrowIfNull(section);
         var errors = new List<OptionError>();
         var options = (CoordinationOptions?)OptionsBinder.Bind(typeof(CoordinationOptions), section, errors);
-        if (options is not null && options.Etcd is { Endpoints.Count: 0 })
+        if (options?.Etcd is { } etcd)
         {
-            errors.Add(new OptionError("etcd.endpoints", "must list at least one endpoint such as \"http://127.0.0.1:2379\""));
+            if (EtcdChannel.Check(etcd.Endpoints, out _) is { } problem)
+            {
+                errors.Add(new OptionError(problem.Key, problem.Message));
+            }
+
+            if (etcd.LeaseTtl < EtcdOptions.MinimumLeaseTtl)
+            {
+                errors.Add(new OptionError("etcd.leaseTtl", $"must be at least {EtcdOptions.MinimumLeaseTtl.TotalSeconds:F0}s (etcd grants leases of 2s at least, and needs about 1s to end an expired one), got {etcd.LeaseTtl}"));
+            }
         }
 
         if (options is not null && options.Redis is { Connection.Length: 0 })

@@ -20,8 +20,8 @@ public sealed class ArrowBatchOptions : IValidatableObject
     [Range(1, 10_000)]
     public int SampleEvery { get; set; } = 8;
 
-    /// <summary>The compression the ratio is learned with (match the exporter's). Default <c>zstdMessage</c>.</summary>
-    public ArrowCompression Compression { get; set; } = ArrowCompression.ZstdMessage;
+    /// <summary>The compression the ratio is learned with (match the exporter's). Default <c>zstdStream</c>.</summary>
+    public ArrowCompression Compression { get; set; } = ArrowCompression.ZstdStream;
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -94,7 +94,7 @@ internal sealed class AnyValueColumns
         private readonly UInt8Array _types;
         private readonly IntegerColumn<uint> _str;
         private readonly IntegerColumn<long> _int;
-        private readonly DoubleArray _double;
+        private readonly DoubleColumn _double;
         private readonly BinaryArray _bytes;
         private readonly StringDictionaryReader _strings;
 
@@ -103,7 +103,7 @@ internal sealed class AnyValueColumns
             _types = (UInt8Array)batch.Column(prefix + "type");
             _str = IntegerColumn<uint>.Of(batch, prefix + "str");
             _int = IntegerColumn<long>.Of(batch, prefix + "int");
-            _double = (DoubleArray)batch.Column(prefix + "double");
+            _double = DoubleColumn.Of(batch, prefix + "double");
             _bytes = (BinaryArray)batch.Column(prefix + "bytes");
             _strings = strings;
         }
@@ -114,7 +114,7 @@ internal sealed class AnyValueColumns
 
         public long Int(int row) => _int[row];
 
-        public double Double(int row) => _double.Values[row];
+        public double Double(int row) => _double[row];
 
         public AnyValue? Get(int row) => Kind(row) switch
         {

@@ -8,8 +8,9 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// <summary>
 /// An attribute table: one row per attribute with its parent's row id, key, position in the
 /// parent's list and typed value. Rows are sorted by (type, key, parent) so that equal
-/// keys lie together and compress; the parent id is delta-encoded inside each run of equal
-/// (type, key) and absolute at the start of a run. (Sorting by value too turns string columns into
+/// keys lie together and compress; the parent id and the position in the parent's list are
+/// delta-encoded inside each run of equal (type, key) and absolute at the start of a run (a key
+/// tends to sit at the same position in every parent, so most position deltas are 0). (Sorting by value too turns string columns into
 /// runs but scatters the parents; on generated traces that cost more than it saved.)
 /// </summary>
 internal sealed class AttributeTable
@@ -43,7 +44,7 @@ internal sealed class AttributeTable
 
         var parent = new UInt32Array.Builder().Reserve(rows.Length);
         var key = new UInt32Array.Builder().Reserve(rows.Length);
-        var ordinal = new UInt32Array.Builder().Reserve(rows.Length);
+        var ordinal = new Int32Array.Builder().Reserve(rows.Length);
         var values = new AnyValueColumns();
         for (var i = 0; i < rows.Length; i++)
         {
@@ -51,7 +52,7 @@ internal sealed class AttributeTable
             var sameRun = i > 0 && SameRun(rows[i - 1], row);
             parent.Append(sameRun ? row.Parent - rows[i - 1].Parent : row.Parent);
             key.Append(row.Key);
-            ordinal.Append(row.Ordinal);
+            ordinal.Append(sameRun ? (int)row.Ordinal - (int)rows[i - 1].Ordinal : (int)row.Ordinal);
             values.Append(row.Value);
         }
 
@@ -79,18 +80,21 @@ internal sealed class AttributeTable
         var length = batch.Length;
         var parentDelta = IntegerColumn<uint>.Of(batch, "parent_id");
         var keyColumn = IntegerColumn<uint>.Of(batch, "key");
-        var ordinals = IntegerColumn<uint>.Of(batch, "ordinal");
+        var ordinals = IntegerColumn<int>.Of(batch, "ordinal");
         var values = new AnyValueColumns.Reader(batch, "value_", strings);
 
         var order = new long[length];
         var index = new int[length];
         uint previousParent = 0;
+        var previousOrdinal = 0;
         for (var i = 0; i < length; i++)
         {
             var sameRun = i > 0 && values.Kind(i) == values.Kind(i - 1) && keyColumn[i] == keyColumn[i - 1];
             var parent = sameRun ? previousParent + parentDelta[i] : parentDelta[i];
+            var ordinal = sameRun ? previousOrdinal + ordinals[i] : ordinals[i];
             previousParent = parent;
-            order[i] = ((long)parent << 32) | ordinals[i];
+            previousOrdinal = ordinal;
+            order[i] = ((long)parent << 32) | (uint)ordinal;
             index[i] = i;
         }
 

@@ -81,7 +81,7 @@ public sealed partial class OtlpArrowDecoder
         return request;
     }
 
-    private static double? Optional(DoubleArray column, int row) => column.IsNull(row) ? null : column.Values[row];
+    private static double? Optional(DoubleColumn column, int row) => column.IsNull(row) ? null : column[row];
 
     /// <summary>Reads the points of one table in order, remembering them for their attributes.</summary>
     private abstract class PointReader<T>
@@ -133,7 +133,7 @@ public sealed partial class OtlpArrowDecoder
             switch (((UInt8Array)Table.Column("value_type")).Values[row])
             {
                 case 1:
-                    point.AsDouble = ((DoubleArray)Table.Column("double")).Values[row];
+                    point.AsDouble = DoubleColumn.Of(Table, "double")[row];
                     break;
                 case 2:
                     point.AsInt = IntegerColumn<long>.Of(Table, "int")[row];
@@ -151,9 +151,9 @@ public sealed partial class OtlpArrowDecoder
             var point = new HistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
             point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            if (Optional((DoubleArray)Table.Column("sum"), row) is { } sum) point.Sum = sum;
-            if (Optional((DoubleArray)Table.Column("min"), row) is { } min) point.Min = min;
-            if (Optional((DoubleArray)Table.Column("max"), row) is { } max) point.Max = max;
+            if (Optional(DoubleColumn.Of(Table, "sum"), row) is { } sum) point.Sum = sum;
+            if (Optional(DoubleColumn.Of(Table, "min"), row) is { } min) point.Min = min;
+            if (Optional(DoubleColumn.Of(Table, "max"), row) is { } max) point.Max = max;
             PointColumns.Unpack(((BinaryArray)Table.Column("bucket_counts")).GetBytes(row), point.BucketCounts);
             PointColumns.Unpack(((BinaryArray)Table.Column("explicit_bounds")).GetBytes(row), point.ExplicitBounds);
             return point;
@@ -167,12 +167,12 @@ public sealed partial class OtlpArrowDecoder
             var point = new ExponentialHistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
             point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            if (Optional((DoubleArray)Table.Column("sum"), row) is { } sum) point.Sum = sum;
-            if (Optional((DoubleArray)Table.Column("min"), row) is { } min) point.Min = min;
-            if (Optional((DoubleArray)Table.Column("max"), row) is { } max) point.Max = max;
+            if (Optional(DoubleColumn.Of(Table, "sum"), row) is { } sum) point.Sum = sum;
+            if (Optional(DoubleColumn.Of(Table, "min"), row) is { } min) point.Min = min;
+            if (Optional(DoubleColumn.Of(Table, "max"), row) is { } max) point.Max = max;
             point.Scale = IntegerColumn<int>.Of(Table, "scale")[row];
             point.ZeroCount = IntegerColumn<ulong>.Of(Table, "zero_count")[row];
-            point.ZeroThreshold = ((DoubleArray)Table.Column("zero_threshold")).Values[row];
+            point.ZeroThreshold = DoubleColumn.Of(Table, "zero_threshold")[row];
             point.Positive = PointColumns.UnpackBuckets((BinaryArray)Table.Column("positive"), row);
             point.Negative = PointColumns.UnpackBuckets((BinaryArray)Table.Column("negative"), row);
             return point;
@@ -186,7 +186,7 @@ public sealed partial class OtlpArrowDecoder
             var point = new SummaryDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, []);
             point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            point.Sum = ((DoubleArray)Table.Column("sum")).Values[row];
+            point.Sum = DoubleColumn.Of(Table, "sum")[row];
             var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(((BinaryArray)Table.Column("quantiles")).GetBytes(row));
             for (var i = 0; i + 1 < pairs.Length; i += 2)
             {

@@ -32,7 +32,7 @@ public sealed partial class OtlpArrowDecoder
             var status = TableBuilder.ExpandRunEnds(t.Column("status_code"), n);
             var statusMessage = IntegerColumn<uint>.Of(t, "status_message");
             spans = new Span[n];
-            ulong previousStart = 0;
+            var starts = Starts(n, parentOffset, start);
             var trace = 0;
             for (var i = 0; i < n; i++)
             {
@@ -42,8 +42,7 @@ public sealed partial class OtlpArrowDecoder
                     traceIdOf.Add(Bytes(traceIds ?? throw new InvalidDataException("Spans refer to trace ids but the message has none."), traceIdOf.Count));
                 }
 
-                var startTime = Undelta(previousStart, start[i]);
-                previousStart = startTime;
+                var startTime = starts[i];
                 var span = new Span
                 {
                     TraceId = traceIdOf[trace],
@@ -97,8 +96,11 @@ public sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Links, out var l))
         {
             var parent = IntegerColumn<uint>.Of(l, "parent_id");
+            var traceRef = IntegerColumn<int>.Of(l, "trace_ref");
             var traceId = (BinaryArray)l.Column("trace_id");
+            var spanRow = IntegerColumn<int>.Of(l, "span_row");
             var spanId = (BinaryArray)l.Column("span_id");
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
             var traceState = IntegerColumn<uint>.Of(l, "trace_state");
             var flags = IntegerColumn<uint>.Of(l, "flags");
             var dropped = IntegerColumn<uint>.Of(l, "dropped_attributes_count");
@@ -109,8 +111,8 @@ public sealed partial class OtlpArrowDecoder
                 row += parent[i];
                 var link = new Span.Types.Link
                 {
-                    TraceId = Bytes(traceId, i),
-                    SpanId = Bytes(spanId, i),
+                    TraceId = traceRef[i] == 0 ? Bytes(traceId, i) : Bytes(traceIds ?? throw new InvalidDataException("Links refer to trace ids but the message has none."), traceRef[i] - 1),
+                    SpanId = spanRow[i] == 0 ? Bytes(spanId, i) : spans[spanRow[i] - 1].SpanId,
                     TraceState = _names[traceState[i]],
                     Flags = flags[i],
                     DroppedAttributesCount = dropped[i],
@@ -145,5 +147,50 @@ public sealed partial class OtlpArrowDecoder
         Span<byte> bytes = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
         return ByteString.CopyFrom(bytes);
+    }
+
+    /// <summary>
+    /// Span starts: a span without a parent in the message is a delta from the previous such span;
+    /// one with a parent is relative to the parent's start, resolved parent first.
+    /// </summary>
+    private static ulong[] Starts(int n, IntegerColumn<int> parentOffset, IntegerColumn<long> start)
+    {
+        var starts = new ulong[n];
+        var resolved = new bool[n];
+        ulong previous = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (parentOffset[i] == 0)
+            {
+                previous = Undelta(previous, start[i]);
+                starts[i] = previous;
+                resolved[i] = true;
+            }
+        }
+
+        var chain = new List<int>();
+        for (var i = 0; i < n; i++)
+        {
+            chain.Clear();
+            var row = i;
+            while (!resolved[row])
+            {
+                chain.Add(row);
+                row += parentOffset[row];
+                if ((uint)row >= (uint)n || chain.Count > n)
+                {
+                    throw new InvalidDataException("A span's parent offset points outside the message or into a loop.");
+                }
+            }
+
+            for (var k = chain.Count - 1; k >= 0; k--)
+            {
+                var child = chain[k];
+                starts[child] = Undelta(starts[child + parentOffset[child]], start[child]);
+                resolved[child] = true;
+            }
+        }
+
+        return starts;
     }
 }

@@ -37,7 +37,9 @@ public sealed partial class OtlpArrowEncoder
         var events = 0;
 
         var linkParent = new UInt32Array.Builder();
+        var linkTraceRef = new Int32Array.Builder();
         var linkTraceId = new BinaryArray.Builder();
+        var linkSpanRow = new Int32Array.Builder();
         var linkSpanId = new BinaryArray.Builder();
         var linkTraceState = new UInt32Array.Builder();
         var linkFlags = new UInt32Array.Builder();
@@ -66,9 +68,20 @@ public sealed partial class OtlpArrowEncoder
             fixedIds &= flat[i].SpanId.Length == 8;
         }
 
-        // Trace ids are kept once per message; spans refer to them by index, delta-encoded.
+        var parentRow = ParentRows(flat, rowOfSpanId);
+
+        // Trace ids are kept once per message, in order of first use; spans refer to them by
+        // index, delta-encoded, and links by index + 1 when their trace is in the message.
         var traceIndex = new Dictionary<ByteString, int>();
         var traceIds = new BinaryArray.Builder();
+        foreach (var span in flat)
+        {
+            if (traceIndex.TryAdd(span.TraceId, traceIndex.Count))
+            {
+                traceIds.Append(span.TraceId.Span);
+            }
+        }
+
         var traceRef = new Int32Array.Builder();
         var spanId64 = new UInt64Array.Builder();
         var parentOffset = new Int32Array.Builder();
@@ -80,13 +93,7 @@ public sealed partial class OtlpArrowEncoder
         {
             var span = flat[i];
             var row = (uint)i;
-            if (!traceIndex.TryGetValue(span.TraceId, out var trace))
-            {
-                trace = traceIndex.Count;
-                traceIndex.Add(span.TraceId, trace);
-                traceIds.Append(span.TraceId.Span);
-            }
-
+            var trace = traceIndex[span.TraceId];
             traceRef.Append(trace - previousTrace);
             previousTrace = trace;
             if (fixedIds)
@@ -98,24 +105,28 @@ public sealed partial class OtlpArrowEncoder
                 spanId.Append(span.SpanId.Span);
             }
 
-            // A parent in the same message is a row offset (never 0); otherwise its bytes are kept.
-            if (span.ParentSpanId.Length > 0 && rowOfSpanId.TryGetValue(span.ParentSpanId, out var parentRow) && parentRow != i)
+            // A parent in the same message is a row offset (never 0), and the span's start is
+            // kept relative to the parent's (a child starts inside its parent, so the difference is
+            // small); otherwise the parent's bytes are kept and the start is a delta from the
+            // previous such span.
+            if (parentRow[i] >= 0)
             {
-                parentOffset.Append(parentRow - i);
+                parentOffset.Append(parentRow[i] - i);
                 parentSpanId.Append(ReadOnlySpan<byte>.Empty);
+                start.Append(Delta(span.StartTimeUnixNano, flat[parentRow[i]].StartTimeUnixNano));
             }
             else
             {
                 parentOffset.Append(0);
                 parentSpanId.Append(span.ParentSpanId.Span);
+                start.Append(Delta(span.StartTimeUnixNano, previousStart));
+                previousStart = span.StartTimeUnixNano;
             }
 
             traceState.Append(_names.IndexOf(span.TraceState));
             flags.Append(span.Flags);
             name.Append(_names.IndexOf(span.Name));
             kind.Add((int)span.Kind);
-            start.Append(Delta(span.StartTimeUnixNano, previousStart));
-            previousStart = span.StartTimeUnixNano;
             duration.Append(Delta(span.EndTimeUnixNano, span.StartTimeUnixNano));
             droppedAttributes.Append(span.DroppedAttributesCount);
             droppedEvents.Append(span.DroppedEventsCount);
@@ -138,8 +149,13 @@ public sealed partial class OtlpArrowEncoder
             {
                 linkParent.Append(row - previousLinkParent);
                 previousLinkParent = row;
-                linkTraceId.Append(link.TraceId.Span);
-                linkSpanId.Append(link.SpanId.Span);
+                // A linked trace or span that is in this message is a reference (index + 1; 0 keeps the bytes).
+                var linkedTrace = traceIndex.TryGetValue(link.TraceId, out var index) ? index + 1 : 0;
+                linkTraceRef.Append(linkedTrace);
+                linkTraceId.Append(linkedTrace == 0 ? link.TraceId.Span : ReadOnlySpan<byte>.Empty);
+                var linkedRow = rowOfSpanId.TryGetValue(link.SpanId, out var spanRow) ? spanRow + 1 : 0;
+                linkSpanRow.Append(linkedRow);
+                linkSpanId.Append(linkedRow == 0 ? link.SpanId.Span : ReadOnlySpan<byte>.Empty);
                 linkTraceState.Append(_names.IndexOf(link.TraceState));
                 linkFlags.Append(link.Flags);
                 linkDropped.Append(link.DroppedAttributesCount);
@@ -197,7 +213,9 @@ public sealed partial class OtlpArrowEncoder
         {
             tables.Add((TableId.Links, new TableBuilder(a)
                 .Add("parent_id", linkParent.Build(a))
+                .Add("trace_ref", linkTraceRef.Build(a))
                 .Add("trace_id", linkTraceId.Build(a))
+                .Add("span_row", linkSpanRow.Build(a))
                 .Add("span_id", linkSpanId.Build(a))
                 .Add("trace_state", linkTraceState.Build(a))
                 .Add("flags", linkFlags.Build(a))
@@ -211,5 +229,47 @@ public sealed partial class OtlpArrowEncoder
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// The row of each span's parent when it is in the message, else -1. Parent chains that loop
+    /// (possible only in malformed data) are cut, so that every chain ends at a span whose start is
+    /// not relative to another's.
+    /// </summary>
+    private static int[] ParentRows(List<Span> flat, Dictionary<ByteString, int> rowOfSpanId)
+    {
+        var parentRow = new int[flat.Count];
+        for (var i = 0; i < flat.Count; i++)
+        {
+            var parent = flat[i].ParentSpanId;
+            parentRow[i] = parent.Length > 0 && rowOfSpanId.TryGetValue(parent, out var row) && row != i ? row : -1;
+        }
+
+        // 0: not seen, 1: on the chain being walked, 2: done.
+        var state = new byte[flat.Count];
+        var chain = new List<int>();
+        for (var i = 0; i < flat.Count; i++)
+        {
+            chain.Clear();
+            var row = i;
+            while (row >= 0 && state[row] == 0)
+            {
+                state[row] = 1;
+                chain.Add(row);
+                row = parentRow[row];
+            }
+
+            if (row >= 0 && state[row] == 1)
+            {
+                parentRow[row] = -1;
+            }
+
+            foreach (var walked in chain)
+            {
+                state[walked] = 2;
+            }
+        }
+
+        return parentRow;
     }
 }

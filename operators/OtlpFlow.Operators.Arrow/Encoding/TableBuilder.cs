@@ -13,9 +13,17 @@ internal sealed class TableBuilder
 
     public MemoryAllocator Allocator { get; }
 
-    /// <summary>Adds a column; integer columns are stored at the narrowest width that holds them.</summary>
+    /// <summary>
+    /// Adds a column; integer columns are stored at the narrowest width that holds them, and double
+    /// columns of short decimals as scaled integers (<see cref="DoubleColumn"/>).
+    /// </summary>
     public TableBuilder Add(string name, IArrowArray array, bool nullable = false)
     {
+        if (array is DoubleArray doubles)
+        {
+            (name, array) = DoubleColumn.Encode(name, doubles, Allocator);
+        }
+
         array = IntegerWidth.Narrow(array, Allocator);
         _fields.Add(new Field(name, array.Data.DataType, nullable));
         _arrays.Add(array);
@@ -30,32 +38,31 @@ internal sealed class TableBuilder
     /// </summary>
     public static RunEndEncodedArray RunEnds(ReadOnlySpan<int> values, MemoryAllocator allocator)
     {
-        var ends = new Int32Array.Builder();
+        // Run ends may be 16, 32 or 64 bits wide; the values take the narrowest width that holds them.
+        var shortEnds = values.Length <= short.MaxValue;
+        var ends16 = new Int16Array.Builder();
+        var ends32 = new Int32Array.Builder();
         var runs = new Int32Array.Builder();
-        for (var i = 0; i < values.Length; i++)
+        for (var i = 1; i <= values.Length; i++)
         {
-            if (i > 0 && values[i] != values[i - 1])
+            if (i == values.Length || values[i] != values[i - 1])
             {
-                ends.Append(i);
+                if (shortEnds) ends16.Append((short)i);
+                else ends32.Append(i);
                 runs.Append(values[i - 1]);
             }
         }
 
-        if (values.Length > 0)
-        {
-            ends.Append(values.Length);
-            runs.Append(values[^1]);
-        }
-
-        return new RunEndEncodedArray(ends.Build(allocator), runs.Build(allocator));
+        IArrowArray ends = shortEnds ? ends16.Build(allocator) : ends32.Build(allocator);
+        return new RunEndEncodedArray(ends, IntegerWidth.Narrow(runs.Build(allocator), allocator));
     }
 
     /// <summary>Expands a run-end encoded column of 32-bit integers into one value per row.</summary>
     public static int[] ExpandRunEnds(IArrowArray array, int length)
     {
         var ree = (RunEndEncodedArray)array;
-        var ends = ((Int32Array)ree.RunEnds).Values;
-        var values = ((Int32Array)ree.Values).Values;
+        var ends = new IntegerColumn<int>(ree.RunEnds);
+        var values = new IntegerColumn<int>(ree.Values);
         var result = new int[length];
         var start = 0;
         for (var run = 0; run < ends.Length; run++)

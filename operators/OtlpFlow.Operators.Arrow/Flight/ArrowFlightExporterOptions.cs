@@ -21,10 +21,11 @@ public sealed class ArrowFlightExporterOptions : IValidatableObject
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Compression: <c>none</c>, <c>lz4</c> or <c>zstd</c> (each IPC buffer), or <c>zstdMessage</c>
-    /// (the whole message as one zstd frame, the smallest). Default <c>zstdMessage</c>.
+    /// Compression: <c>none</c>, <c>lz4</c> or <c>zstd</c> (each IPC buffer), <c>zstdMessage</c>
+    /// (the whole message as one zstd frame) or <c>zstdStream</c> (one zstd stream through each
+    /// Flight stream, the smallest). Default <c>zstdStream</c>.
     /// </summary>
-    public ArrowCompression Compression { get; set; } = ArrowCompression.ZstdMessage;
+    public ArrowCompression Compression { get; set; } = ArrowCompression.ZstdStream;
 
     /// <summary>Compression level; 0 uses the codec's default. Default 0.</summary>
     [Range(0, 22)]

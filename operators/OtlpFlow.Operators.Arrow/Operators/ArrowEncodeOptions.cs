@@ -8,8 +8,9 @@ namespace OtlpFlow.Operators.Arrow.Operators;
 public sealed class ArrowEncodeOptions
 {
     /// <summary>
-    /// Compression: <c>none</c>, <c>lz4</c> or <c>zstd</c> (each IPC buffer), or <c>zstdMessage</c>
-    /// (the whole message as one zstd frame). Default <c>zstd</c>.
+    /// Compression: <c>none</c>, <c>lz4</c> or <c>zstd</c> (each IPC buffer), <c>zstdMessage</c>
+    /// (the whole message as one zstd frame) or <c>zstdStream</c> (one zstd stream through the
+    /// whole stream of messages; they must be decoded in order). Default <c>zstd</c>.
     /// </summary>
     public ArrowCompression Compression { get; set; } = ArrowCompression.Zstd;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Etcdserverpb;
@@ -15,7 +16,10 @@ namespace OtlpFlow.Operators.Coordination.Etcd;
 /// One instance's seat in the cluster, on etcd: it registers under a lease that it keeps alive
 /// (membership: <c>{prefix}/members/{id}</c>), campaigns in the election <c>{prefix}/leader</c>
 /// with etcd's election API, and watches keys. When the instance dies its lease expires and both
-/// its membership and, if it led, its leadership end within the lease TTL.
+/// its membership and, if it led, its leadership end within <see cref="EtcdOptions.LeaseTtl"/> (the
+/// lease granted in etcd is shorter by <see cref="EtcdOptions.ExpiryMargin"/>, the time etcd takes to
+/// end an expired lease). It talks to etcd over every listed endpoint, connecting to the first that
+/// accepts.
 /// </summary>
 /// <remarks>
 /// Every background loop survives etcd restarts: on an error it waits and starts over (a new lease
@@ -37,7 +41,10 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly BehaviorSubject<string?> _leader = new(null);
     private readonly List<Task> _loops = [];
+    private readonly long _requestedTtl;
     private long _leaseId;
+    private long _grantedTtl;
+    private long _keepAlives;
     private LeaderKey? _leadership;
     private int _disposed;
 
@@ -45,23 +52,14 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
     public EtcdCoordinator(EtcdOptions options, ILogger? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Endpoints.Count == 0)
-        {
-            throw new ArgumentException("'etcd.endpoints' must list at least one endpoint such as \"http://127.0.0.1:2379\"", nameof(options));
-        }
-
-        if (options.LeaseTtl < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentException($"'etcd.leaseTtl' must be at least 1s, got {options.LeaseTtl}", nameof(options));
-        }
-
+        _requestedTtl = EtcdOptions.GrantedSeconds(options.LeaseTtl);
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         MemberId = options.MemberId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         Advertise = options.Advertise ?? MemberId;
         Prefix = options.Prefix.TrimEnd('/');
-        _channel = GrpcChannel.ForAddress(options.Endpoints[0]);
+        _channel = EtcdChannel.Create(options.Endpoints);
         _kv = new KV.KVClient(_channel);
         _lease = new Lease.LeaseClient(_channel);
         _watch = new Watch.WatchClient(_channel);
@@ -91,6 +89,9 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     /// <summary>The lease this instance's keys live under (0 before start).</summary>
     public long LeaseId => Interlocked.Read(ref _leaseId);
+
+    /// <summary>Keep-alives etcd has acknowledged so far: a test can stop the instance just after one (the worst case for failover).</summary>
+    internal long KeepAlives => Interlocked.Read(ref _keepAlives);
 
     private string MembersPrefix => Prefix + "/members/";
 
@@ -235,8 +236,14 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {
-        var ttl = (long)Math.Ceiling(_options.LeaseTtl.TotalSeconds);
-        var grant = await _lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttl }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var grant = await _lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = _requestedTtl }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (grant.TTL > _requestedTtl)
+        {
+            // etcd raises a TTL below its floor (1.5 election timeouts) without an error.
+            LogLeaseRaised(_logger, MemberId, _requestedTtl, grant.TTL, (grant.TTL + EtcdOptions.ExpiryMargin.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+        }
+
+        Interlocked.Exchange(ref _grantedTtl, Math.Max(1, grant.TTL));
         Interlocked.Exchange(ref _leaseId, grant.ID);
         await PutLeasedAsync(MembersPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
         LogRegistered(_logger, MemberId, Advertise, grant.ID, grant.TTL);
@@ -244,7 +251,6 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     private async Task KeepAliveLoopAsync(CancellationToken stop)
     {
-        var interval = TimeSpan.FromTicks(_options.LeaseTtl.Ticks / 3);
         while (!stop.IsCancellationRequested)
         {
             try
@@ -267,7 +273,8 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
                         continue;
                     }
 
-                    await Task.Delay(interval, _time, stop).ConfigureAwait(false);
+                    Interlocked.Increment(ref _keepAlives);
+                    await Task.Delay(TimeSpan.FromSeconds(Interlocked.Read(ref _grantedTtl) / 3d), _time, stop).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException && !stop.IsCancellationRequested)
@@ -418,6 +425,9 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' registered as '{Advertise}' under lease {LeaseId} (ttl {Ttl}s)")]
     private static partial void LogRegistered(ILogger logger, string memberId, string advertise, long leaseId, long ttl);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "member '{MemberId}': etcd granted a {Granted}s lease for the {Requested}s asked; a dead member now leaves within about {Bound}s, not within 'leaseTtl'")]
+    private static partial void LogLeaseRaised(ILogger logger, string memberId, long requested, long granted, string bound);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "member '{MemberId}': lease {LeaseId} expired; registering again")]
     private static partial void LogLeaseLost(ILogger logger, string memberId, long leaseId);

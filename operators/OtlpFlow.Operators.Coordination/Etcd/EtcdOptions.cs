@@ -4,8 +4,10 @@ namespace OtlpFlow.Operators.Coordination.Etcd;
 public sealed class EtcdOptions
 {
     /// <summary>
-    /// The etcd endpoints (<c>http://127.0.0.1:2379</c>). Required. The coordinator talks to the
-    /// first one; to survive the loss of an etcd node, list an address that fronts all of them.
+    /// The etcd endpoints (<c>http://127.0.0.1:2379</c>), all <c>http://</c> or all <c>https://</c>.
+    /// Required. List every node of the etcd cluster: the coordinator connects to the first that
+    /// accepts, in the order given, and when that connection is lost it connects again, trying them
+    /// in order, so the loss of a node (or a dead address in the list) only delays changes.
     /// </summary>
     public List<string> Endpoints { get; set; } = [];
 
@@ -16,11 +18,40 @@ public sealed class EtcdOptions
     public string Prefix { get; set; } = "/otlpflow";
 
     /// <summary>
-    /// How long an instance stays a member (and leader) after its last keep-alive: a crashed instance
-    /// leaves the membership, and a new leader is elected, within this time. Default <c>10s</c>;
-    /// etcd refuses less than about 2s.
+    /// The longest an instance that died stays a member (and the leader): a crashed instance leaves
+    /// the membership, and if it led another instance is elected, within this time of its death.
+    /// Default <c>10s</c>; at least <see cref="MinimumLeaseTtl"/> (3s).
     /// </summary>
+    /// <remarks>
+    /// The lease granted in etcd is shorter than this by <see cref="ExpiryMargin"/>, rounded down to
+    /// whole seconds (etcd counts leases in seconds) and at least 2s (etcd's own floor with its
+    /// default election timeout): 10s grants 9s, 3s grants 2s. The margin is what a lease takes to
+    /// end once its time is up: etcd looks for expired leases every 500ms, then commits the
+    /// revocation and tells the watchers. A keep-alive may have refreshed the lease just before the
+    /// instance died, so a dead leader's lease runs for the whole granted TTL; with the margin the
+    /// next leader is known within this value. Keep-alives go every third of the granted TTL. An
+    /// etcd with a longer election timeout may raise the grant; the coordinator logs a warning with
+    /// the bound that then holds.
+    /// </remarks>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How much shorter than <see cref="LeaseTtl"/> the lease granted in etcd is: 1s.</summary>
+    public static TimeSpan ExpiryMargin { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest <see cref="LeaseTtl"/>: 3s (etcd's 2s floor plus <see cref="ExpiryMargin"/>).</summary>
+    public static TimeSpan MinimumLeaseTtl { get; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The lease TTL, in whole seconds, granted in etcd for <paramref name="leaseTtl"/>: see <see cref="LeaseTtl"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="leaseTtl"/> is less than <see cref="MinimumLeaseTtl"/>.</exception>
+    public static long GrantedSeconds(TimeSpan leaseTtl)
+    {
+        if (leaseTtl < MinimumLeaseTtl)
+        {
+            throw new ArgumentOutOfRangeException(nameof(leaseTtl), leaseTtl, $"'etcd.leaseTtl' must be at least {MinimumLeaseTtl.TotalSeconds:F0}s (etcd grants leases of 2s at least, and needs about 1s to end an expired one), got {leaseTtl}");
+        }
+
+        return Math.Max(2, (long)Math.Floor((leaseTtl - ExpiryMargin).TotalSeconds));
+    }
 
     /// <summary>
     /// The cluster prefix whose members feed this instance's <c>"etcd"</c> membership source.

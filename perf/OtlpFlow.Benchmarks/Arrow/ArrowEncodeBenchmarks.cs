@@ -61,6 +61,10 @@ public class ArrowEncodeBenchmarks
     [Benchmark]
     public long ArrowZstdMessage() => Encode(ArrowCompression.ZstdMessage);
 
+    /// <summary>The encoder's <c>zstdStream</c> mode: one zstd stream through the whole stream, a flushed block a message.</summary>
+    [Benchmark]
+    public long ArrowZstdStream() => Encode(ArrowCompression.ZstdStream);
+
     /// <summary>Arrow IPC, uncompressed.</summary>
     [Benchmark]
     public long ArrowUncompressed() => Encode(ArrowCompression.None);

@@ -55,6 +55,69 @@ public sealed class ColumnWidthTests
         AssertRoundTrip(Traces([.. Boundaries.Reverse()]));
     }
 
+    public static TheoryData<double[]> DoubleSets() => new()
+    {
+        { [0.0, 1.0, -2.0, 42.0] },
+        { [123.45, 0.05, -99.99, 5.0] },
+        { [0.001, 1.234, 1_000_000.5, -7.125] },
+        { [0.000001, 0.123456] },
+        { [0.1, 0.2, 0.30000000000000004] },
+        { [1e-7, 2.5] },
+        { [-0.0, 1.5] },
+        { [double.NaN, 1.5] },
+        { [double.PositiveInfinity, double.NegativeInfinity] },
+        { [9_007_199_254_740_992.0, 1.0] },
+        { [4.9e-324, double.MaxValue, double.MinValue] },
+        { [Math.PI, Math.E] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DoubleSets))]
+    public void Doubles_round_trip_bit_for_bit_whether_or_not_they_are_short_decimals(double[] values)
+    {
+        var spans = new ScopeSpans();
+        var gauge = new Gauge();
+        var histogram = new Histogram { AggregationTemporality = AggregationTemporality.Delta };
+        foreach (var v in values)
+        {
+            spans.Spans.Add(new Span
+            {
+                TraceId = ByteString.CopyFrom(new byte[16]),
+                SpanId = ByteString.CopyFrom(BitConverter.GetBytes(v)),
+                Attributes = { new KeyValue { Key = "d", Value = new AnyValue { DoubleValue = v } }, new KeyValue { Key = "i", Value = new AnyValue { IntValue = 1 } } },
+            });
+            gauge.DataPoints.Add(new NumberDataPoint { AsDouble = v });
+            histogram.DataPoints.Add(new HistogramDataPoint { Count = 1, Sum = v, Min = v, Max = v, ExplicitBounds = { v } });
+        }
+
+        AssertRoundTrip(new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { ScopeSpans = { spans } } } });
+        AssertRoundTrip(new ExportMetricsServiceRequest
+        {
+            ResourceMetrics = { new ResourceMetrics { ScopeMetrics = { new ScopeMetrics { Metrics = { new Metric { Name = "g", Gauge = gauge }, new Metric { Name = "h", Histogram = histogram } } } } } },
+        });
+    }
+
+    [Fact]
+    public void Short_decimals_take_fewer_bytes_than_the_same_count_of_arbitrary_doubles()
+    {
+        static int Size(Func<int, double> value)
+        {
+            var gauge = new Gauge();
+            for (var i = 0; i < 1000; i++)
+            {
+                gauge.DataPoints.Add(new NumberDataPoint { AsDouble = value(i) });
+            }
+
+            var request = new ExportMetricsServiceRequest { ResourceMetrics = { new ResourceMetrics { ScopeMetrics = { new ScopeMetrics { Metrics = { new Metric { Name = "g", Gauge = gauge } } } } } } };
+            return new OtlpArrowEncoder(new ArrowEncoderOptions { Compression = ArrowCompression.None }).Encode(request).Bytes.Length;
+        }
+
+        var random = new Random(3);
+        var decimals = Size(_ => Math.Round(random.NextDouble() * 500, 2));
+        var arbitrary = Size(_ => random.NextDouble() * 500);
+        Assert.True(decimals < arbitrary - 2000, $"decimals {decimals} bytes, arbitrary doubles {arbitrary}");
+    }
+
     [Fact]
     public async Task A_shared_zstd_stream_makes_later_messages_smaller_than_whole_message_frames()
     {

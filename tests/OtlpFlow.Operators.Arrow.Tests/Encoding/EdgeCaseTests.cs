@@ -126,6 +126,38 @@ public sealed class EdgeCaseTests
     }
 
     [Fact]
+    public void Spans_whose_parents_come_later_or_form_loops_round_trip()
+    {
+        static ByteString Id(byte b) => ByteString.CopyFrom(b, 0, 0, 0, 0, 0, 0, b);
+        var traceId = ByteString.CopyFrom(new byte[16]);
+        Span Make(byte id, byte parent, ulong start) => new()
+        {
+            TraceId = traceId,
+            SpanId = Id(id),
+            ParentSpanId = parent == 0 ? ByteString.Empty : Id(parent),
+            StartTimeUnixNano = start,
+            EndTimeUnixNano = start + 10,
+        };
+
+        var spans = new ScopeSpans
+        {
+            Spans =
+            {
+                Make(1, 2, 1_000),          // parent later in the message
+                Make(2, 3, 900),            // whose parent is later still
+                Make(3, 0, 800),            // the root
+                Make(4, 5, 5_000),          // 4 → 5 → 6 → 4: a loop
+                Make(5, 6, 4_000),
+                Make(6, 4, 3_000),
+                Make(7, 7, 7_000),          // its own parent
+                Make(8, 9, ulong.MaxValue), // parent not in the message
+                Make(9, 1, 0),              // start before its parent's
+            },
+        };
+        AssertRoundTrip(new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { ScopeSpans = { spans } } } });
+    }
+
+    [Fact]
     public void Empty_requests_round_trip()
     {
         AssertRoundTrip(new ExportTraceServiceRequest());

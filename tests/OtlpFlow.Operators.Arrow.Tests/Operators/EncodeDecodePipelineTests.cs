@@ -15,6 +15,7 @@ public sealed class EncodeDecodePipelineTests : IDisposable
     [InlineData("metrics", "lz4")]
     [InlineData("logs", "none")]
     [InlineData("traces", "zstdMessage")]
+    [InlineData("logs", "zstdStream")]
     public async Task Encoding_and_decoding_in_a_pipeline_writes_the_same_file_as_writing_directly(string signal, string compression)
     {
         var direct = _dir.File($"direct-{signal}.json");

@@ -33,8 +33,8 @@ public sealed class DistributedLimiterPipelineTests(ServersFixture servers, ITes
     {
         const double rate = 10_000;
         const double burst = 15_000;
-        const int batch = 250;
-        const int perPipeline = 20_000;
+        const int batch = 100;
+        const int perPipeline = 25_000;
         var window = TimeSpan.FromSeconds(3);
         var key = "test:three:" + Guid.NewGuid().ToString("N");
         await using var clock = await Redis.RedisConnections.ConnectAsync(servers.Redis.Connection, TimeSpan.FromSeconds(2));
@@ -42,19 +42,23 @@ public sealed class DistributedLimiterPipelineTests(ServersFixture servers, ITes
             { "defaults": { "capacity": 8 },
               "operators": {
                 "gen":   { "type": "generate", "count": {{perPipeline}}, "batchSize": {{batch}} },
-                "limit": { "type": "flow.distributedLimiter", "inputs": ["gen"], "parallelism": 4, "rate": {{rate}}, "burst": {{burst}}, "onLimit": "wait",
+                "limit": { "type": "flow.distributedLimiter", "inputs": ["gen"], "parallelism": 4, "ordered": false, "rate": {{rate}}, "burst": {{burst}}, "onLimit": "wait",
                            "redis": "{{servers.Redis.Connection}}", "key": "{{key}}", "timeout": "2s" },
                 "sink":  { "type": "test.sink", "inputs": ["limit"] } } }
             """))).ToArray();
         try
         {
-            // Three instances, each offering far more than its share (60000 items in all), paced by
+            // Three instances, each offering far more than its share (75000 items in all), paced by
             // the shared limit. What the limiters passed (counted as they emit) is read at two
             // moments 3s apart on Redis's clock, the limiter's own, each when the callers had used
             // up the limit's credit to within two batches: between two such moments the limit owes
             // the rate's worth, within two batches, whatever happened in between. A stall of the
             // test process (this machine stalls it for up to a second when loaded) costs nothing
-            // while the 1.5s burst covers it: the instances catch up as real ones would.
+            // while the 1.5s burst covers it: the instances catch up as real ones would. What Redis
+            // admitted but a caller has not yet emitted at a reading (at most one batch per caller,
+            // 1200 items) is the rest of the error; small batches keep it well inside 10%. The
+            // limiter is unordered: in order, a batch admitted early waits (counted as not yet out)
+            // behind earlier ones still waiting for the limit, up to the capacity per instance.
             long Admitted() => pipelines.Sum(p => p.Counters["limit"].ItemsOut);
             var saturated = TimeSpan.FromSeconds((burst - (2 * batch)) / rate);
             var precision = TimeSpan.FromMilliseconds(5);

@@ -79,7 +79,7 @@ public sealed class LeastLoadedRoutingTests(ServersFixture servers)
         await Poll.UntilAsync(() => Score(services, one) >= 0.95 && Score(services, two) < 0.9, "the front to see both reports");
 
         await SendAsync(balancer, 0, 20);
-        await Poll.UntilAsync(() => two.Sink.Items == 20 * SpansPerBatch, "two to receive every batch");
+        await Poll.UntilAsync(() => Sent(balancer, two) == 20 * SpansPerBatch && two.Sink.Items == 20 * SpansPerBatch, "two to receive every batch");
         Assert.Equal(0, one.Sink.Items);
 
         // The loads flip: two stops taking data, one recovers; the traffic follows.
@@ -90,10 +90,9 @@ public sealed class LeastLoadedRoutingTests(ServersFixture servers)
         await Poll.UntilAsync(() => Score(services, two) >= 0.95 && Score(services, one) < 0.9, "the front to see the flip");
 
         await SendAsync(balancer, 20, 20);
-        await Poll.UntilAsync(() => one.Sink.Items == 20 * SpansPerBatch, "one to receive every batch after the flip");
+        await Poll.UntilAsync(() => Sent(balancer, one) == 20 * SpansPerBatch && one.Sink.Items == 20 * SpansPerBatch, "one to receive every batch after the flip");
         Assert.Equal(20 * SpansPerBatch, two.Sink.Items);
-        Assert.Equal(20 * SpansPerBatch, balancer.SentItems[one.Endpoint]);
-        Assert.Equal(20 * SpansPerBatch, balancer.SentItems[two.Endpoint]);
+        Assert.Equal(20 * SpansPerBatch, Sent(balancer, two));
 
         two.Gate.Open();
         await balancer.FlushAsync(CancellationToken.None);
@@ -131,6 +130,9 @@ public sealed class LeastLoadedRoutingTests(ServersFixture servers)
 
         await balancer.FlushAsync(CancellationToken.None);
     }
+
+    /// <summary>Items the balancer had acknowledged by <paramref name="member"/>.</summary>
+    private static long Sent(LoadBalancingOperator balancer, BackMember member) => balancer.SentItems.GetValueOrDefault(member.Endpoint);
 
     private static double Score(CoordinatedServices services, BackMember member) =>
         services.ClusterLoad!.TryGetScore(member.Endpoint, out var score) ? score : double.NaN;

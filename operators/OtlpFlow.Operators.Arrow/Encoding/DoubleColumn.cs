@@ -1,0 +1,116 @@
+using Apache.Arrow;
+using Apache.Arrow.Memory;
+
+namespace OtlpFlow.Operators.Arrow.Encoding;
+
+/// <summary>
+/// A column of doubles as written by <see cref="TableBuilder"/>: either plain 64-bit floats or,
+/// when every value of the message is a decimal with at most <see cref="MaxExponent"/> places
+/// (prices, ratios and amounts rounded for people), the values times 10^e as integers in a column
+/// named <c>{name}_e{e}</c>. Such integers take a few bytes where the float's mantissa takes eight
+/// noisy ones. Only exact round trips are scaled: every value must come back bit for bit.
+/// </summary>
+internal readonly struct DoubleColumn
+{
+    /// <summary>The most decimal places tried.</summary>
+    public const int MaxExponent = 6;
+
+    private static readonly double[] Powers = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+    // Integers up to 2^53 convert to doubles exactly.
+    private const double LargestExact = 9_007_199_254_740_992;
+
+    private readonly DoubleArray? _plain;
+    private readonly IntegerColumn<long> _scaled;
+    private readonly IArrowArray _array;
+    private readonly double _power;
+
+    private DoubleColumn(DoubleArray? plain, IntegerColumn<long> scaled, IArrowArray array, double power)
+    {
+        _plain = plain;
+        _scaled = scaled;
+        _array = array;
+        _power = power;
+    }
+
+    /// <summary>Reads the double column called <paramref name="name"/>, plain or scaled.</summary>
+    public static DoubleColumn Of(RecordBatch batch, string name)
+    {
+        if (batch.Schema.GetFieldIndex(name) >= 0)
+        {
+            var plain = batch.Column(name) as DoubleArray ?? throw new InvalidDataException($"Column '{name}' is not a double column.");
+            return new DoubleColumn(plain, default, plain, 1);
+        }
+
+        for (var e = 0; e <= MaxExponent; e++)
+        {
+            var scaledName = $"{name}_e{e}";
+            if (batch.Schema.GetFieldIndex(scaledName) >= 0)
+            {
+                var array = batch.Column(scaledName);
+                return new DoubleColumn(null, new IntegerColumn<long>(array), array, Powers[e]);
+            }
+        }
+
+        throw new InvalidDataException($"The table has no column '{name}'.");
+    }
+
+    public bool IsNull(int row) => _array.IsNull(row);
+
+    public double this[int row] => _plain is not null ? _plain.Values[row] : _scaled[row] / _power;
+
+    /// <summary>
+    /// The column to store for <paramref name="doubles"/>, and its name: scaled integers when every
+    /// value is a short decimal, else the doubles themselves.
+    /// </summary>
+    public static (string Name, IArrowArray Array) Encode(string name, DoubleArray doubles, MemoryAllocator allocator)
+    {
+        if (doubles.Length == 0 || doubles.Data.Offset != 0)
+        {
+            return (name, doubles);
+        }
+
+        var values = doubles.Values;
+        for (var e = 0; e <= MaxExponent; e++)
+        {
+            if (Fits(doubles, values, Powers[e]))
+            {
+                var scaled = new ArrowBuffer.Builder<long>(values.Length);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    scaled.Append(doubles.IsNull(i) ? 0 : (long)Math.Round(values[i] * Powers[e]));
+                }
+
+                var data = doubles.Data;
+                var validity = data.NullCount == 0
+                    ? ArrowBuffer.Empty
+                    : new ArrowBuffer.Builder<byte>().Append(data.Buffers[0].Span).Build(allocator);
+                var integers = new Int64Array(scaled.Build(allocator), validity, data.Length, data.NullCount, 0);
+                doubles.Dispose();
+                return ($"{name}_e{e}", integers);
+            }
+        }
+
+        return (name, doubles);
+    }
+
+    private static bool Fits(DoubleArray doubles, ReadOnlySpan<double> values, double power)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (doubles.IsNull(i))
+            {
+                continue;
+            }
+
+            var scaled = Math.Round(values[i] * power);
+            if (!(Math.Abs(scaled) < LargestExact)
+                || BitConverter.DoubleToInt64Bits((long)scaled / power) != BitConverter.DoubleToInt64Bits(values[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
