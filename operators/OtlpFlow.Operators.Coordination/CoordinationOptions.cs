@@ -42,7 +42,7 @@ public sealed class CoordinationOptions
 
             if (etcd.LeaseTtl < EtcdOptions.MinimumLeaseTtl)
             {
-                errors.Add(new OptionError("etcd.leaseTtl", $"must be at least {EtcdOptions.MinimumLeaseTtl.TotalSeconds:F0}s (etcd grants leases of 2s at least, and needs about 1s to end an expired one), got {etcd.LeaseTtl}"));
+                errors.Add(new OptionError("etcd.leaseTtl", $"must be at least {EtcdOptions.MinimumLeaseTtl.TotalSeconds:F0}s (etcd grants leases of 2s at least, and needs about 1s to end an expired one), got {etcd.LeaseTtl.TotalSeconds:0.###}s"));
             }
         }
 

@@ -71,9 +71,10 @@ public sealed class ArrowFlightExporterOperator : SinkOperator
         var worker = await _idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         Task<string?> ack;
         IDisposable lease;
+        int stream;
         try
         {
-            (ack, lease) = await worker.SendAsync(batch.Payload, cancellationToken).ConfigureAwait(false);
+            (ack, lease, stream) = await worker.SendAsync(batch.Payload, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is Grpc.Core.RpcException or IOException or InvalidOperationException or HttpRequestException)
         {
@@ -94,6 +95,9 @@ public sealed class ArrowFlightExporterOperator : SinkOperator
             }
             catch (TimeoutException)
             {
+                // The stream may be stuck (a wedged receiver, a half-open connection): the worker's
+                // next batch goes on a new one.
+                worker.Abandon(stream);
                 error = $"no acknowledgement within {_options.AckTimeout}";
             }
 

@@ -24,9 +24,12 @@ internal sealed class FlightStreamWorker : IAsyncDisposable
     private FlightRecordBatchDuplexStreamingCall? _call;
     private Task? _responses;
 
-    // Set when the response side ended: the stream is dead, so the next send opens a new one
-    // rather than failing a batch on it first.
+    // Set when the response side ended, or a batch on the stream went unacknowledged too long: the
+    // stream is dead or stuck, so the next send opens a new one rather than failing a batch on it first.
     private volatile bool _ended;
+
+    // Counts the streams opened, so that a late timeout cannot end a newer stream than its own.
+    private int _generation;
 
     public FlightStreamWorker(FlightClient client, ArrowEncoderOptions encoderOptions, TrackingMemoryAllocator memory)
     {
@@ -42,7 +45,7 @@ internal sealed class FlightStreamWorker : IAsyncDisposable
     /// Encodes and sends one request; returns a task that completes with null when the receiver
     /// acknowledged it as delivered, or with the receiver's error text.
     /// </summary>
-    public async Task<(Task<string?> Ack, IDisposable Lease)> SendAsync(Google.Protobuf.IMessage request, CancellationToken cancellationToken)
+    public async Task<(Task<string?> Ack, IDisposable Lease, int Stream)> SendAsync(Google.Protobuf.IMessage request, CancellationToken cancellationToken)
     {
         if (_ended)
         {
@@ -56,6 +59,7 @@ internal sealed class FlightStreamWorker : IAsyncDisposable
             _ended = false;
             _responses = ReadAcksAsync(_call);
             StreamsOpened++;
+            Interlocked.Increment(ref _generation);
         }
 
         var encoded = _encoder.Encode(request);
@@ -77,7 +81,20 @@ internal sealed class FlightStreamWorker : IAsyncDisposable
             throw;
         }
 
-        return (ack.Task, lease);
+        return (ack.Task, lease, Volatile.Read(ref _generation));
+    }
+
+    /// <summary>
+    /// Gives up on stream <paramref name="stream"/> (a batch on it went unacknowledged too long):
+    /// the next send ends it, failing what is still pending on it, and opens a new one. Does
+    /// nothing when that stream was already replaced.
+    /// </summary>
+    public void Abandon(int stream)
+    {
+        if (stream == Volatile.Read(ref _generation))
+        {
+            _ended = true;
+        }
     }
 
     /// <summary>Ends the stream (after a failure or timeout): pending batches fail, the next send opens a new stream.</summary>

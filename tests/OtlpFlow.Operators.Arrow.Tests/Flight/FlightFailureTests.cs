@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using OtlpFlow.Engine.Testing;
 using OtlpFlow.Operators.Arrow.Flight;
 using OtlpFlow.Operators.Arrow.Tests.Support;
 
@@ -53,5 +54,37 @@ public sealed class FlightFailureTests
         Assert.Equal(2, receiver.Batches);
         Assert.Equal(0, exporter.Memory.LiveBytes);
         Assert.Equal(0, receiver.Memory.LiveBytes);
+    }
+
+    [Fact]
+    public async Task A_batch_unacknowledged_past_the_timeout_fails_and_the_next_batch_goes_on_a_new_stream()
+    {
+        await using var gateway = Pipelines.Build("""
+            { "operators": {
+                "in":  { "type": "arrow.flight.receiver", "endpoint": "127.0.0.1:0", "ack": "delivered" },
+                "out": { "type": "test.stall", "inputs": ["in"] } } }
+            """);
+        await gateway.StartAsync();
+        var receiver = (ArrowFlightReceiverOperator)gateway.Operators["in"];
+        var sink = (StallingSink)gateway.Operators["out"];
+
+        await using var edge = Pipelines.Build($$"""
+            { "operators": {
+                "gen": { "type": "generate", "count": 300, "batchSize": 100 },
+                "out": { "type": "arrow.flight.exporter", "inputs": ["gen"], "endpoint": "{{receiver.Endpoint}}", "ackTimeout": "1s" } } }
+            """);
+        await edge.StartAsync();
+        var exporter = (ArrowFlightExporterOperator)edge.Operators["out"];
+
+        // The first batch is held by the gateway's sink until the exporter gives up on it.
+        await Poll.UntilAsync(() => edge.Counters["out"].ItemsDropped == 100, "the first batch to time out", TimeSpan.FromSeconds(30));
+        sink.Release();
+        await edge.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exporter.Acknowledged);
+        Assert.Equal(2, exporter.StreamsOpened);
+        Assert.Equal(100, edge.Counters["out"].ItemsDropped);
+        await Poll.UntilAsync(() => sink.Items == 300, "the gateway to deliver every batch", TimeSpan.FromSeconds(30));
+        Assert.Equal(0, exporter.Memory.LiveBytes);
     }
 }

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using OtlpFlow.Engine.Testing;
 using OtlpFlow.Operators.Coordination.Etcd;
 using OtlpFlow.Operators.Coordination.Tests.Servers;
+using Xunit.Abstractions;
 
 namespace OtlpFlow.Operators.Coordination.Tests.Etcd;
 
 [Collection(ServersCollection.Name)]
-public sealed class EtcdCoordinatorTests(ServersFixture servers)
+public sealed class EtcdCoordinatorTests(ServersFixture servers, ITestOutputHelper output)
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(3);
 
@@ -56,18 +57,26 @@ public sealed class EtcdCoordinatorTests(ServersFixture servers)
         var all = new[] { a, b, c };
         await Task.WhenAll(all.Select(x => x.StartAsync()));
         await Poll.UntilAsync(() => all.Count(x => x.IsLeader) == 1, "a leader");
+        await Poll.UntilAsync(() => all.All(x => x.Membership.Current.Count == 3), "three members");
         var leader = all.Single(x => x.IsLeader);
         var others = all.Where(x => x != leader).ToArray();
 
-        // A crash: the keep-alive stops and nothing is revoked; only the lease's expiry ends the leadership.
-        var clock = Stopwatch.StartNew();
+        // A crash at the worst moment: just after etcd acknowledged a keep-alive, so the lease runs
+        // for its whole granted TTL. The keep-alive stops and nothing is revoked; only the lease's
+        // expiry ends the leadership. The clock starts as the crash begins.
+        var keepAlives = leader.KeepAlives;
+        await Poll.UntilAsync(() => leader.KeepAlives > keepAlives, "a keep-alive of the leader");
+        var crash = Stopwatch.StartNew();
         await leader.AbandonAsync();
-        await Poll.UntilAsync(() => others.Count(x => x.IsLeader) == 1 && others.All(x => x.CurrentLeader == others.Single(l => l.IsLeader).MemberId), "another leader");
-        var elapsed = clock.Elapsed;
-        await Poll.UntilAsync(() => others.All(x => !x.Membership.Current.Contains(leader.MemberId)), "the dead leader to leave the membership");
+        var elected = WhenAsync(() => others.Any(x => x.IsLeader), "another leader", crash);
+        var agreed = WhenAsync(() => others.Count(x => x.IsLeader) == 1 && others.All(x => x.CurrentLeader == others.Single(l => l.IsLeader).MemberId), "every instance to know the new leader", crash);
+        var left = WhenAsync(() => others.All(x => !x.Membership.Current.Contains(leader.MemberId)), "the dead leader to leave the membership", crash);
+        await Task.WhenAll(elected, agreed, left);
 
-        // etcd may let a lease live up to about one election timeout past its TTL; allow that slack.
-        Assert.True(elapsed < Ttl + TimeSpan.FromSeconds(2), $"a new leader took {elapsed.TotalSeconds:F1}s with a {Ttl.TotalSeconds}s lease");
+        output.WriteLine($"leaseTtl {Ttl.TotalSeconds}s (granted {EtcdOptions.GrantedSeconds(Ttl)}s): elected after {await elected:g}, known to all after {await agreed:g}, out of the membership after {await left:g}");
+        Assert.True(await elected <= Ttl, $"a new leader took {await elected:g} with leaseTtl {Ttl.TotalSeconds}s");
+        Assert.True(await agreed <= Ttl, $"every instance knew the new leader after {await agreed:g} with leaseTtl {Ttl.TotalSeconds}s");
+        Assert.True(await left <= Ttl, $"the dead leader left the membership after {await left:g} with leaseTtl {Ttl.TotalSeconds}s");
     }
 
     [EtcdFact]
@@ -126,5 +135,11 @@ public sealed class EtcdCoordinatorTests(ServersFixture servers)
         {
             Assert.Equal([null, "one", "two", null], seen);
         }
+    }
+
+    private static async Task<TimeSpan> WhenAsync(Func<bool> condition, string what, Stopwatch clock)
+    {
+        await Poll.UntilAsync(condition, what);
+        return clock.Elapsed;
     }
 }

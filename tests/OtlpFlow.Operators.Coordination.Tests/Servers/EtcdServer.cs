@@ -1,25 +1,59 @@
 namespace OtlpFlow.Operators.Coordination.Tests.Servers;
 
-/// <summary>A single-node etcd on free loopback ports.</summary>
-public sealed class EtcdServer() : ServerProcess("etcd")
+/// <summary>An etcd node on free loopback ports: a single-node etcd, or a member of a <see cref="Cluster"/>.</summary>
+public sealed class EtcdServer : ServerProcess
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly string _name;
+    private readonly string? _initialCluster;
+    private readonly string _token;
+
+    /// <summary>A single-node etcd.</summary>
+    public EtcdServer()
+        : this("test", FreePort(), null, "otlpflow-test")
+    {
+    }
+
+    private EtcdServer(string name, int peerPort, string? initialCluster, string token)
+        : base("etcd")
+    {
+        _name = name;
+        PeerPort = peerPort;
+        _initialCluster = initialCluster;
+        _token = token;
+    }
 
     public int ClientPort { get; } = FreePort();
 
-    public int PeerPort { get; } = FreePort();
+    public int PeerPort { get; }
 
     public string Endpoint => $"http://127.0.0.1:{ClientPort}";
 
+    private string PeerUrl => $"http://127.0.0.1:{PeerPort}";
+
+    /// <summary>
+    /// The members of one etcd cluster of <paramref name="size"/> nodes. Start them together (each
+    /// answers only once a quorum has formed).
+    /// </summary>
+    public static EtcdServer[] Cluster(int size)
+    {
+        var peers = Enumerable.Range(0, size).Select(i => (Name: $"node{i}", Port: FreePort())).ToArray();
+        var initial = string.Join(',', peers.Select(p => $"{p.Name}=http://127.0.0.1:{p.Port}"));
+        var token = "otlpflow-" + Guid.NewGuid().ToString("N");
+        return peers.Select(p => new EtcdServer(p.Name, p.Port, initial, token)).ToArray();
+    }
+
     protected override IEnumerable<string> Arguments() =>
     [
-        "--name", "test",
+        "--name", _name,
         "--data-dir", Path.Combine(DataFolder, "data"),
         "--listen-client-urls", Endpoint,
         "--advertise-client-urls", Endpoint,
-        "--listen-peer-urls", $"http://127.0.0.1:{PeerPort}",
-        "--initial-advertise-peer-urls", $"http://127.0.0.1:{PeerPort}",
-        "--initial-cluster", $"test=http://127.0.0.1:{PeerPort}",
+        "--listen-peer-urls", PeerUrl,
+        "--initial-advertise-peer-urls", PeerUrl,
+        "--initial-cluster", _initialCluster ?? $"{_name}={PeerUrl}",
+        "--initial-cluster-token", _token,
+        "--initial-cluster-state", "new",
         "--log-level", "warn",
     ];
 
