@@ -10,27 +10,15 @@ namespace OtlpFlow.Cli.Commands;
 internal static class SchemaCommand
 {
     /// <summary>The command's syntax.</summary>
-    public static Command Create(CliEnvironment environment)
-    {
-        var output = new Option<string>("--output", "-o")
-        {
-            Description = "Where to write the schema ('-' for standard output).",
-            DefaultValueFactory = _ => PipelineSchemaGenerator.DefaultPath,
-        };
-        var command = new Command("schema", "Write the JSON Schema of pipeline files (for editors), generated from the registered operators.")
-        {
-            output,
-        };
-        command.SetAction(parse => Execute(parse.GetValue(output)!, environment));
-        return command;
-    }
+    public static Command Create(CliEnvironment environment) => GeneratedFile.CreateCommand(
+        "schema", "Write the JSON Schema of pipeline files (for editors), generated from the registered operators.",
+        "schema", PipelineSchemaGenerator.DefaultPath, Generate, environment);
 
     /// <summary>Generates the schema and writes it; returns 0.</summary>
     public static int Execute(string output, CliEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        var text = Generate(environment);
-        return GeneratedFile.Write(output, text, "schema", environment);
+        return GeneratedFile.Write(output, Generate(environment), "schema", environment);
     }
 
     /// <summary>The schema's text for the environment's operators.</summary>
