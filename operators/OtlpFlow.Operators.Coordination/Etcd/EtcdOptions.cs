@@ -50,7 +50,7 @@ public sealed class EtcdOptions
             throw new ArgumentOutOfRangeException(nameof(leaseTtl), leaseTtl, $"'etcd.leaseTtl' must be at least {MinimumLeaseTtl.TotalSeconds:F0}s (etcd grants leases of 2s at least, and needs about 1s to end an expired one), got {leaseTtl.TotalSeconds:0.###}s");
         }
 
-        return (long)Math.Ceiling(leaseTtl.TotalSeconds);
+        return Math.Max(2, (long)Math.Floor((leaseTtl - ExpiryMargin).TotalSeconds));
     }
 
     /// <summary>

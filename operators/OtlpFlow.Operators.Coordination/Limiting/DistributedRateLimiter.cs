@@ -59,7 +59,7 @@ public sealed partial class DistributedRateLimiter
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(burst);
         _redis = redis;
         _key = key;
-        var microsPerUnit = 1_200_000d / rate;
+        var microsPerUnit = 1_000_000d / rate;
         _microsPerUnit = microsPerUnit.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         _burstMicros = (burst * microsPerUnit).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         _local = local;

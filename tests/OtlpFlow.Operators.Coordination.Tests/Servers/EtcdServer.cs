@@ -7,6 +7,7 @@ public sealed class EtcdServer : ServerProcess
     private readonly string _name;
     private readonly string? _initialCluster;
     private readonly string _token;
+    private TimeSpan? _electionTimeout;
 
     /// <summary>A single-node etcd.</summary>
     public EtcdServer()
@@ -32,6 +33,12 @@ public sealed class EtcdServer : ServerProcess
     private string PeerUrl => $"http://127.0.0.1:{PeerPort}";
 
     /// <summary>
+    /// A single-node etcd with a longer election timeout than the default 1s (the heartbeat is a
+    /// tenth of it); etcd raises leases shorter than 1.5 election timeouts.
+    /// </summary>
+    public static EtcdServer WithElectionTimeout(TimeSpan electionTimeout) => new() { _electionTimeout = electionTimeout };
+
+    /// <summary>
     /// The members of one etcd cluster of <paramref name="size"/> nodes. Start them together (each
     /// answers only once a quorum has formed).
     /// </summary>
@@ -45,6 +52,13 @@ public sealed class EtcdServer : ServerProcess
 
     protected override IEnumerable<string> Arguments() =>
     [
+        .. _electionTimeout is { } election
+            ? new[]
+            {
+                "--election-timeout", ((long)election.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--heartbeat-interval", ((long)election.TotalMilliseconds / 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }
+            : [],
         "--name", _name,
         "--data-dir", Path.Combine(DataFolder, "data"),
         "--listen-client-urls", Endpoint,
