@@ -137,7 +137,7 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
             var reason = ex is RpcException { StatusCode: not StatusCode.Cancelled } rpc
                 ? $"{rpc.StatusCode}: {rpc.Status.Detail}"
                 : $"no answer within {JoinTimeout.TotalSeconds:0}s";
-            throw new InvalidOperationException($"'$.coordination.etcd': cannot join etcd at {etcd.Endpoints[0]} ({reason})", ex);
+            throw new InvalidOperationException($"'$.coordination.etcd': cannot join etcd at {string.Join(", ", etcd.Endpoints)} ({reason})", ex);
         }
     }
 
