@@ -32,15 +32,7 @@ internal sealed class AttributeTable
 
     public RecordBatch Build(MemoryAllocator allocator)
     {
-        var rows = _rows.ToArray();
-        System.Array.Sort(rows, static (a, b) =>
-        {
-            var c = a.Value.Kind.CompareTo(b.Value.Kind);
-            if (c == 0) c = a.Key.CompareTo(b.Key);
-            if (c == 0) c = a.Parent.CompareTo(b.Parent);
-            if (c == 0) c = a.Ordinal.CompareTo(b.Ordinal);
-            return c;
-        });
+        var rows = Sorted();
 
         var parent = new UInt32Array.Builder().Reserve(rows.Length);
         var key = new UInt32Array.Builder().Reserve(rows.Length);
@@ -62,6 +54,46 @@ internal sealed class AttributeTable
             .Add("ordinal", ordinal.Build(allocator));
         values.AddTo(table, "value_");
         return table.Build(rows.Length);
+    }
+
+    /// <summary>
+    /// The rows sorted by (type, key, parent, position). Rows are added parent by parent, each
+    /// parent's attributes in order, so ordering by (type, key) and then by when a row was added
+    /// gives the same order: as one 64-bit number per row, sorted without a comparer.
+    /// </summary>
+    private Row[] Sorted()
+    {
+        var rows = _rows.ToArray();
+        var order = new ulong[rows.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            ref readonly var row = ref rows[i];
+            var inOrder = i == 0 || (row.Parent, row.Ordinal).CompareTo((rows[i - 1].Parent, rows[i - 1].Ordinal)) > 0;
+            if (row.Key >= 1 << 24 || !inOrder)
+            {
+                // Beyond what the packed number holds: sort with a comparer.
+                System.Array.Sort(rows, static (a, b) =>
+                {
+                    var c = a.Value.Kind.CompareTo(b.Value.Kind);
+                    if (c == 0) c = a.Key.CompareTo(b.Key);
+                    if (c == 0) c = a.Parent.CompareTo(b.Parent);
+                    if (c == 0) c = a.Ordinal.CompareTo(b.Ordinal);
+                    return c;
+                });
+                return rows;
+            }
+
+            order[i] = ((ulong)row.Value.Kind << 56) | ((ulong)row.Key << 32) | (uint)i;
+        }
+
+        System.Array.Sort(order);
+        var sorted = new Row[rows.Length];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = rows[(int)(uint)order[i]];
+        }
+
+        return sorted;
     }
 
     private static bool SameRun(in Row a, in Row b) => a.Value.Kind == b.Value.Kind && a.Key == b.Key;
