@@ -33,13 +33,8 @@ public sealed class FlightFailureTests
     [Fact]
     public async Task A_failure_downstream_of_the_receiver_is_reported_back_and_fails_the_exported_batch()
     {
-        await using var gateway = Pipelines.Build("""
-            { "operators": {
-                "in":  { "type": "arrow.flight.receiver", "endpoint": "127.0.0.1:0", "ack": "delivered" },
-                "out": { "type": "test.fail", "inputs": ["in"] } } }
-            """);
-        await gateway.StartAsync();
-        var receiver = (ArrowFlightReceiverOperator)gateway.Operators["in"];
+        var (gateway, receiver) = await StartGatewayAsync("test.fail");
+        await using var _ = gateway;
 
         var edge = await Pipelines.RunToEndAsync($$"""
             { "operators": {
@@ -59,13 +54,8 @@ public sealed class FlightFailureTests
     [Fact]
     public async Task A_batch_unacknowledged_past_the_timeout_fails_and_the_next_batch_goes_on_a_new_stream()
     {
-        await using var gateway = Pipelines.Build("""
-            { "operators": {
-                "in":  { "type": "arrow.flight.receiver", "endpoint": "127.0.0.1:0", "ack": "delivered" },
-                "out": { "type": "test.stall", "inputs": ["in"] } } }
-            """);
-        await gateway.StartAsync();
-        var receiver = (ArrowFlightReceiverOperator)gateway.Operators["in"];
+        var (gateway, receiver) = await StartGatewayAsync("test.stall");
+        await using var _ = gateway;
         var sink = (StallingSink)gateway.Operators["out"];
 
         await using var edge = Pipelines.Build($$"""
@@ -86,5 +76,17 @@ public sealed class FlightFailureTests
         Assert.Equal(100, edge.Counters["out"].ItemsDropped);
         await Poll.UntilAsync(() => sink.Items == 300, "the gateway to deliver every batch", TimeSpan.FromSeconds(30));
         Assert.Equal(0, exporter.Memory.LiveBytes);
+    }
+
+    /// <summary>Starts a gateway: a Flight receiver acknowledging on delivery, feeding a sink of <paramref name="sinkType"/>.</summary>
+    private static async Task<(OtlpFlow.Engine.Pipeline.RunningPipeline Gateway, ArrowFlightReceiverOperator Receiver)> StartGatewayAsync(string sinkType)
+    {
+        var gateway = Pipelines.Build($$"""
+            { "operators": {
+                "in":  { "type": "arrow.flight.receiver", "endpoint": "127.0.0.1:0", "ack": "delivered" },
+                "out": { "type": "{{sinkType}}", "inputs": ["in"] } } }
+            """);
+        await gateway.StartAsync();
+        return (gateway, (ArrowFlightReceiverOperator)gateway.Operators["in"]);
     }
 }
