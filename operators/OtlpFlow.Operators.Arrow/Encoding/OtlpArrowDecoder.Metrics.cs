@@ -104,7 +104,8 @@ public sealed partial class OtlpArrowDecoder
 
         public T[] Points { get; }
 
-        protected RecordBatch Table => _common!.Table;
+        /// <summary>The table, or null when the message has none of these points.</summary>
+        protected RecordBatch? Table => _common?.Table;
 
         public void Read(int count, Google.Protobuf.Collections.RepeatedField<T> target)
         {
@@ -124,19 +125,33 @@ public sealed partial class OtlpArrowDecoder
         protected abstract T Make(int row, PointColumns.Reader common);
     }
 
-    private sealed class NumberReader(Dictionary<TableId, RecordBatch> tables) : PointReader<NumberDataPoint>(tables, TableId.NumberPoints)
+    private sealed class NumberReader : PointReader<NumberDataPoint>
     {
+        private readonly UInt8Array? _type;
+        private readonly DoubleColumn _double;
+        private readonly IntegerColumn<long> _int;
+
+        public NumberReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.NumberPoints)
+        {
+            if (Table is { } t)
+            {
+                _type = (UInt8Array)t.Column("value_type");
+                _double = DoubleColumn.Of(t, "double");
+                _int = IntegerColumn<long>.Of(t, "int");
+            }
+        }
+
         protected override NumberDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new NumberDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            switch (((UInt8Array)Table.Column("value_type")).Values[row])
+            switch (_type!.Values[row])
             {
                 case 1:
-                    point.AsDouble = DoubleColumn.Of(Table, "double")[row];
+                    point.AsDouble = _double[row];
                     break;
                 case 2:
-                    point.AsInt = IntegerColumn<long>.Of(Table, "int")[row];
+                    point.AsInt = _int[row];
                     break;
             }
 
@@ -144,50 +159,112 @@ public sealed partial class OtlpArrowDecoder
         }
     }
 
-    private sealed class HistogramReader(Dictionary<TableId, RecordBatch> tables) : PointReader<HistogramDataPoint>(tables, TableId.HistogramPoints)
+    /// <summary>The count, sum, min and max columns histograms and exponential histograms share.</summary>
+    private readonly struct Totals(RecordBatch table)
     {
+        private readonly IntegerColumn<ulong> _count = IntegerColumn<ulong>.Of(table, "count");
+        private readonly DoubleColumn _sum = DoubleColumn.Of(table, "sum");
+        private readonly DoubleColumn _min = DoubleColumn.Of(table, "min");
+        private readonly DoubleColumn _max = DoubleColumn.Of(table, "max");
+
+        public (ulong Count, double? Sum, double? Min, double? Max) Read(int row) =>
+            (_count[row], Optional(_sum, row), Optional(_min, row), Optional(_max, row));
+    }
+
+    private sealed class HistogramReader : PointReader<HistogramDataPoint>
+    {
+        private readonly Totals _totals;
+        private readonly BinaryArray? _bucketCounts;
+        private readonly BinaryArray? _explicitBounds;
+
+        public HistogramReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.HistogramPoints)
+        {
+            if (Table is { } t)
+            {
+                _totals = new Totals(t);
+                _bucketCounts = (BinaryArray)t.Column("bucket_counts");
+                _explicitBounds = (BinaryArray)t.Column("explicit_bounds");
+            }
+        }
+
         protected override HistogramDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new HistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            if (Optional(DoubleColumn.Of(Table, "sum"), row) is { } sum) point.Sum = sum;
-            if (Optional(DoubleColumn.Of(Table, "min"), row) is { } min) point.Min = min;
-            if (Optional(DoubleColumn.Of(Table, "max"), row) is { } max) point.Max = max;
-            PointColumns.Unpack(((BinaryArray)Table.Column("bucket_counts")).GetBytes(row), point.BucketCounts);
-            PointColumns.Unpack(((BinaryArray)Table.Column("explicit_bounds")).GetBytes(row), point.ExplicitBounds);
+            var (count, sum, min, max) = _totals.Read(row);
+            point.Count = count;
+            if (sum is { } s) point.Sum = s;
+            if (min is { } mn) point.Min = mn;
+            if (max is { } mx) point.Max = mx;
+            PointColumns.Unpack(_bucketCounts!.GetBytes(row), point.BucketCounts);
+            PointColumns.Unpack(_explicitBounds!.GetBytes(row), point.ExplicitBounds);
             return point;
         }
     }
 
-    private sealed class ExponentialReader(Dictionary<TableId, RecordBatch> tables) : PointReader<ExponentialHistogramDataPoint>(tables, TableId.ExponentialHistogramPoints)
+    private sealed class ExponentialReader : PointReader<ExponentialHistogramDataPoint>
     {
+        private readonly Totals _totals;
+        private readonly IntegerColumn<int> _scale;
+        private readonly IntegerColumn<ulong> _zeroCount;
+        private readonly DoubleColumn _zeroThreshold;
+        private readonly BinaryArray? _positive;
+        private readonly BinaryArray? _negative;
+
+        public ExponentialReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.ExponentialHistogramPoints)
+        {
+            if (Table is { } t)
+            {
+                _totals = new Totals(t);
+                _scale = IntegerColumn<int>.Of(t, "scale");
+                _zeroCount = IntegerColumn<ulong>.Of(t, "zero_count");
+                _zeroThreshold = DoubleColumn.Of(t, "zero_threshold");
+                _positive = (BinaryArray)t.Column("positive");
+                _negative = (BinaryArray)t.Column("negative");
+            }
+        }
+
         protected override ExponentialHistogramDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new ExponentialHistogramDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            if (Optional(DoubleColumn.Of(Table, "sum"), row) is { } sum) point.Sum = sum;
-            if (Optional(DoubleColumn.Of(Table, "min"), row) is { } min) point.Min = min;
-            if (Optional(DoubleColumn.Of(Table, "max"), row) is { } max) point.Max = max;
-            point.Scale = IntegerColumn<int>.Of(Table, "scale")[row];
-            point.ZeroCount = IntegerColumn<ulong>.Of(Table, "zero_count")[row];
-            point.ZeroThreshold = DoubleColumn.Of(Table, "zero_threshold")[row];
-            point.Positive = PointColumns.UnpackBuckets((BinaryArray)Table.Column("positive"), row);
-            point.Negative = PointColumns.UnpackBuckets((BinaryArray)Table.Column("negative"), row);
+            var (count, sum, min, max) = _totals.Read(row);
+            point.Count = count;
+            if (sum is { } s) point.Sum = s;
+            if (min is { } mn) point.Min = mn;
+            if (max is { } mx) point.Max = mx;
+            point.Scale = _scale[row];
+            point.ZeroCount = _zeroCount[row];
+            point.ZeroThreshold = _zeroThreshold[row];
+            point.Positive = PointColumns.UnpackBuckets(_positive!, row);
+            point.Negative = PointColumns.UnpackBuckets(_negative!, row);
             return point;
         }
     }
 
-    private sealed class SummaryReader(Dictionary<TableId, RecordBatch> tables) : PointReader<SummaryDataPoint>(tables, TableId.SummaryPoints)
+    private sealed class SummaryReader : PointReader<SummaryDataPoint>
     {
+        private readonly IntegerColumn<ulong> _count;
+        private readonly DoubleColumn _sum;
+        private readonly BinaryArray? _quantiles;
+
+        public SummaryReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.SummaryPoints)
+        {
+            if (Table is { } t)
+            {
+                _count = IntegerColumn<ulong>.Of(t, "count");
+                _sum = DoubleColumn.Of(t, "sum");
+                _quantiles = (BinaryArray)t.Column("quantiles");
+            }
+        }
+
         protected override SummaryDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new SummaryDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, []);
-            point.Count = IntegerColumn<ulong>.Of(Table, "count")[row];
-            point.Sum = DoubleColumn.Of(Table, "sum")[row];
-            var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(((BinaryArray)Table.Column("quantiles")).GetBytes(row));
+            point.Count = _count[row];
+            point.Sum = _sum[row];
+            var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(_quantiles!.GetBytes(row));
             for (var i = 0; i + 1 < pairs.Length; i += 2)
             {
                 point.QuantileValues.Add(new SummaryDataPoint.Types.ValueAtQuantile { Quantile = pairs[i], Value = pairs[i + 1] });
