@@ -68,25 +68,19 @@ internal sealed class HeadlessChromium : IAsyncDisposable
             await Poll.UntilAsync(() => File.Exists(portFile) && ReadPort(portFile, out port), "chromium to open its DevTools port");
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
             string? pageSocket = null;
-            for (var attempt = 0; pageSocket is null; attempt++)
-            {
-                var targets = await http.GetFromJsonAsync<JsonElement>("json/list");
-                pageSocket = targets.EnumerateArray()
-                    .Where(t => t.GetProperty("type").GetString() == "page")
-                    .Select(t => t.GetProperty("webSocketDebuggerUrl").GetString())
-                    .FirstOrDefault();
-                if (pageSocket is null && attempt > 100)
+            await Poll.UntilAsync(
+                async () =>
                 {
-                    throw new InvalidOperationException("chromium shows no page to drive");
-                }
+                    var targets = await http.GetFromJsonAsync<JsonElement>("json/list");
+                    pageSocket = targets.EnumerateArray()
+                        .Where(t => t.GetProperty("type").GetString() == "page")
+                        .Select(t => t.GetProperty("webSocketDebuggerUrl").GetString())
+                        .FirstOrDefault();
+                    return pageSocket is not null;
+                },
+                "chromium to show a page to drive");
 
-                if (pageSocket is null)
-                {
-                    await Task.Delay(100);
-                }
-            }
-
-            await browser._socket.ConnectAsync(new Uri(pageSocket), CancellationToken.None);
+            await browser._socket.ConnectAsync(new Uri(pageSocket!), CancellationToken.None);
             return browser;
         }
         catch

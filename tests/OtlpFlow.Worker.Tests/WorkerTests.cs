@@ -1,5 +1,6 @@
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OtlpFlow.Engine.Otlp;
+using OtlpFlow.Engine.Testing;
 
 namespace OtlpFlow.Worker.Tests;
 
@@ -39,17 +40,20 @@ public sealed class WorkerTests : IDisposable
         }
 
         var readyz = new Uri(healthz, "/readyz");
-        var deadline = DateTime.UtcNow + Deadline;
-        var readiness = await StatusAsync(http, readyz);
-        while (readiness != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            // 503 until the pipeline has started: poll with a deadline.
-            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readiness);
-            await Task.Delay(20);
-            readiness = await StatusAsync(http, readyz);
-        }
+        await Poll.UntilAsync(
+            async () =>
+            {
+                // 503 until the pipeline has started, then 200.
+                var readiness = await StatusAsync(http, readyz);
+                if (readiness != System.Net.HttpStatusCode.OK)
+                {
+                    Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readiness);
+                }
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, readiness);
+                return readiness == System.Net.HttpStatusCode.OK;
+            },
+            "/readyz to answer 200",
+            Deadline);
 
         // It runs: the debug sink prints the generator's batches.
         await worker.WaitForLineAsync("[seen] traces:", Deadline);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OtlpFlow.Engine.Testing;
 using StackExchange.Redis;
 
 namespace OtlpFlow.Operators.Coordination.Tests.Limiting;
@@ -40,22 +41,21 @@ internal static class RedisClock
     public static async Task<(long Micros, long Count)> SampleSaturatedAsync(
         IConnectionMultiplexer connection, string key, TimeSpan saturatedAhead, Func<long> count, TimeSpan precision)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var limit = (long)precision.TotalMicroseconds;
         var ahead = saturatedAhead.TotalMicroseconds;
-        while (true)
-        {
-            var (before, aheadBefore) = await ReadLimitAsync(connection, key);
-            var value = count();
-            var (after, aheadAfter) = await ReadLimitAsync(connection, key);
-            if (after - before <= limit && aheadBefore >= ahead && aheadAfter >= ahead)
+        (long Micros, long Count) sample = default;
+        await Poll.UntilAsync(
+            async () =>
             {
-                return ((before + after) / 2, value);
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the limit '{key}' was not saturated for 20s (last {aheadAfter / 1000:F0}ms ahead of Redis time, needed {saturatedAhead.TotalMilliseconds:F0}ms)");
-            await Task.Delay(1);
-        }
+                var (before, aheadBefore) = await ReadLimitAsync(connection, key);
+                var value = count();
+                var (after, aheadAfter) = await ReadLimitAsync(connection, key);
+                sample = ((before + after) / 2, value);
+                return after - before <= limit && aheadBefore >= ahead && aheadAfter >= ahead;
+            },
+            $"the limit '{key}' to be saturated ({saturatedAhead.TotalMilliseconds:F0}ms ahead of Redis time)",
+            TimeSpan.FromSeconds(20));
+        return sample;
     }
 
     private static async Task<(long Micros, double Ahead)> ReadLimitAsync(IConnectionMultiplexer connection, string key)

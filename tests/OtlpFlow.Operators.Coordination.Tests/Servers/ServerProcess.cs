@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OtlpFlow.Engine.Testing;
 
 namespace OtlpFlow.Operators.Coordination.Tests.Servers;
 
@@ -57,15 +58,16 @@ public abstract class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await IsReadyAsync())
+        try
         {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"{Program} did not come up:\n{Output}");
-            }
-
-            await Task.Delay(50);
+            await Poll.UntilAsync(
+                async () => process.HasExited ? throw new InvalidOperationException($"{Program} exited") : await IsReadyAsync(),
+                $"{Program} to come up",
+                TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{Program} did not come up:\n{Output}", ex);
         }
     }
 

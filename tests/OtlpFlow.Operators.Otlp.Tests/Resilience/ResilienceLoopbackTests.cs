@@ -46,9 +46,9 @@ public sealed class ResilienceLoopbackTests
             """);
         var exporter = (OtlpExporterOperator)sender.Pipeline.Operators["exp"];
 
-        // The scenario: the peer is down for the first 3 seconds (real time), then comes up.
+        // The scenario: the peer is down until the exporter has backed off and retried several times, then comes up.
         await Poll.UntilAsync(() => exporter.Statistics.Retries > 0, "the exporter to meet the absent receiver and retry");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Poll.UntilAsync(() => exporter.Statistics.Retries >= 5, "the exporter to back off and retry several times against the absent receiver");
         await using var receiver = await StartReceiverAsync(probe, protocol, port);
 
         await sender.Pipeline.Completion.WaitAsync(TimeSpan.FromSeconds(90));
