@@ -19,16 +19,32 @@ public sealed class EtcdCoordinatorTests(ServersFixture servers, ITestOutputHelp
         LeaseTtl = Ttl,
     });
 
+    /// <summary>Three started coordinators a, b and c under a fresh prefix; disposed together.</summary>
+    private async Task<Cluster> StartThreeAsync(string name)
+    {
+        var prefix = ServersFixture.UniquePrefix(name);
+        var cluster = new Cluster([Coordinator(prefix, "a"), Coordinator(prefix, "b"), Coordinator(prefix, "c")]);
+        await Task.WhenAll(cluster.All.Select(x => x.StartAsync()));
+        return cluster;
+    }
+
+    private sealed record Cluster(EtcdCoordinator[] All) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var coordinator in All)
+            {
+                await coordinator.DisposeAsync();
+            }
+        }
+    }
+
     [EtcdFact]
     public async Task Three_instances_register_and_each_sees_all_three()
     {
-        var prefix = ServersFixture.UniquePrefix("members");
-        await using var a = Coordinator(prefix, "a");
-        await using var b = Coordinator(prefix, "b");
-        await using var c = Coordinator(prefix, "c");
-        await Task.WhenAll(a.StartAsync(), b.StartAsync(), c.StartAsync());
+        await using var cluster = await StartThreeAsync("members");
 
-        foreach (var instance in new[] { a, b, c })
+        foreach (var instance in cluster.All)
         {
             await Poll.UntilAsync(() => instance.Membership.Current.SequenceEqual(["a", "b", "c"]), $"{instance.MemberId} to see a, b and c");
         }
@@ -37,12 +53,8 @@ public sealed class EtcdCoordinatorTests(ServersFixture servers, ITestOutputHelp
     [EtcdFact]
     public async Task One_leader_is_elected_and_all_agree_on_it()
     {
-        var prefix = ServersFixture.UniquePrefix("leader");
-        await using var a = Coordinator(prefix, "a");
-        await using var b = Coordinator(prefix, "b");
-        await using var c = Coordinator(prefix, "c");
-        var all = new[] { a, b, c };
-        await Task.WhenAll(all.Select(x => x.StartAsync()));
+        await using var cluster = await StartThreeAsync("leader");
+        var all = cluster.All;
 
         await Poll.UntilAsync(() => all.Count(x => x.IsLeader) == 1 && all.All(x => x.CurrentLeader == all.Single(l => l.IsLeader).MemberId), "one leader that every instance knows");
     }
@@ -50,12 +62,8 @@ public sealed class EtcdCoordinatorTests(ServersFixture servers, ITestOutputHelp
     [EtcdFact]
     public async Task Killing_the_leader_elects_another_within_the_lease_ttl_and_removes_it_from_the_membership()
     {
-        var prefix = ServersFixture.UniquePrefix("failover");
-        await using var a = Coordinator(prefix, "a");
-        await using var b = Coordinator(prefix, "b");
-        await using var c = Coordinator(prefix, "c");
-        var all = new[] { a, b, c };
-        await Task.WhenAll(all.Select(x => x.StartAsync()));
+        await using var cluster = await StartThreeAsync("failover");
+        var all = cluster.All;
         await Poll.UntilAsync(() => all.Count(x => x.IsLeader) == 1, "a leader");
         await Poll.UntilAsync(() => all.All(x => x.Membership.Current.Count == 3), "three members");
         var leader = all.Single(x => x.IsLeader);
