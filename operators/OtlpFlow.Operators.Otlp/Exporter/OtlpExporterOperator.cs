@@ -240,7 +240,7 @@ public sealed partial class OtlpExporterOperator : SinkOperator
             {
                 try
                 {
-                    await ExportAsync(record.Batch, _stopping.Token).ConfigureAwait(false);
+                    await ExportAsync(record.Batch, _stopping.Token, durable: true).ConfigureAwait(false);
                 }
                 catch (Exception) when (_stopping.IsCancellationRequested)
                 {
@@ -250,8 +250,9 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 }
                 catch (OtlpExportException)
                 {
-                    // Refused for good or given up after maxElapsed: counted and logged by ExportAsync.
-                    // Its client was answered when it reached the disk; nothing is left to tell.
+                    // Refused for good by the peer (a durable record is never given up on while the
+                    // peer fails retryably): counted and logged by ExportAsync. Its client was
+                    // answered when it reached the disk; nothing is left to tell.
                 }
 
                 queue.Complete(record);
@@ -268,7 +269,14 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     /// the retry executor decides, from the outcome and the peer's hint, whether and when to try
     /// again (backoff, maxAttempts, maxElapsed, the retry budget).
     /// </summary>
-    private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    /// <param name="batch">The batch.</param>
+    /// <param name="cancellationToken">Stops the attempts.</param>
+    /// <param name="durable">
+    /// The batch is in the persistent queue, acknowledged to its client: where a batch in memory would
+    /// be given up (<c>maxAttempts</c>, <c>maxElapsed</c>, the retry budget), a durable one starts a
+    /// new round of retries instead, so that only the peer's permanent refusal ever removes it.
+    /// </param>
+    private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken, bool durable = false)
     {
         var sender = _sender ?? throw new InvalidOperationException($"operator '{Context.Id}': the exporter is not started");
         var time = Context.TimeProvider;
@@ -300,6 +308,14 @@ public sealed partial class OtlpExporterOperator : SinkOperator
             var outcome = result.Retryable ? AttemptOutcome.Retryable(result.RetryAfter) : AttemptOutcome.Permanent;
             var elapsed = time.GetElapsedTime(started);
             var decision = _retry.Decide(attempt, elapsed, outcome, previousWait);
+            if (!decision.Retry && durable && decision.Stop is not RetryStop.NotRetryable)
+            {
+                LogDurableRetryRound(Context.Logger, Context.Id, batch.ItemCount, attempt, result.Message ?? string.Empty);
+                started = time.GetTimestamp();
+                attempt = 0;
+                decision = new RetryDecision(true, previousWait > TimeSpan.Zero ? previousWait : TimeSpan.FromSeconds(1), decision.Stop);
+            }
+
             if (!decision.Retry)
             {
                 Statistics.CountFailed(batch.ItemCount);
@@ -385,6 +401,9 @@ public sealed partial class OtlpExporterOperator : SinkOperator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': the persistent queue in '{Path}' holds {Records} batches from before (skipped {Damaged} damaged)")]
     private static partial void LogRecovered(ILogger logger, string operatorId, int records, string path, int damaged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Items} items from the persistent queue still fail after {Attempts} attempts ({Error}); they stay queued and a new round of retries starts")]
+    private static partial void LogDurableRetryRound(ILogger logger, string operatorId, int items, int attempts, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': the peer fails; {Records} batches stay in the persistent queue in '{Path}' for the next start")]
     private static partial void LogLeftOnDisk(ILogger logger, string operatorId, int records, string path);

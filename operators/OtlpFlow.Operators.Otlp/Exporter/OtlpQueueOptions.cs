@@ -22,7 +22,7 @@ public sealed class OtlpQueueOptions : IValidatableObject
 
     /// <summary>
     /// A folder for a persistent queue. A batch is acknowledged once it is on disk (flushed to the
-    /// device); it is removed when sent or given up. After a crash or a restart the queue sends what
+    /// device); it is removed only when sent or refused for good by the peer (retryable failures are retried without end). After a crash or a restart the queue sends what
     /// it still holds, oldest first (at-least-once: a batch in flight at the crash is sent again).
     /// One folder per exporter. Default none: the queue is in memory and <see cref="Size"/> bounds it.
     /// </summary>
