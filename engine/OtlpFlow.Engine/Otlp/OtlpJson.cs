@@ -32,7 +32,8 @@ public static class OtlpJson
 
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+    // A key given twice is an error (the protobuf JSON mapping has no meaning for it), found while parsing.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
 
     // The output goes to files and HTTP bodies, never into HTML, so non-ASCII text is kept readable
     // instead of being escaped as \uXXXX.
@@ -210,13 +211,16 @@ public static class OtlpJson
 
     private static IMessage ParseMessage(JsonObject root, MessageDescriptor descriptor)
     {
-        Rewrite(root, descriptor, toOtlp: false);
         try
         {
+            Rewrite(root, descriptor, toOtlp: false);
             return Parser.Parse(root.ToJsonString(WriteOptions), descriptor);
         }
-        catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or FormatException or JsonException)
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or FormatException or JsonException
+            or InvalidOperationException or ArgumentException)
         {
+            // InvalidOperationException: a string that is not valid UTF-16 (a lone surrogate escape);
+            // ArgumentException: a key given twice in one object.
             throw new OtlpJsonException($"Invalid OTLP/JSON for {descriptor.Name}: {ex.Message}", ex);
         }
     }
@@ -258,6 +262,25 @@ public static class OtlpJson
 
                 case FieldType.Bytes when IdLength(field) is int length && !field.IsRepeated:
                     (replacements ??= []).Add((key, toOtlp ? Base64ToHex(value!) : HexToBase64(value!, length)));
+                    break;
+
+                case FieldType.Bytes when !toOtlp:
+                    // The proto3 JSON mapping accepts URL-safe base64 and missing padding; Google.Protobuf's parser does not.
+                    if (value is JsonArray blobs)
+                    {
+                        for (var i = 0; i < blobs.Count; i++)
+                        {
+                            if (StandardBase64(blobs[i]) is { } standard)
+                            {
+                                blobs[i] = standard;
+                            }
+                        }
+                    }
+                    else if (StandardBase64(value) is { } standard)
+                    {
+                        (replacements ??= []).Add((key, standard));
+                    }
+
                     break;
 
                 case FieldType.Int64 or FieldType.UInt64 or FieldType.SInt64 or FieldType.Fixed64 or FieldType.SFixed64 when !toOtlp:
@@ -347,6 +370,24 @@ public static class OtlpJson
         }
 
         return JsonValue.Create(Convert.ToBase64String(bytes));
+    }
+
+    /// <summary>A base64 string in the standard alphabet with padding, or null when it already is one (or is not a string).</summary>
+    private static JsonValue? StandardBase64(JsonNode? value)
+    {
+        if (value is not JsonValue text || text.GetValueKind() != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var base64 = text.GetValue<string>();
+        var padding = (4 - (base64.Length % 4)) % 4;
+        if (padding == 0 && base64.AsSpan().IndexOfAny('-', '_') < 0)
+        {
+            return null;
+        }
+
+        return JsonValue.Create(base64.Replace('-', '+').Replace('_', '/') + new string('=', padding == 3 ? 0 : padding));
     }
 
     private static string? ExactIntegerText(JsonNode? value)
