@@ -14,6 +14,9 @@ namespace OtlpFlow.Engine.Options;
 /// </summary>
 public static class OptionsBinder
 {
+    /// <summary>The longest duration an option may hold: .NET timers measure at most 2^32 - 2 ms (about 49.7 days).</summary>
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(49);
+
     /// <summary>The serializer settings for options: camelCase keys, durations, sizes, enums by name.</summary>
     public static JsonSerializerOptions SerializerOptions { get; } = CreateSerializerOptions();
 
@@ -194,12 +197,35 @@ public static class OptionsBinder
 
     private static void Validate(object options, string prefix, ICollection<OptionError> errors)
     {
+        var nullability = new NullabilityInfoContext();
         foreach (var (name, property) in Properties(options.GetType()))
         {
             var value = property.GetValue(options);
+            if (value is null && !property.PropertyType.IsValueType && nullability.Create(property).WriteState == NullabilityState.NotNull)
+            {
+                errors.Add(new OptionError(prefix + name, $"must be {Expectation(property.PropertyType)}, got null"));
+                continue;
+            }
+
+            if (value is TimeSpan span && span > MaxDuration)
+            {
+                errors.Add(new OptionError(prefix + name, $"must be at most 49d (the longest wait a timer can measure), got {span.TotalHours:0.#}h"));
+            }
+
             foreach (var attribute in property.GetCustomAttributes<ValidationAttribute>())
             {
-                if (attribute is RequiredAttribute || attribute.IsValid(value))
+                if (attribute is RequiredAttribute)
+                {
+                    // Present (checked while binding) is not enough: "" is no file, no endpoint, no key.
+                    if (value is string text && string.IsNullOrWhiteSpace(text))
+                    {
+                        errors.Add(new OptionError(prefix + name, "must not be empty"));
+                    }
+
+                    continue;
+                }
+
+                if (attribute.IsValid(value))
                 {
                     continue;
                 }

@@ -56,11 +56,12 @@ public sealed class PipelineBuilder
         var errors = new List<PipelineError>(spec.Problems);
         LoadPlugins(spec, errors);
 
-        var pipeline = new RunningPipeline(spec, _loggerFactory.CreateLogger("OtlpFlow.Pipeline"), _timeProvider);
+        var loggers = spec.Secrets.Count > 0 ? new RedactingLoggerFactory(_loggerFactory, spec) : _loggerFactory;
+        var pipeline = new RunningPipeline(spec, loggers.CreateLogger("OtlpFlow.Pipeline"), _timeProvider);
         var nodes = new Dictionary<string, OperatorNode>(StringComparer.Ordinal);
         foreach (var op in spec.Operators)
         {
-            if (CreateNode(spec, pipeline, op, errors) is { } node)
+            if (CreateNode(spec, pipeline, op, loggers, errors) is { } node)
             {
                 nodes[op.Id] = node;
                 pipeline.Add(node);
@@ -138,7 +139,7 @@ public sealed class PipelineBuilder
         return (pipeline, errors);
     }
 
-    private OperatorNode? CreateNode(PipelineSpec spec, RunningPipeline pipeline, OperatorSpec op, List<PipelineError> errors)
+    private OperatorNode? CreateNode(PipelineSpec spec, RunningPipeline pipeline, OperatorSpec op, ILoggerFactory loggers, List<PipelineError> errors)
     {
         if (!_registry.TryGet(op.Type, out var descriptor))
         {
@@ -175,7 +176,7 @@ public sealed class PipelineBuilder
         var context = new OperatorContext(
             op.Id,
             op.Type,
-            _loggerFactory.CreateLogger($"OtlpFlow.Operator.{op.Id}"),
+            loggers.CreateLogger($"OtlpFlow.Operator.{op.Id}"),
             pipeline.Metrics.Meter,
             _timeProvider,
             _services,
@@ -188,10 +189,14 @@ public sealed class PipelineBuilder
                 ? ActivatorUtilities.CreateInstance(_services, descriptor.OperatorType, context)
                 : ActivatorUtilities.CreateInstance(_services, descriptor.OperatorType, options, context));
         }
-        catch (Exception ex) when (ex is TargetInvocationException or ArgumentException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever an operator's constructor throws is a problem with this operator's options,
+            // reported with its location, never a stack trace.
             var cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
-            errors.Add(spec.Error(op.Id, op.JsonPath, cause.Message));
+            errors.Add(spec.Error(op.Id, op.JsonPath, cause is ArgumentException or InvalidOperationException or FormatException
+                ? cause.Message
+                : $"'{op.Type}' cannot be created from these options: {cause.Message}"));
             return null;
         }
 
@@ -225,23 +230,31 @@ public sealed class PipelineBuilder
         List<(OperatorNode From, string Port, OperatorNode To, string Path)> edges,
         List<PipelineError> errors)
     {
-        var next = edges.GroupBy(e => e.From).ToDictionary(g => g.Key, g => g.ToList());
-        var state = new Dictionary<OperatorNode, int>(); // 1 = on the current path, 2 = done
-        var path = new List<OperatorNode>();
-        var inCycle = new HashSet<OperatorNode>();
+        // Cycles are found on the declared inputs, not on the operators that could be built, so that
+        // an option error in one operator does not hide a cycle through it.
+        var known = spec.Operators.Select(o => o.Id).ToHashSet(StringComparer.Ordinal);
+        var declared = spec.Operators
+            .SelectMany(op => op.Inputs.Select((input, i) => (From: input.OperatorId, To: op.Id, Path: $"{op.JsonPath}.inputs[{i}]")))
+            .Where(e => known.Contains(e.From))
+            .DistinctBy(e => (e.From, e.To))
+            .GroupBy(e => e.From, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the current path, 2 = done
+        var path = new List<string>();
+        var inCycle = new HashSet<string>(StringComparer.Ordinal);
 
-        void Visit(OperatorNode node)
+        void Visit(string id)
         {
-            state[node] = 1;
-            path.Add(node);
-            foreach (var edge in next.GetValueOrDefault(node) ?? [])
+            state[id] = 1;
+            path.Add(id);
+            foreach (var edge in declared.GetValueOrDefault(id) ?? [])
             {
                 if (state.GetValueOrDefault(edge.To) == 1)
                 {
                     var cycle = path.Skip(path.IndexOf(edge.To)).ToList();
                     inCycle.UnionWith(cycle);
-                    var text = string.Join(" → ", cycle.Select(n => n.Id).Append(edge.To.Id));
-                    errors.Add(spec.Error(edge.To.Id, edge.Path, $"cycle: {text} (data would circulate for ever)"));
+                    var text = string.Join(" → ", cycle.Append(edge.To));
+                    errors.Add(spec.Error(edge.To, edge.Path, $"cycle: {text} (data would circulate for ever)"));
                 }
                 else if (!state.ContainsKey(edge.To))
                 {
@@ -250,17 +263,18 @@ public sealed class PipelineBuilder
             }
 
             path.RemoveAt(path.Count - 1);
-            state[node] = 2;
+            state[id] = 2;
         }
 
-        foreach (var node in nodes.Values)
+        foreach (var op in spec.Operators)
         {
-            if (!state.ContainsKey(node))
+            if (!state.ContainsKey(op.Id))
             {
-                Visit(node);
+                Visit(op.Id);
             }
         }
 
+        var next = edges.GroupBy(e => e.From).ToDictionary(g => g.Key, g => g.ToList());
         // Unreachable: no source feeds it. Operators in a cycle already have an error.
         var reached = new HashSet<OperatorNode>();
         var queue = new Queue<OperatorNode>(nodes.Values.Where(n => n.Operator.Kind == OperatorKind.Source));
@@ -278,7 +292,7 @@ public sealed class PipelineBuilder
         var fed = edges.Select(e => e.To).ToHashSet();
         foreach (var node in nodes.Values)
         {
-            if (!reached.Contains(node) && !inCycle.Contains(node) && fed.Contains(node))
+            if (!reached.Contains(node) && !inCycle.Contains(node.Id) && fed.Contains(node))
             {
                 errors.Add(spec.Error(node.Id, node.Spec.JsonPath, "unreachable: no source feeds this operator, so it would never receive data"));
             }

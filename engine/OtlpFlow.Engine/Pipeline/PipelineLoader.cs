@@ -50,6 +50,13 @@ public static partial class PipelineLoader
     public static PipelineSpec Parse(byte[] utf8Json, string? filePath = null)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
+        if (FirstInvalidUtf8(utf8Json) is int bad)
+        {
+            var line = 1 + utf8Json.AsSpan(0, bad).Count((byte)'\n');
+            var column = 1 + bad - (utf8Json.AsSpan(0, bad).LastIndexOf((byte)'\n') + 1);
+            throw new PipelineValidationException([new PipelineError(filePath, line, column, null, "$", $"not valid UTF-8: byte 0x{utf8Json[bad]:X2} at offset {bad} (save the file as UTF-8)")]);
+        }
+
         var positions = JsonPositionMap.Build(utf8Json);
         JsonNode? root;
         try
@@ -66,7 +73,8 @@ public static partial class PipelineLoader
         }
 
         var problems = new List<PipelineError>();
-        var spec = new PipelineSpec { Name = "pipeline", FilePath = filePath, Positions = positions };
+        var secrets = new HashSet<string>(StringComparer.Ordinal);
+        var spec = new PipelineSpec { Name = "pipeline", FilePath = filePath, Positions = positions, Secrets = secrets };
         void Problem(string? id, string path, string message) => problems.Add(spec.Error(id, path, message));
 
         if (root is not JsonObject top)
@@ -74,6 +82,9 @@ public static partial class PipelineLoader
             Problem(null, "$", "a pipeline file must be a JSON object with an \"operators\" object");
             return With(spec, problems);
         }
+
+        var baseDirectory = filePath is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(filePath))!;
+        ConfigSubstitution.Apply(top, baseDirectory, Environment.GetEnvironmentVariable, (path, message) => Problem(OperatorOf(path), path, message), secrets);
 
         foreach (var (key, _) in top)
         {
@@ -297,6 +308,7 @@ public static partial class PipelineLoader
             Operators = operators,
             Positions = positions,
             Problems = problems,
+            Secrets = secrets,
         };
 
         int? PositiveInt(JsonNode? value, string path, string? id)
@@ -317,5 +329,33 @@ public static partial class PipelineLoader
         FilePath = spec.FilePath,
         Positions = spec.Positions,
         Problems = problems,
+        Secrets = spec.Secrets,
     };
+
+    /// <summary>The operator id in a JSON path under <c>$.operators</c>, else null.</summary>
+    private static string? OperatorOf(string path)
+    {
+        const string Prefix = "$.operators.";
+        if (!path.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = path[Prefix.Length..];
+        var end = rest.IndexOfAny(['.', '[']);
+        return end < 0 ? rest : rest[..end];
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8, or null when all is valid.</summary>
+    private static int? FirstInvalidUtf8(byte[] utf8)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            return null;
+        }
+
+        var chars = new char[utf8.Length];
+        System.Text.Unicode.Utf8.ToUtf16(utf8, chars, out var read, out _, replaceInvalidSequences: false);
+        return read;
+    }
 }

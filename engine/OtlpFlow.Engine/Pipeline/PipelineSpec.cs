@@ -42,10 +42,34 @@ public sealed class PipelineSpec
     /// <summary>Problems found while parsing; the builder reports them together with its own.</summary>
     public IReadOnlyList<PipelineError> Problems { get; init; } = [];
 
+    /// <summary>
+    /// Values that came from <c>${env:...}</c> and <c>${file:...}</c> references: treated as secrets and
+    /// replaced by <c>***</c> (<see cref="Redact"/>) in errors and logs.
+    /// </summary>
+    public IReadOnlyCollection<string> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// <paramref name="text"/> with every secret of three characters or more replaced by <c>***</c>
+    /// (shorter values would mangle ordinary text, and are no secret worth the name).
+    /// </summary>
+    public string Redact(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var secret in Secrets)
+        {
+            if (secret.Length >= 3)
+            {
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
+
     /// <summary>Makes an error located at <paramref name="jsonPath"/>.</summary>
     public PipelineError Error(string? operatorId, string jsonPath, string message)
     {
         var (line, column) = Positions.Find(jsonPath);
-        return new PipelineError(FilePath, line, column, operatorId, jsonPath, message);
+        return new PipelineError(FilePath, line, column, operatorId, jsonPath, Redact(message));
     }
 }
