@@ -78,6 +78,11 @@ internal sealed class GrpcOtlpSender : IOtlpSender
             }
 
             var code = (int)ex.StatusCode;
+            if (ex.StatusCode == StatusCode.InvalidArgument)
+            {
+                return OtlpSendResult.Invalid($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+
             return OtlpSendResult.Failure(RpcStatus.IsRetryable(code, retryAfter is not null), $"{ex.StatusCode}: {ex.Status.Detail}", retryAfter);
         }
     }

@@ -80,6 +80,11 @@ internal sealed class HttpOtlpSender : IOtlpSender
             }
 
             var status = (int)response.StatusCode;
+            if (status == 400)
+            {
+                return OtlpSendResult.Invalid($"HTTP 400: {ErrorMessage(body, json)}");
+            }
+
             return OtlpSendResult.Failure(RpcStatus.IsRetryableHttp(status), $"HTTP {status}: {ErrorMessage(body, json)}", RetryAfter(response));
         }
     }

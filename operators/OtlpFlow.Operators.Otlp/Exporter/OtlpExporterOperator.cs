@@ -1,5 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 using OtlpFlow.Operators.Flow;
@@ -28,6 +32,9 @@ public sealed partial class OtlpExporterOperator : SinkOperator
 
     // Cancelled when the exporter is disposed or its drain is cut short: queued retries stop then.
     private readonly CancellationTokenSource _stopping = new();
+    /// <summary>The most requests spent isolating the bad items of one batch the peer refused as invalid.</summary>
+    private const int MaxIsolationRequests = 64;
+
     private Channel<TelemetryBatch>? _queue;
     private DurableBatchQueue? _durable;
 
@@ -276,7 +283,10 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     /// be given up (<c>maxAttempts</c>, <c>maxElapsed</c>, the retry budget), a durable one starts a
     /// new round of retries instead, so that only the peer's permanent refusal ever removes it.
     /// </param>
-    private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken, bool durable = false)
+    /// <param name="isolation">
+    /// Requests left for isolating bad items in this batch (<see cref="IsolateAsync"/>); null at the top.
+    /// </param>
+    private async Task ExportAsync(TelemetryBatch batch, CancellationToken cancellationToken, bool durable = false, StrongBox<int>? isolation = null)
     {
         var sender = _sender ?? throw new InvalidOperationException($"operator '{Context.Id}': the exporter is not started");
         var time = Context.TimeProvider;
@@ -316,6 +326,12 @@ public sealed partial class OtlpExporterOperator : SinkOperator
                 decision = new RetryDecision(true, previousWait > TimeSpan.Zero ? previousWait : TimeSpan.FromSeconds(1), decision.Stop);
             }
 
+            if (!decision.Retry && result.InvalidData)
+            {
+                await IsolateAsync(batch, result, cancellationToken, durable, isolation ?? new StrongBox<int>(MaxIsolationRequests)).ConfigureAwait(false);
+                return;
+            }
+
             if (!decision.Retry)
             {
                 Statistics.CountFailed(batch.ItemCount);
@@ -339,6 +355,53 @@ public sealed partial class OtlpExporterOperator : SinkOperator
             previousWait = decision.Delay;
             await Task.Delay(decision.Delay, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The peer refused <paramref name="batch"/> as invalid data. A batch gathers requests of many
+    /// clients, so one bad item must not cost the others their delivery: the batch is split in halves
+    /// and each is sent on its own, down to the bad items, which alone are refused (reported upstream
+    /// as rejected items in a partial success, and counted). At most <see cref="MaxIsolationRequests"/>
+    /// requests are spent on one batch; what is left when they run out is refused whole.
+    /// </summary>
+    private async Task IsolateAsync(TelemetryBatch batch, OtlpSendResult refusal, CancellationToken cancellationToken, bool durable, StrongBox<int> isolation)
+    {
+        if (batch.ItemCount <= 1 || isolation.Value <= 0)
+        {
+            Statistics.CountSent(batch.ItemCount, batch.ItemCount);
+            batch.Ack.AddShare().Refuse(batch.ItemCount, refusal.Message ?? "refused by the peer as invalid data");
+            LogRefusedInvalid(Context.Logger, Context.Id, batch.ItemCount, refusal.Message ?? string.Empty);
+            return;
+        }
+
+        foreach (var half in Halves(batch.Payload, batch.ItemCount))
+        {
+            isolation.Value--;
+            var part = batch.Derive(half);
+            try
+            {
+                await ExportAsync(part, cancellationToken, durable, isolation).ConfigureAwait(false);
+                part.Ack.Deliver();
+            }
+            catch (Exception ex)
+            {
+                part.Ack.Fail(part.ItemCount, ex);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Two requests of about half the items each (three when the split falls inside the structure).</summary>
+    private static IEnumerable<Google.Protobuf.IMessage> Halves(Google.Protobuf.IMessage payload, int items)
+    {
+        var half = (items + 1) / 2;
+        return payload switch
+        {
+            ExportTraceServiceRequest traces => OtlpBatching.Split(traces, half, static _ => 1),
+            ExportLogsServiceRequest logs => OtlpBatching.Split(logs, half, static _ => 1),
+            ExportMetricsServiceRequest metrics => OtlpBatching.Split(metrics, half, static _ => 1),
+            _ => [payload],
+        };
     }
 
     /// <summary>One attempt: rejected at once by an open breaker, else sent under the current timeout.</summary>
@@ -401,6 +464,9 @@ public sealed partial class OtlpExporterOperator : SinkOperator
 
     [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': the persistent queue in '{Path}' holds {Records} batches from before (skipped {Damaged} damaged)")]
     private static partial void LogRecovered(ILogger logger, string operatorId, int records, string path, int damaged);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': the peer refused {Items} items as invalid data ({Error}); they are counted as rejected and the rest of their batch was delivered")]
+    private static partial void LogRefusedInvalid(ILogger logger, string operatorId, int items, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Items} items from the persistent queue still fail after {Attempts} attempts ({Error}); they stay queued and a new round of retries starts")]
     private static partial void LogDurableRetryRound(ILogger logger, string operatorId, int items, int attempts, string error);
