@@ -34,6 +34,11 @@ public sealed partial class FileReaderOperator : SourceOperator
         _options = options;
     }
 
+    private long _skipped;
+
+    /// <summary>Lines or records skipped because they are not valid OTLP (each is logged with its position).</summary>
+    public long SkippedRecords => Interlocked.Read(ref _skipped);
+
     /// <summary>Reads the whole file, emitting one batch per export request.</summary>
     /// <exception cref="OperatorFaultException">The file does not exist or cannot be opened.</exception>
     public override async Task RunAsync(IOperatorOutput output, CancellationToken stopToken)
@@ -45,6 +50,7 @@ public sealed partial class FileReaderOperator : SourceOperator
             var (batches, skipped) = _options.Format == FileFormat.Json
                 ? await ReadJsonAsync(file, output, stopToken).ConfigureAwait(false)
                 : await ReadProtobufAsync(file, output, stopToken).ConfigureAwait(false);
+            Interlocked.Add(ref _skipped, skipped);
             LogFinished(Context.Logger, Context.Id, _options.Path, batches, skipped);
         }
     }
@@ -148,6 +154,14 @@ public sealed partial class FileReaderOperator : SourceOperator
             {
                 skipped++;
                 LogMalformedRecord(Context.Logger, Context.Id, _options.Path, record, offset, ex.Message);
+                continue;
+            }
+
+            // What OTLP/JSON refuses while parsing (ids of the wrong length), protobuf refuses here.
+            if (OtlpValidation.FindProblem(request) is { } problem)
+            {
+                skipped++;
+                LogMalformedRecord(Context.Logger, Context.Id, _options.Path, record, offset, problem);
                 continue;
             }
 

@@ -146,6 +146,32 @@ public sealed class FileReaderOperatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_protobuf_record_with_a_trace_id_of_the_wrong_length_is_skipped_as_OTLP_JSON_would_be()
+    {
+        var path = _dir.File("short-id.pb");
+        var bad = new ExportTraceServiceRequest { ResourceSpans = { new OpenTelemetry.Proto.Trace.V1.ResourceSpans { ScopeSpans = { new OpenTelemetry.Proto.Trace.V1.ScopeSpans { Spans =
+        {
+            new OpenTelemetry.Proto.Trace.V1.Span { Name = "short", TraceId = ByteString.CopyFrom(1, 2, 3), SpanId = ByteString.CopyFrom(new byte[8]) },
+        } } } } } };
+        var good = new ExportTraceServiceRequest { ResourceSpans = { new OpenTelemetry.Proto.Trace.V1.ResourceSpans { ScopeSpans = { new OpenTelemetry.Proto.Trace.V1.ScopeSpans { Spans =
+        {
+            new OpenTelemetry.Proto.Trace.V1.Span { Name = "fine", TraceId = ByteString.CopyFrom(new byte[16]), SpanId = ByteString.CopyFrom(new byte[8]) },
+        } } } } } };
+        using (var stream = File.Create(path))
+        {
+            bad.WriteDelimitedTo(stream);
+            good.WriteDelimitedTo(stream);
+        }
+
+        var logger = new ListLogger();
+        var read = await FileHarness.ReadAsync(path, FileFormat.Protobuf, Signal.Traces, logger);
+
+        Assert.Equal([good], read);
+        var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("traceId must be empty or 16 bytes, got 3", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Truncated_protobuf_file_yields_the_complete_records_and_logs_where_it_stopped()
     {
         var path = _dir.File("truncated.pb");
