@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace OtlpFlow.Operators.Otlp.Protocol;
@@ -42,14 +43,27 @@ internal static class TlsFiles
     }
 
     /// <summary>Whether <paramref name="certificate"/> chains up to one of <paramref name="roots"/>.</summary>
-    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection roots)
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection roots, string? usage = null)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (usage is not null)
+        {
+            // The extended key usage the certificate (and its chain) must allow; a certificate with no
+            // extended key usage at all allows every use (RFC 5280), as Go's and OpenSSL's checks agree.
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(usage));
+        }
+
         return chain.Build(certificate);
     }
+
+    /// <summary>The extended key usage of a TLS client certificate (id-kp-clientAuth).</summary>
+    public const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>The extended key usage of a TLS server certificate (id-kp-serverAuth).</summary>
+    public const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>
     /// A server check that trusts <paramref name="roots"/> instead of the system's store, keeping the
@@ -58,5 +72,5 @@ internal static class TlsFiles
     public static RemoteCertificateValidationCallback TrustOnly(X509Certificate2Collection roots) => (_, certificate, _, errors) =>
         certificate is not null
         && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
-        && ChainsTo(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), roots);
+        && ChainsTo(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), roots, ServerAuthentication);
 }

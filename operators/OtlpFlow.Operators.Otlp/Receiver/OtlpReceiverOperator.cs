@@ -155,7 +155,7 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
         {
             var roots = TlsFiles.LoadAuthorities(caFile);
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-            https.ClientCertificateValidation = (certificate, _, _) => TlsFiles.ChainsTo(certificate, roots);
+            https.ClientCertificateValidation = (certificate, _, _) => TlsFiles.ChainsTo(certificate, roots, TlsFiles.ClientAuthentication);
         }
 
         return https;

@@ -94,6 +94,25 @@ public sealed class ReceiverTlsTests : IDisposable
         Assert.Equal(0, probe.Items);
     }
 
+    [Theory]
+    [InlineData("grpc", false)]
+    [InlineData("grpc", true)]
+    [InlineData("http/protobuf", false)]
+    [InlineData("http/protobuf", true)]
+    public async Task Mutual_tls_refuses_a_certificate_from_the_client_ca_not_issued_for_client_authentication(string protocol, bool serversOwn)
+    {
+        var probe = Probe.Create();
+        await using var receiver = await StartReceiverAsync(probe, requireClientCertificate: true);
+        var (cert, key) = serversOwn
+            ? (_certificates.ServerCertFile, _certificates.ServerKeyFile)
+            : (_certificates.ServerOnlyCertFile, _certificates.ServerOnlyKeyFile);
+
+        var exporter = await ExportAsync(receiver, protocol, $", \"tls\": {{ \"caFile\": \"{_certificates.CaFile}\", \"certFile\": \"{cert}\", \"keyFile\": \"{key}\" }}");
+
+        Assert.Equal(300, exporter.Statistics.FailedItems);
+        Assert.Equal(0, probe.Items);
+    }
+
     [Fact]
     public async Task A_missing_certificate_file_stops_the_pipeline_with_the_operator_and_file_named()
     {

@@ -20,6 +20,7 @@ internal sealed class TestCertificates : IDisposable
         CaFile = Write("ca.pem", ca.ExportCertificatePem());
         (ServerCertFile, ServerKeyFile) = Issue(ca, "server", "CN=127.0.0.1", serverAuth: true);
         (ClientCertFile, ClientKeyFile) = Issue(ca, "client", "CN=otlpflow client", serverAuth: false);
+        (ServerOnlyCertFile, ServerOnlyKeyFile) = Issue(ca, "server-only", "CN=another server", serverAuth: true);
 
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var other = Authority("CN=Some other CA", otherKey);
@@ -37,6 +38,11 @@ internal sealed class TestCertificates : IDisposable
     public string ClientKeyFile { get; }
 
     public string StrangerCertFile { get; }
+
+    /// <summary>Issued by the CA for server authentication only (no clientAuth usage).</summary>
+    public string ServerOnlyCertFile { get; }
+
+    public string ServerOnlyKeyFile { get; }
 
     public string StrangerKeyFile { get; }
 
