@@ -86,11 +86,18 @@ public sealed partial class FileReaderOperator : SourceOperator
 
     private async Task<(long Batches, long Skipped)> ReadJsonAsync(FileStream file, IOperatorOutput output, CancellationToken stopToken)
     {
-        using var reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, BufferSize, leaveOpen: true);
+        var reader = new BoundedLineReader(file, _options.MaxRecordSize.Bytes);
         long lineNumber = 0, batches = 0, skipped = 0;
-        while (await reader.ReadLineAsync(stopToken).ConfigureAwait(false) is { } line)
+        while (await reader.ReadAsync(stopToken).ConfigureAwait(false) is var (line, tooLong) && (line is not null || tooLong))
         {
             lineNumber++;
+            if (tooLong)
+            {
+                skipped++;
+                LogMalformedLine(Context.Logger, Context.Id, _options.Path, lineNumber, $"the line is longer than maxRecordSize ({_options.MaxRecordSize})");
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
@@ -141,6 +148,14 @@ public sealed partial class FileReaderOperator : SourceOperator
                 LogCorruptRecord(Context.Logger, Context.Id, _options.Path, record, offset,
                     length == long.MaxValue ? "the length prefix is not a valid varint" : $"the length {length} runs past the end of the file");
                 return (batches, skipped + 1);
+            }
+
+            if (length > _options.MaxRecordSize.Bytes)
+            {
+                skipped++;
+                LogMalformedRecord(Context.Logger, Context.Id, _options.Path, record, offset, $"the record of {length} bytes is larger than maxRecordSize ({_options.MaxRecordSize})");
+                file.Seek(length, SeekOrigin.Current);
+                continue;
             }
 
             var bytes = new byte[length];

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using OtlpFlow.Engine.Options;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Files;
@@ -19,4 +20,11 @@ public sealed class FileReaderOptions
     /// Default <c>traces</c>.
     /// </summary>
     public Signal Signal { get; set; } = Signal.Traces;
+
+    /// <summary>
+    /// The longest line (<c>json</c>) or record (<c>protobuf</c>) read; a longer one is skipped and
+    /// logged, so that a file without line breaks (or <c>/dev/zero</c>) cannot take all memory.
+    /// Default <c>"64MiB"</c>, the receiver's largest request.
+    /// </summary>
+    public ByteSize MaxRecordSize { get; set; } = ByteSize.FromMiB(64);
 }

@@ -1,3 +1,4 @@
+using OtlpFlow.Engine.Options;
 using System.Diagnostics.Metrics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -33,10 +34,16 @@ internal static class FileHarness
         }
     }
 
-    public static async Task<IReadOnlyList<IMessage>> ReadAsync(string path, FileFormat format, Signal signal = Signal.Traces, ILogger? logger = null)
+    public static async Task<IReadOnlyList<IMessage>> ReadAsync(string path, FileFormat format, Signal signal = Signal.Traces, ILogger? logger = null, ByteSize? maxRecordSize = null)
     {
         var output = new RecordingOutput();
-        var reader = new FileReaderOperator(new FileReaderOptions { Path = path, Format = format, Signal = signal }, Context("reader", "file.reader", logger));
+        var options = new FileReaderOptions { Path = path, Format = format, Signal = signal };
+        if (maxRecordSize is { } max)
+        {
+            options.MaxRecordSize = max;
+        }
+
+        var reader = new FileReaderOperator(options, Context("reader", "file.reader", logger));
         await reader.StartAsync(CancellationToken.None);
         try
         {

@@ -172,6 +172,49 @@ public sealed class FileReaderOperatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_line_longer_than_maxRecordSize_is_skipped_without_being_held_and_the_next_lines_are_read()
+    {
+        var path = _dir.File("long-line.json");
+        await using (var writer = new StreamWriter(path))
+        {
+            await writer.WriteLineAsync(OtlpJson.Format(FileSamples.Metrics(1)));
+            await writer.WriteAsync(new string('x', 8 * 1024 * 1024)); // like /dev/zero: no line break for megabytes
+            await writer.WriteLineAsync();
+            await writer.WriteLineAsync(OtlpJson.Format(FileSamples.Metrics(2)) + "\r");
+            await writer.WriteAsync(new string('y', 100_000)); // a last line without a break, too long as well
+        }
+
+        var logger = new ListLogger();
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var read = await FileHarness.ReadAsync(path, FileFormat.Json, logger: logger, maxRecordSize: ByteSize.FromKiB(64));
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Equal([FileSamples.Metrics(1), FileSamples.Metrics(2)], read);
+        Assert.Equal(2, logger.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.Contains("longer than maxRecordSize", StringComparison.Ordinal)));
+        Assert.True(allocated < 4 * 1024 * 1024, $"reading allocated {allocated} bytes on this thread");
+    }
+
+    [Fact]
+    public async Task A_protobuf_record_larger_than_maxRecordSize_is_skipped_and_the_next_is_read()
+    {
+        var path = _dir.File("large-record.pb");
+        using (var stream = File.Create(path))
+        {
+            FileSamples.Logs(1).WriteDelimitedTo(stream);
+            var huge = new OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceRequest { ResourceLogs = { FileSamples.Logs(3).ResourceLogs } };
+            huge.ResourceLogs[0].ScopeLogs[0].LogRecords[0].Body = new OpenTelemetry.Proto.Common.V1.AnyValue { StringValue = new string('z', 200_000) };
+            huge.WriteDelimitedTo(stream);
+            FileSamples.Logs(2).WriteDelimitedTo(stream);
+        }
+
+        var logger = new ListLogger();
+        var read = await FileHarness.ReadAsync(path, FileFormat.Protobuf, Signal.Logs, logger, ByteSize.FromKiB(64));
+
+        Assert.Equal([FileSamples.Logs(1), FileSamples.Logs(2)], read);
+        Assert.Contains(logger.Entries, e => e.Message.Contains("larger than maxRecordSize", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Truncated_protobuf_file_yields_the_complete_records_and_logs_where_it_stopped()
     {
         var path = _dir.File("truncated.pb");
