@@ -71,8 +71,9 @@ public abstract class ConsistentSamplerBase : ProcessorOperator
                 thresholds[i] = threshold;
                 reasons[i] = reason;
 
-                // True when the span's th already says exactly what will be written.
-                upstreamText[i] = state.ThresholdValid && state.Threshold == threshold && upstream is not null;
+                // True when the span's th already says exactly what will be written; a th with trailing
+                // zeros (th:80000000000000) is rewritten in its canonical form (th:8).
+                upstreamText[i] = state.ThresholdCanonical && state.Threshold == threshold && upstream is not null;
             }
 
             ThresholdDecisions.Decide(randomness.AsSpan(0, n), thresholds.AsSpan(0, n), keep.AsSpan(0, n));

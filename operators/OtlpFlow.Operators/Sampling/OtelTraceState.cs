@@ -15,7 +15,8 @@ internal static class OtelTraceState
     /// <param name="Threshold">The parsed threshold.</param>
     /// <param name="HasRandomness">A valid <c>rv</c> sub-key is present.</param>
     /// <param name="Randomness">The parsed randomness.</param>
-    public readonly record struct Values(bool HasThreshold, bool ThresholdValid, ulong Threshold, bool HasRandomness, ulong Randomness);
+    /// <param name="ThresholdCanonical">The <c>th</c> value is valid and written as <see cref="ConsistentProbability.FormatThreshold"/> writes it (no trailing zeros).</param>
+    public readonly record struct Values(bool HasThreshold, bool ThresholdValid, ulong Threshold, bool HasRandomness, ulong Randomness, bool ThresholdCanonical = false);
 
     /// <summary>Reads <c>th</c> and <c>rv</c>; an empty or foreign-only tracestate has neither.</summary>
     public static Values Read(string traceState)
@@ -25,7 +26,7 @@ internal static class OtelTraceState
             return default;
         }
 
-        bool hasTh = false, thValid = false, hasRv = false;
+        bool hasTh = false, thValid = false, thCanonical = false, hasRv = false;
         ulong th = 0, rv = 0;
         var value = traceState.AsSpan(start, end - start);
         while (value.Length > 0)
@@ -37,6 +38,7 @@ internal static class OtelTraceState
             {
                 hasTh = true;
                 thValid = ConsistentProbability.TryParseThreshold(member[3..], out th);
+                thCanonical = thValid && (member.Length == 4 || member[^1] != '0');
             }
             else if (member.StartsWith("rv:", StringComparison.Ordinal))
             {
@@ -44,7 +46,7 @@ internal static class OtelTraceState
             }
         }
 
-        return new Values(hasTh, thValid, th, hasRv, rv);
+        return new Values(hasTh, thValid, th, hasRv, rv, thCanonical);
     }
 
     /// <summary>

@@ -47,6 +47,17 @@ public sealed class TraceIdRatioOperatorTests
     }
 
     [Fact]
+    public async Task A_kept_upstream_threshold_written_with_trailing_zeros_is_rewritten_without_them()
+    {
+        var (sampler, output) = Create(0.5);
+        var batch = Batch(Span(TraceId(0xf0000000000000UL), "ot=th:80000000000000", id: 1), Span(TraceId(0xf0000000000000UL), "ot=th:8", id: 2));
+
+        await sampler.ProcessAsync(batch, output, default);
+
+        Assert.Equal(["ot=th:8", "ot=th:8"], Spans(output.On()).Select(s => s.TraceState));
+    }
+
+    [Fact]
     public async Task A_lower_upstream_threshold_is_raised_and_a_higher_one_is_kept()
     {
         var (sampler, output) = Create(0.25);
