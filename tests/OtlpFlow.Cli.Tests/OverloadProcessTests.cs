@@ -7,6 +7,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using Xunit.Abstractions;
 using SpanStatus = OpenTelemetry.Proto.Trace.V1.Status;
 
 namespace OtlpFlow.Cli.Tests;
