@@ -38,6 +38,8 @@ public sealed class PerfCommandTests : IDisposable
         Assert.Equal(0, root.GetProperty("dropped").GetInt64());
         Assert.True(root.GetProperty("peakMemoryBytes").GetInt64() > 0);
         Assert.True(root.GetProperty("gc").GetProperty("allocatedBytes").GetInt64() > 0);
+        Assert.InRange(root.GetProperty("gcPauseRatio").GetDouble(), 0, 1);
+        Assert.False(root.TryGetProperty("memoryLimitBytes", out _), "passthrough has no memoryLimit");
         Assert.Equal(["gen", "batch", "out"], root.GetProperty("operators").EnumerateArray().Select(o => o.GetProperty("id").GetString()));
         Assert.True(root.GetProperty("passed").GetBoolean());
         Assert.All(root.GetProperty("expectations").EnumerateArray(), e => Assert.True(e.GetProperty("met").GetBoolean()));
@@ -45,6 +47,7 @@ public sealed class PerfCommandTests : IDisposable
         var report = _cli.Out.ToString();
         Assert.Contains("perf 'passthrough': measured ", report, StringComparison.Ordinal);
         Assert.Matches(@"latency\s+p50 \S+ms\s+p90 \S+ms\s+p99 \S+ms\s+p99\.9 \S+ms", report);
+        Assert.Matches(@"paused \d+ms \(\d+\.\d% of the window\)", report);
         Assert.Contains("perf: passed", report, StringComparison.Ordinal);
     }
 
@@ -62,6 +65,47 @@ public sealed class PerfCommandTests : IDisposable
         Assert.Matches(@"FAIL\s+minItemsPerSecond >= 1000000000000000: measured ", report);
         Assert.Matches(@"ok\s+maxDropRatio <= 0: measured 0", report);
         Assert.Contains("perf: FAILED", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_peak_working_set_over_max_peak_working_set_exits_3_and_the_limits_are_reported()
+    {
+        var json = Path.Combine(_folder, "memory.json");
+        var graph = Graph("""
+            "memoryLimit": "64MiB",
+            "expect": { "maxPeakWorkingSet": "1MiB", "maxGcPauseRatio": 1 }
+            """);
+
+        var exit = await _cli.RunAsync("perf", graph, "--duration", "500ms", "--warmup", "0s", "--json", json);
+
+        // No process runs .NET in 1 MiB, and the GC cannot pause more than the whole window.
+        Assert.Equal(PerfCommand.ExpectationsFailed, exit);
+        var report = _cli.Out.ToString();
+        Assert.Matches(@"FAIL\s+maxPeakWorkingSet <= 1\.0MiB: measured \d+\.\dMiB", report);
+        Assert.Matches(@"ok\s+maxGcPauseRatio <= 1: measured ", report);
+        Assert.Matches(@"peak working set \S+ of memoryLimit 64\.0MiB \(\d+\.\d\dx\)  peak in flight \S+  forced gcs \d+  refused \d+", report);
+        using var result = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var root = result.RootElement;
+        Assert.Equal(64L * 1024 * 1024, root.GetProperty("memoryLimitBytes").GetInt64());
+        var checks = root.GetProperty("expectations").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.False(checks["maxPeakWorkingSet"].GetProperty("met").GetBoolean());
+        Assert.Equal(root.GetProperty("peakMemoryBytes").GetInt64(), checks["maxPeakWorkingSet"].GetProperty("actual").GetDouble());
+        Assert.True(checks["maxGcPauseRatio"].GetProperty("met").GetBoolean());
+        Assert.False(root.GetProperty("passed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Memory_expectations_that_are_not_a_size_or_a_ratio_are_refused_with_exit_2()
+    {
+        var graph = Graph("""
+            "expect": { "maxPeakWorkingSet": "lots", "maxGcPauseRatio": 1.5 }
+            """);
+
+        var exit = await _cli.RunAsync("perf", graph, "--duration", "1s");
+
+        Assert.Equal(2, exit);
+        Assert.Contains(_cli.ErrorLines, e => e.Contains("'expect.maxPeakWorkingSet' must be a size such as \"400MiB\", got \"lots\"", StringComparison.Ordinal));
+        Assert.Contains(_cli.ErrorLines, e => e.Contains("'expect.maxGcPauseRatio' must be a number from 0 to 1, got 1.5", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -45,6 +45,30 @@ internal sealed class EngineMetrics : IDisposable
             () => new Measurement<long>(pipeline.Memory.InFlightBytes, tag),
             "By",
             "Bytes of data in flight in the pipeline.");
+        Meter.CreateObservableGauge(
+            "otlpflow.pipeline.memory.heap",
+            () => new Measurement<long>(pipeline.Memory.LastReading.HeapBytes, tag),
+            "By",
+            "The managed heap at the memory guard's latest reading (0 without memoryLimit).");
+        Meter.CreateObservableGauge(
+            "otlpflow.pipeline.memory.working_set",
+            () => new Measurement<long>(pipeline.Memory.LastReading.WorkingSetBytes, tag),
+            "By",
+            "The process's working set at the memory guard's latest reading (0 without memoryLimit).");
+        Meter.CreateObservableGauge(
+            "otlpflow.pipeline.memory.refusing",
+            () => new Measurement<int>(pipeline.Memory.IsRefusing ? 1 : 0, tag),
+            description: "1 while the memory guard refuses new data because the heap is past its soft limit.");
+        Meter.CreateObservableCounter(
+            "otlpflow.pipeline.memory.refusals",
+            () => new Measurement<long>(pipeline.Memory.RefusedReservations, tag),
+            "{reservation}",
+            "Reservations refused by the memory budget or its guard.");
+        Meter.CreateObservableCounter(
+            "otlpflow.pipeline.memory.forced_collections",
+            () => new Measurement<long>(pipeline.Memory.ForcedCollections, tag),
+            "{collection}",
+            "Full garbage collections forced by the memory guard.");
         _processing = Meter.CreateHistogram<double>("otlpflow.operator.process.duration", "s", "Time an operator spent on one batch.");
     }
 

@@ -33,7 +33,8 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     {
         Name = spec.Name;
         DrainTimeout = spec.DrainTimeout;
-        Memory = new MemoryBudget(spec.MemoryLimitBytes);
+        // With a memoryLimit the budget also guards the process's real memory, on the pipeline's clock.
+        Memory = new MemoryBudget(spec.MemoryLimitBytes, new MemoryGuardOptions { TimeProvider = timeProvider });
         Logger = logger;
         _timeProvider = timeProvider;
         Metrics = new EngineMetrics(this);
@@ -46,7 +47,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
     /// <summary>How long <see cref="StopAsync"/> drains by default.</summary>
     public TimeSpan DrainTimeout { get; }
 
-    /// <summary>The pipeline-wide budget of in-flight bytes.</summary>
+    /// <summary>The pipeline-wide budget of in-flight bytes, and the guard of the process's real memory when <c>memoryLimit</c> is set.</summary>
     public MemoryBudget Memory { get; }
 
     // The graph is fixed once built: the views below are made on first use and kept.
@@ -231,6 +232,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
         }
 
         Metrics.Dispose();
+        Memory.Dispose();
         _stop.Dispose();
         _abort.Dispose();
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -176,7 +175,6 @@ internal static class PerfCommand
         var latency = recorder.Latency;
         static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 3);
 
-        using var process = Process.GetCurrentProcess();
         return new PerfResult
         {
             Pipeline = spec.Name,
@@ -205,7 +203,11 @@ internal static class PerfCommand
             ItemsAfterWindow = afterWindow,
             DroppedByReason = byReason,
             DropRatio = generated > 0 ? (double)dropped / generated : 0,
-            PeakMemoryBytes = process.PeakWorkingSet64,
+            PeakMemoryBytes = PerfProcessMemory.PeakWorkingSetBytes(),
+            MemoryLimitBytes = spec.MemoryLimitBytes > 0 ? spec.MemoryLimitBytes : null,
+            GcPauseRatio = seconds > 0 ? Math.Clamp(session.Gc.PauseMs / 1000 / seconds, 0, 1) : 0,
+            ForcedCollections = session.ForcedCollections,
+            RefusedReservations = session.RefusedReservations,
             PeakInFlightBytes = session.PeakInFlightBytes,
             Gc = session.Gc,
             Operators = operators,

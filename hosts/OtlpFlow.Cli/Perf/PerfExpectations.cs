@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OtlpFlow.Engine.Options;
 using OtlpFlow.Engine.Pipeline;
 
 namespace OtlpFlow.Cli.Perf;
@@ -10,7 +11,7 @@ namespace OtlpFlow.Cli.Perf;
 /// </summary>
 internal sealed class PerfExpectations
 {
-    private static readonly string[] Keys = ["minItemsPerSecond", "maxDropRatio", "maxP99Ms"];
+    private static readonly string[] Keys = ["minItemsPerSecond", "maxDropRatio", "maxP99Ms", "maxPeakWorkingSet", "maxGcPauseRatio"];
 
     /// <summary>The least items per second the sources must emit over the measured window; null for no limit.</summary>
     public double? MinItemsPerSecond { get; init; }
@@ -20,6 +21,12 @@ internal sealed class PerfExpectations
 
     /// <summary>The largest 99th-percentile end-to-end latency in milliseconds; null for no limit.</summary>
     public double? MaxP99Ms { get; init; }
+
+    /// <summary>The largest peak working set of the process in bytes (a size such as <c>"400MiB"</c> in the file); null for no limit.</summary>
+    public long? MaxPeakWorkingSet { get; init; }
+
+    /// <summary>The largest share of the measured window the garbage collector may pause the process, from 0 to 1; null for no limit.</summary>
+    public double? MaxGcPauseRatio { get; init; }
 
     /// <summary>Reads the <c>"expect"</c> section of the file at <paramref name="path"/>; problems are located like the loader's.</summary>
     public static PerfExpectations Read(string path, PipelineSpec spec, List<PipelineError> errors)
@@ -72,8 +79,34 @@ internal sealed class PerfExpectations
             return null;
         }
 
+        long? Size(string key)
+        {
+            if (section[key] is not { } node)
+            {
+                return null;
+            }
+
+            if (node is JsonValue v)
+            {
+                if (v.TryGetValue<string>(out var text) && ByteSize.TryParse(text, out var size) && size.Bytes > 0)
+                {
+                    return size.Bytes;
+                }
+
+                if (v.TryGetValue<long>(out var bytes) && bytes > 0)
+                {
+                    return bytes;
+                }
+            }
+
+            errors.Add(spec.Error(null, "$.expect." + key, $"'expect.{key}' must be a size such as \"400MiB\", got {node.ToJsonString()}"));
+            return null;
+        }
+
         return new PerfExpectations
         {
+            MaxPeakWorkingSet = Size("maxPeakWorkingSet"),
+            MaxGcPauseRatio = Number("maxGcPauseRatio", 0, 1),
             MinItemsPerSecond = Number("minItemsPerSecond", 0, double.MaxValue),
             MaxDropRatio = Number("maxDropRatio", 0, 1),
             MaxP99Ms = Number("maxP99Ms", 0, double.MaxValue),
@@ -98,6 +131,16 @@ internal sealed class PerfExpectations
         if (MaxP99Ms is { } p99)
         {
             checks.Add(new PerfExpectationResult("maxP99Ms", p99, result.LatencyMs.P99, result.LatencyMs.P99 <= p99));
+        }
+
+        if (MaxPeakWorkingSet is { } peak)
+        {
+            checks.Add(new PerfExpectationResult("maxPeakWorkingSet", peak, result.PeakMemoryBytes, result.PeakMemoryBytes <= peak));
+        }
+
+        if (MaxGcPauseRatio is { } pause)
+        {
+            checks.Add(new PerfExpectationResult("maxGcPauseRatio", pause, result.GcPauseRatio, result.GcPauseRatio <= pause));
         }
 
         return checks;

@@ -24,8 +24,12 @@ internal static class PerfReport
         var reasons = result.DroppedByReason.Count == 0 ? string.Empty
             : "  " + string.Join(", ", result.DroppedByReason.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
         output.WriteLine($"  dropped     {result.Dropped} of {result.ItemsGenerated} ({Number(result.DropRatio * 100, "0.###")}%){reasons}");
-        output.WriteLine($"  memory      peak working set {TopTable.Bytes(result.PeakMemoryBytes)}  peak in flight {TopTable.Bytes(result.PeakInFlightBytes)}");
-        output.WriteLine($"  gc          gen0 {gc.Gen0}  gen1 {gc.Gen1}  gen2 {gc.Gen2}  allocated {TopTable.Bytes(gc.AllocatedBytes)}  paused {Number(gc.PauseMs, "0")}ms");
+        var limit = result.MemoryLimitBytes is { } bytes
+            ? $" of memoryLimit {TopTable.Bytes(bytes)} ({Number((double)result.PeakMemoryBytes / bytes, "0.00")}x)"
+            : string.Empty;
+        var guard = result.MemoryLimitBytes is null ? string.Empty : $"  forced gcs {result.ForcedCollections}  refused {result.RefusedReservations}";
+        output.WriteLine($"  memory      peak working set {TopTable.Bytes(result.PeakMemoryBytes)}{limit}  peak in flight {TopTable.Bytes(result.PeakInFlightBytes)}{guard}");
+        output.WriteLine($"  gc          gen0 {gc.Gen0}  gen1 {gc.Gen1}  gen2 {gc.Gen2}  allocated {TopTable.Bytes(gc.AllocatedBytes)}  paused {Number(gc.PauseMs, "0")}ms ({Number(result.GcPauseRatio * 100, "0.0")}% of the window)");
         output.WriteLine();
 
         string[] headers = ["operator", "type", "kind", "in/s", "out/s", "queue avg", "queue peak", "latency", "dropped"];
@@ -60,7 +64,10 @@ internal static class PerfReport
             foreach (var e in result.Expectations)
             {
                 var comparison = e.Name.StartsWith("min", StringComparison.Ordinal) ? ">=" : "<=";
-                output.WriteLine($"  {(e.Met ? "ok  " : "FAIL")}  {e.Name} {comparison} {Number(e.Expected, "0.###")}: measured {Number(e.Actual, "0.###")}");
+                var size = e.Name == "maxPeakWorkingSet";
+                var expected = size ? TopTable.Bytes((long)e.Expected) : Number(e.Expected, "0.###");
+                var actual = size ? TopTable.Bytes((long)e.Actual) : Number(e.Actual, "0.###");
+                output.WriteLine($"  {(e.Met ? "ok  " : "FAIL")}  {e.Name} {comparison} {expected}: measured {actual}");
             }
         }
 

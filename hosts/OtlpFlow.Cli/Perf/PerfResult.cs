@@ -54,8 +54,20 @@ internal sealed class PerfResult
     /// <summary><see cref="Dropped"/> / <see cref="ItemsGenerated"/>.</summary>
     public double DropRatio { get; init; }
 
-    /// <summary>The process's peak working set (resident memory) in bytes.</summary>
+    /// <summary>The process's peak working set (resident memory) in bytes: VmHWM on Linux, over the whole run.</summary>
     public long PeakMemoryBytes { get; init; }
+
+    /// <summary>The pipeline's <c>memoryLimit</c> in bytes, which the peak working set is held to; null when not set.</summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>The share of the measured window the garbage collector paused the process (<see cref="PerfGc.PauseMs"/> / window), 0 to 1.</summary>
+    public double GcPauseRatio { get; init; }
+
+    /// <summary>Full collections the memory guard forced over the run (with a <c>memoryLimit</c> only).</summary>
+    public long ForcedCollections { get; init; }
+
+    /// <summary>Reservations the memory budget or its guard refused over the run.</summary>
+    public long RefusedReservations { get; init; }
 
     /// <summary>The most bytes of data in flight in the pipeline at once.</summary>
     public long PeakInFlightBytes { get; init; }

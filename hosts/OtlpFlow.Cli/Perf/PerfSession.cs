@@ -25,6 +25,12 @@ internal sealed class PerfSession(PipelineSpec spec, PerfRecorder recorder, Time
     /// <summary>The most bytes in flight at once over the run.</summary>
     public long PeakInFlightBytes { get; private set; }
 
+    /// <summary>Full collections the pipeline's memory guard forced over the run.</summary>
+    public long ForcedCollections { get; private set; }
+
+    /// <summary>Reservations the pipeline's memory budget or guard refused over the run.</summary>
+    public long RefusedReservations { get; private set; }
+
     /// <summary>The measured window's length.</summary>
     public double WindowSeconds => Opened is null || Closed is null ? 0 : Closed.ElapsedSeconds - Opened.ElapsedSeconds;
 
@@ -105,6 +111,8 @@ internal sealed class PerfSession(PipelineSpec spec, PerfRecorder recorder, Time
         }
 
         PeakInFlightBytes = Math.Max(PeakInFlightBytes, pipeline.Memory.PeakBytes);
+        ForcedCollections = pipeline.Memory.ForcedCollections;
+        RefusedReservations = pipeline.Memory.RefusedReservations;
         await stopRun.CancelAsync().ConfigureAwait(false);
     }
 

@@ -136,7 +136,7 @@ internal sealed class PipelineSchemaGenerator
                         ["parallelism"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = 1, ["description"] = "Batches each operator processes at once." },
                     },
                 },
-                ["memoryLimit"] = WithDescription(Ref("size"), "Bytes in flight across the pipeline; sources wait past it. Default: no limit."),
+                ["memoryLimit"] = WithDescription(Ref("size"), "The pipeline's memory budget: bytes in flight, and (times 1.5) the managed heap's growth a guard allows; past either, receivers refuse and generators wait. Default: no limit."),
                 ["drainTimeout"] = WithDescription(Ref("duration"), "How long a stop may drain in-flight data.", Duration.Format(PipelineLoader.DefaultDrainTimeout)),
                 ["plugins"] = new JsonObject
                 {
@@ -153,7 +153,16 @@ internal sealed class PipelineSchemaGenerator
                 ["expect"] = new JsonObject
                 {
                     ["type"] = "object",
-                    ["description"] = "What `otlpflow perf` checks after a run (minItemsPerSecond, maxDropRatio, maxP99Ms); other commands ignore it.",
+                    ["description"] = "What `otlpflow perf` checks after a run; other commands ignore it.",
+                    ["properties"] = new JsonObject
+                    {
+                        ["minItemsPerSecond"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["description"] = "The least items per second the generate sources must emit." },
+                        ["maxDropRatio"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["maximum"] = 1, ["description"] = "The largest share of generated items that may be dropped." },
+                        ["maxP99Ms"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["description"] = "The largest 99th-percentile end-to-end latency in milliseconds." },
+                        ["maxPeakWorkingSet"] = WithDescription(Ref("size"), "The largest peak working set (resident memory, VmHWM on Linux) of the process."),
+                        ["maxGcPauseRatio"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["maximum"] = 1, ["description"] = "The largest share of the measured window the garbage collector may pause the process." },
+                    },
+                    ["additionalProperties"] = false,
                 },
                 ["operators"] = new JsonObject
                 {

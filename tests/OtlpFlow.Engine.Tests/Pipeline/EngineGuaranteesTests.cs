@@ -240,4 +240,28 @@ public sealed class EngineGuaranteesTests
         Assert.Equal(0, p.Memory.InFlightBytes);
         Assert.True(p.Memory.PeakBytes <= 4 * 1024, $"peak {p.Memory.PeakBytes} bytes");
     }
+
+    [Fact]
+    public async Task A_pipeline_with_a_memory_limit_guards_the_process_and_one_without_does_not()
+    {
+        var f = new EngineFixture();
+        await using var limited = f.Build("""
+        { "memoryLimit": "64MiB",
+          "operators": {
+            "src":  { "type": "test.source", "batches": 1, "spansPerBatch": 1 },
+            "sink": { "type": "test.sink", "inputs": ["src"] } } }
+        """, new FakeTimeProvider()); // no tick: the reading stays the one taken when it was built
+        await using var unlimited = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 1, "spansPerBatch": 1 },
+            "sink": { "type": "test.sink", "inputs": ["src"] } } }
+        """);
+
+        Assert.True(limited.Memory.IsGuarded);
+        Assert.True(limited.Memory.LastReading.HeapBytes > 0, "the guard reads the heap when the pipeline is built");
+        Assert.True(limited.Memory.LastReading.WorkingSetBytes > 0);
+        Assert.True(limited.Memory.HeapLimitBytes - limited.Memory.LastReading.HeapBytes == 96L * 1024 * 1024, "headroom 1.5 x 64MiB");
+        Assert.False(unlimited.Memory.IsGuarded);
+        Assert.Equal(default, unlimited.Memory.LastReading);
+    }
 }
