@@ -130,6 +130,9 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
     /// <summary>Bytes of the held spans' records (encodings and 16-byte headers): <see cref="HeldBytes"/> less chunk space that is free or released but not yet reusable.</summary>
     internal long LiveSpanBytes => _arena.LiveBytes;
 
+    /// <summary>Bytes of the interned resources and scopes of held spans.</summary>
+    internal long InternedBytes => _scopes.HeldBytes;
+
     /// <summary>Arena chunks holding spans.</summary>
     internal int HeldChunks => _arena.HeldChunks;
 
