@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Trace.V1;
@@ -21,7 +22,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// filled; <see cref="HeldBytes"/> counts whole chunks (including partly used and partly released
 /// ones), which is what the process really holds. Not thread-safe: used under the sampler's lock.</para>
 /// </remarks>
-internal sealed class SpanArena
+internal sealed class SpanArena : IBufferWriter<byte>
 {
     /// <summary>Bytes of a record's header.</summary>
     public const int HeaderSize = 16;
@@ -33,6 +34,7 @@ internal sealed class SpanArena
     private readonly List<int> _pending = [];
     private int _chunkCount;
     private int _current = -1;
+    private int _recordStart;
 
     /// <summary>Creates an arena of chunks of <paramref name="chunkSize"/> bytes.</summary>
     public SpanArena(int chunkSize) => ChunkSize = chunkSize;
@@ -61,37 +63,72 @@ internal sealed class SpanArena
         return size;
     }
 
-    /// <summary>Writes a span; returns where its record starts.</summary>
-    /// <param name="span">The span.</param>
-    /// <param name="length">Its encoded size (<see cref="IMessage.CalculateSize"/>).</param>
-    /// <param name="scopeId">Its interned scope.</param>
-    /// <param name="chunk">The record's chunk.</param>
-    /// <param name="offset">The record's offset in the chunk.</param>
-    public void Write(Span span, int length, int scopeId, out int chunk, out int offset)
+    /// <summary>
+    /// Writes a span in one pass (the arena is the protobuf writer's buffer, so its size is not
+    /// computed beforehand); returns its encoded length and where its record starts.
+    /// </summary>
+    public int Write(Span span, int scopeId, out int chunk, out int offset)
     {
-        var size = HeaderSize + length;
-        if (_current < 0 || _chunks[_current].Data.Length - _chunks[_current].Used < size)
+        if (_current < 0 || _chunks[_current].Data.Length - _chunks[_current].Used < HeaderSize + 64)
         {
-            _current = size > ChunkSize ? Rent(size) : Rent(ChunkSize);
+            _current = Rent(ChunkSize);
         }
 
+        _recordStart = _chunks[_current].Used;
+        _chunks[_current].Used += HeaderSize;
+
+        // May move the record to a new chunk when it does not fit (GetSpan).
+        span.WriteTo(this);
+
         chunk = _current;
+        offset = _recordStart;
         ref var c = ref _chunks[chunk];
-        offset = c.Used;
-        var record = c.Data.AsSpan(offset, size);
-        BinaryPrimitives.WriteInt32LittleEndian(record, -1);
-        BinaryPrimitives.WriteInt32LittleEndian(record[4..], 0);
-        BinaryPrimitives.WriteInt32LittleEndian(record[8..], scopeId);
-        BinaryPrimitives.WriteInt32LittleEndian(record[12..], length);
-        span.WriteTo(record[HeaderSize..]);
-        c.Used += size;
+        var length = c.Used - offset - HeaderSize;
+        var header = c.Data.AsSpan(offset, HeaderSize);
+        BinaryPrimitives.WriteInt32LittleEndian(header, -1);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], 0);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], scopeId);
+        BinaryPrimitives.WriteInt32LittleEndian(header[12..], length);
         c.Live++;
-        LiveBytes += size;
-        if (size > ChunkSize)
+        LiveBytes += HeaderSize + length;
+        return length;
+    }
+
+    /// <inheritdoc />
+    void IBufferWriter<byte>.Advance(int count) => _chunks[_current].Used += count;
+
+    /// <inheritdoc />
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint) => Room(sizeHint).Data.AsMemory(_chunks[_current].Used);
+
+    /// <inheritdoc />
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => Room(sizeHint).Data.AsSpan(_chunks[_current].Used);
+
+    /// <summary>The current chunk with room for <paramref name="sizeHint"/> more bytes (at least one), the record being written moved to a new chunk if needed.</summary>
+    private ref Chunk Room(int sizeHint)
+    {
+        ref var c = ref _chunks[_current];
+        var need = Math.Max(1, sizeHint);
+        if (c.Data.Length - c.Used >= need)
         {
-            // A span larger than a chunk has its chunk to itself.
-            _current = -1;
+            return ref c;
         }
+
+        // The record so far moves to the start of a new chunk (of its own when larger than a chunk).
+        var written = c.Used - _recordStart;
+        var old = _current;
+        _current = Rent(written + need <= ChunkSize ? ChunkSize : Math.Max(ChunkSize, 2 * (written + need)));
+        ref var moved = ref _chunks[_current];
+        _chunks[old].Data.AsSpan(_recordStart, written).CopyTo(moved.Data);
+        moved.Used = written;
+        _chunks[old].Used = _recordStart;
+        if (_chunks[old].Live == 0)
+        {
+            // It held nothing but the start of this record.
+            Free(old);
+        }
+
+        _recordStart = 0;
+        return ref moved;
     }
 
     /// <summary>Links the record at (<paramref name="chunk"/>, <paramref name="offset"/>) to the next record of its trace.</summary>
@@ -140,22 +177,33 @@ internal sealed class SpanArena
     {
         foreach (var id in _pending)
         {
-            ref var c = ref _chunks[id];
-            if (c.Live != 0)
+            if (_chunks[id].Live == 0)
             {
-                continue;
+                Recycle(id);
             }
-
-            if (c.Data.Length == ChunkSize && _freeBuffers.Count < MaxFreeChunks)
-            {
-                _freeBuffers.Push(c.Data);
-            }
-
-            c = default;
-            _freeIds.Push(id);
         }
 
         _pending.Clear();
+    }
+
+    /// <summary>Frees a chunk that never held a live record (no reader can be looking at it).</summary>
+    private void Free(int id)
+    {
+        HeldBytes -= _chunks[id].Data.Length;
+        HeldChunks--;
+        Recycle(id);
+    }
+
+    private void Recycle(int id)
+    {
+        ref var c = ref _chunks[id];
+        if (c.Data.Length == ChunkSize && _freeBuffers.Count < MaxFreeChunks)
+        {
+            _freeBuffers.Push(c.Data);
+        }
+
+        c = default;
+        _freeIds.Push(id);
     }
 
     private int Rent(int size)

@@ -353,8 +353,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
     /// <summary>Writes one span to the arena, links it to its trace, and adds what the policies read to the trace's summary.</summary>
     private void Hold(HeldTrace trace, Span span, int resourceId, int scopeId)
     {
-        var length = span.CalculateSize();
-        _arena.Write(span, length, scopeId, out var chunk, out var offset);
+        var length = _arena.Write(span, scopeId, out var chunk, out var offset);
         if (trace.TailChunk >= 0)
         {
             _arena.Link(trace.TailChunk, trace.TailOffset, chunk, offset);

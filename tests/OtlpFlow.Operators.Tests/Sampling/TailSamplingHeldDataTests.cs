@@ -208,6 +208,30 @@ public sealed class TailSamplingHeldDataTests
     }
 
     [Fact]
+    public async Task Spans_that_do_not_fit_a_chunk_move_whole_to_a_new_or_larger_chunk()
+    {
+        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1h", "maxBytes": "1GiB", "policies": [ { "type": "always" } ] }""");
+        var random = new Random(11);
+        var sent = new List<ExportTraceServiceRequest>();
+        for (var b = 0; b < 10; b++)
+        {
+            // Sizes from a few bytes to several chunks (1 MiB each), so records cross chunk ends.
+            var spans = Enumerable.Range(0, 8).Select(i => Span(TraceId((ulong)((b * 8) + i + 1)), id: i,
+                attributes: Str("payload", new string('p', random.Next(0, 3) switch { 0 => 10, 1 => random.Next(100_000, 400_000), _ => random.Next(1_000_000, 2_500_000) })))).ToArray();
+            var request = Request("svc", spans);
+            sent.Add(request.Clone());
+            await kit.Sampler.ProcessAsync(TelemetryBatch.Create(request), kit.Output, default);
+            Assert.InRange(kit.Sampler.HeldBytes, kit.Sampler.LiveSpanBytes + kit.Sampler.InternedBytes, long.MaxValue);
+        }
+
+        await kit.DrainAsync();
+
+        Assert.Equal(Flatten(sent), Flatten(kit.Output.On("out").Select(b => b.Traces!)));
+        Assert.Equal(0, kit.Sampler.HeldBytes);
+        Assert.Equal(0, kit.Sampler.HeldChunks);
+    }
+
+    [Fact]
     public async Task Attribute_policies_see_span_and_resource_attributes_from_any_batch_of_the_trace()
     {
         await using var kit = new TailSamplingTestKit("""
