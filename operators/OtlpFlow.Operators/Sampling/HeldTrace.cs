@@ -99,6 +99,13 @@ internal sealed class HeldTrace(TraceKey key, DateTimeOffset due, BatchContext c
         _values[ValueCount++] = value;
     }
 
+    /// <summary>Drops the values once the trace is decided (policies have read them), so a decided trace still queued somewhere holds little.</summary>
+    public void ForgetValues()
+    {
+        _values = null;
+        ValueCount = 0;
+    }
+
     /// <summary>Keeps one acknowledgement share of an input batch that gave the trace spans.</summary>
     public void AddShare(Acknowledgement share)
     {

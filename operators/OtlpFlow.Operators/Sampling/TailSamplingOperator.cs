@@ -136,6 +136,9 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
     /// <summary>Arena chunks holding spans.</summary>
     internal int HeldChunks => _arena.HeldChunks;
 
+    /// <summary>Traces in the arrival queue (held ones, and decided ones not yet dequeued).</summary>
+    internal int ArrivalQueueLength => _arrival.Count;
+
     /// <summary>The arena's chunk size.</summary>
     internal int ChunkSize => _arena.ChunkSize;
 
@@ -502,6 +505,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             foreach (var trace in traces)
             {
                 var (keep, reason) = Evaluate(trace, now);
+                trace.ForgetValues();
                 if (keep)
                 {
                     kept.Add(trace);
@@ -619,6 +623,13 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
 
     private void ArmTimer(DateTimeOffset now)
     {
+        // Traces decided on time leave the arrival queue too: it would otherwise keep every trace
+        // ever seen when nothing is decided early (onFull: block).
+        while (_arrival.TryPeek(out var first) && first.Decided)
+        {
+            _arrival.Dequeue();
+        }
+
         // Skip entries left behind when a trace was decided or its due time moved.
         while (_due.TryPeek(out var trace, out var due) && (trace.Decided || trace.Due != due))
         {

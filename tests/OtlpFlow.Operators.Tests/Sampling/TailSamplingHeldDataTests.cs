@@ -232,6 +232,21 @@ public sealed class TailSamplingHeldDataTests
     }
 
     [Fact]
+    public async Task Traces_decided_on_time_do_not_stay_queued_when_nothing_is_decided_early()
+    {
+        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1s", "onFull": "block", "policies": [ { "type": "always" } ] }""");
+        for (var round = 0; round < 50; round++)
+        {
+            await kit.SendAsync([.. Enumerable.Range(0, 10).Select(t => Span(TraceId((ulong)((round * 10) + t + 1)), id: 1, parent: 0))]);
+            await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
+            Assert.Equal(0, kit.Sampler.HeldTraces);
+            Assert.Equal(0, kit.Sampler.ArrivalQueueLength);
+        }
+
+        Assert.Equal(500, kit.Output.ItemsOut);
+    }
+
+    [Fact]
     public async Task Attribute_policies_see_span_and_resource_attributes_from_any_batch_of_the_trace()
     {
         await using var kit = new TailSamplingTestKit("""
