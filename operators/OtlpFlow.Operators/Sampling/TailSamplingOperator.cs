@@ -546,13 +546,16 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
                 var shares = new List<Acknowledgement>();
                 foreach (var (reason, list) in dropped)
                 {
+                    long spans = 0;
                     foreach (var trace in list)
                     {
-                        output.CountDropped(trace.SpanCount, reason);
+                        spans += trace.SpanCount;
                         shares.Clear();
                         trace.CopySharesTo(shares);
                         Acknowledgement.Merge(shares).Refuse(trace.SpanCount, reason);
                     }
+
+                    output.CountDropped(spans, reason);
                 }
 
                 return;
