@@ -4,11 +4,11 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 namespace OtlpFlow.Operators.Sampling;
 
 /// <summary>
-/// Turns held traces back into one <see cref="ExportTraceServiceRequest"/>: the request's wire
-/// bytes are concatenated from the held encodings — ResourceSpans { resource, ScopeSpans { scope,
-/// spans..., schema_url }..., schema_url } per interned resource and scope, in first-seen order —
-/// and parsed once. Only data that leaves the sampler pays for objects. Not thread-safe: used under
-/// the sampler's lock, before the traces' chunks are reclaimed.
+/// Turns held traces back into the wire bytes of one <see cref="ExportTraceServiceRequest"/>,
+/// concatenated from the held encodings — ResourceSpans { resource, ScopeSpans { scope, spans...,
+/// schema_url }..., schema_url } per interned resource and scope, in first-seen order — for the
+/// sampler to parse once (outside its lock). Only data that leaves the sampler pays for objects.
+/// Not thread-safe: used under the sampler's lock, before the traces' chunks are reclaimed.
 /// </summary>
 internal sealed class HeldTraceWriter(SpanArena arena, InternedScopes scopes)
 {
@@ -19,8 +19,8 @@ internal sealed class HeldTraceWriter(SpanArena arena, InternedScopes scopes)
     private readonly Dictionary<int, int> _groupOfScope = [];
     private readonly Dictionary<int, int> _resourceIndex = [];
 
-    /// <summary>The request holding every span of <paramref name="traces"/>, and its encoded size.</summary>
-    public ExportTraceServiceRequest Write(List<HeldTrace> traces, out int size)
+    /// <summary>The encoded request holding every span of <paramref name="traces"/>: its first <paramref name="size"/> bytes, in an array from the shared pool (the caller returns it).</summary>
+    public byte[] Encode(List<HeldTrace> traces, out int size)
     {
         var count = 0;
         foreach (var trace in traces)
@@ -152,7 +152,9 @@ internal sealed class HeldTraceWriter(SpanArena arena, InternedScopes scopes)
                 throw new InvalidOperationException($"Held traces encoded to {at} bytes, {size} expected.");
             }
 
-            return ExportTraceServiceRequest.Parser.ParseFrom(buffer, 0, size);
+            var encoded = buffer;
+            buffer = null;
+            return encoded;
         }
         finally
         {
@@ -162,6 +164,7 @@ internal sealed class HeldTraceWriter(SpanArena arena, InternedScopes scopes)
             ArrayPool<Record>.Shared.Return(sorted);
             if (buffer is not null)
             {
+                // Only when encoding failed.
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }

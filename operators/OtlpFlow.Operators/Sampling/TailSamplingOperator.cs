@@ -162,6 +162,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             return;
         }
 
+        List<Outgoing>? outgoing;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -191,13 +192,15 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             }
 
             TakeDue(now, decide);
-            await DecideAsync(decide, now, output, cancellationToken).ConfigureAwait(false);
+            outgoing = Decide(decide, now, output);
             ArmTimer(now);
         }
         finally
         {
             _gate.Release();
         }
+
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -206,6 +209,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         ArgumentNullException.ThrowIfNull(output);
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         await _timerRun.ConfigureAwait(false);
+        List<Outgoing>? outgoing;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -220,12 +224,14 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             }
 
             _due.Clear();
-            await DecideAsync(all, Context.TimeProvider.GetUtcNow(), output, cancellationToken).ConfigureAwait(false);
+            outgoing = Decide(all, Context.TimeProvider.GetUtcNow(), output);
         }
         finally
         {
             _gate.Release();
         }
+
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -491,11 +497,17 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         return keepReason is null ? (false, NotSampledReason) : (true, keepReason);
     }
 
-    private async ValueTask DecideAsync(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides released traces: counts them, encodes the requests to send (kept ones, and dropped
+    /// ones when <c>dropped</c> is linked) from their held bytes, and refuses the rest. Runs under
+    /// the lock; parsing and sending happen after it (<see cref="SendAsync"/>), so that holding new
+    /// spans does not wait for them.
+    /// </summary>
+    private List<Outgoing>? Decide(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output)
     {
         if (traces.Count == 0)
         {
-            return;
+            return null;
         }
 
         try
@@ -525,18 +537,10 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
                 }
             }
 
+            var outgoing = new List<Outgoing>();
             foreach (var part in Chunks(kept))
             {
-                var batch = Build(part);
-                try
-                {
-                    await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    batch.Ack.Fail(batch.ItemCount, ex);
-                    throw;
-                }
+                outgoing.Add(Encode(part, dropReason: null));
             }
 
             if (!output.IsLinked(IOperatorOutput.DroppedPort))
@@ -558,29 +562,87 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
                     output.CountDropped(spans, reason);
                 }
 
-                return;
+                return outgoing;
             }
 
             foreach (var (reason, list) in dropped)
             {
                 foreach (var part in Chunks(list))
                 {
-                    var batch = Build(part);
-                    try
-                    {
-                        await output.DropAsync(batch, reason, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        batch.Ack.Fail(batch.ItemCount, ex);
-                        throw;
-                    }
+                    outgoing.Add(Encode(part, reason));
                 }
             }
+
+            return outgoing;
         }
         finally
         {
             Reclaim();
+        }
+    }
+
+    /// <summary>One request of whole traces, encoded from their held bytes and grouped by resource and scope, holding all their shares.</summary>
+    private Outgoing Encode(List<HeldTrace> traces, string? dropReason)
+    {
+        var buffer = _writer.Encode(traces, out var size);
+        var shares = new List<Acknowledgement>();
+        var items = 0;
+        foreach (var trace in traces)
+        {
+            trace.CopySharesTo(shares);
+            items += trace.SpanCount;
+        }
+
+        return new Outgoing(buffer, size, items, traces[0].Context, Acknowledgement.Merge(shares), dropReason);
+    }
+
+    /// <summary>Parses and sends encoded requests; when one fails, it and those after it fail their shares.</summary>
+    private static async ValueTask SendAsync(List<Outgoing>? outgoing, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        if (outgoing is null)
+        {
+            return;
+        }
+
+        var i = 0;
+        try
+        {
+            for (; i < outgoing.Count; i++)
+            {
+                var o = outgoing[i];
+                ExportTraceServiceRequest request;
+                try
+                {
+                    request = ExportTraceServiceRequest.Parser.ParseFrom(o.Buffer, 0, o.Size);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(o.Buffer);
+                }
+
+                var batch = TelemetryBatch.Create(request, o.Context, o.Ack, o.Size);
+                if (o.DropReason is null)
+                {
+                    await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await output.DropAsync(batch, o.DropReason, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            for (var k = i; k < outgoing.Count; k++)
+            {
+                outgoing[k].Ack.Fail(outgoing[k].Items, ex);
+                if (k > i)
+                {
+                    ArrayPool<byte>.Shared.Return(outgoing[k].Buffer);
+                }
+            }
+
+            throw;
         }
     }
 
@@ -611,18 +673,8 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
     }
 
-    /// <summary>One request of whole traces, rebuilt from their held bytes and grouped by resource and scope, holding all their shares.</summary>
-    private TelemetryBatch Build(List<HeldTrace> traces)
-    {
-        var request = _writer.Write(traces, out var size);
-        var shares = new List<Acknowledgement>();
-        foreach (var trace in traces)
-        {
-            trace.CopySharesTo(shares);
-        }
-
-        return TelemetryBatch.Create(request, traces[0].Context, Acknowledgement.Merge(shares), size);
-    }
+    /// <summary>An encoded request waiting to be parsed and sent (to <c>out</c>, or to <c>dropped</c> with its reason).</summary>
+    private readonly record struct Outgoing(byte[] Buffer, int Size, int Items, BatchContext Context, Acknowledgement Ack, string? DropReason);
 
     private void ArmTimer(DateTimeOffset now)
     {
@@ -667,22 +719,32 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             return;
         }
 
+        List<Outgoing>? outgoing = null;
         try
         {
             var now = Context.TimeProvider.GetUtcNow();
             var decide = new List<HeldTrace>();
             TakeDue(now, decide);
-            await DecideAsync(decide, now, Output, CancellationToken.None).ConfigureAwait(false);
+            outgoing = Decide(decide, now, Output);
             ArmTimer(now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The batch that failed had its shares failed where it failed; the operator goes on.
             LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
         }
         finally
         {
             _gate.Release();
+        }
+
+        try
+        {
+            await SendAsync(outgoing, Output, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The batches not sent had their shares failed; the operator goes on.
+            LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
         }
     }
 
