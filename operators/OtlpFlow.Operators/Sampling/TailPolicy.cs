@@ -1,11 +1,11 @@
 using System.Text.RegularExpressions;
-using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
 
 namespace OtlpFlow.Operators.Sampling;
 
 /// <summary>
-/// A tail-sampling policy built from its options: evaluates a whole held trace. Stateful policies
+/// A tail-sampling policy built from its options: evaluates a whole held trace over its summary
+/// (<see cref="HeldTrace"/>), never over span objects. Stateful policies
 /// (rate and byte limits, composite budgets) read the clock passed in and are used under the
 /// sampler's lock, so they need no synchronization of their own.
 /// </summary>
@@ -15,28 +15,29 @@ internal abstract class TailPolicy(string name)
 
     public abstract TailVerdict Evaluate(HeldTrace trace, DateTimeOffset now);
 
-    public static TailPolicy Create(TailPolicyOptions options, string defaultName)
+    /// <summary>Builds a policy; <paramref name="values"/> resolves the attribute keys it reads (found in the whole policy tree beforehand).</summary>
+    public static TailPolicy Create(TailPolicyOptions options, string defaultName, TraceValueExtractor values)
     {
         ArgumentNullException.ThrowIfNull(options);
         var name = string.IsNullOrEmpty(options.Name) ? defaultName : options.Name;
-        List<TailPolicy> Subs() => options.Policies.Select((p, i) => Create(p, $"{name}.{Camel(p.Type)}-{i}")).ToList();
+        List<TailPolicy> Subs() => options.Policies.Select((p, i) => Create(p, $"{name}.{Camel(p.Type)}-{i}", values)).ToList();
         return options.Type switch
         {
             TailPolicyType.Always => new Predicate(name, static _ => true),
             TailPolicyType.Latency => Latency(name, options),
-            TailPolicyType.NumericAttribute => Attribute(name, options, v => v.ValueCase switch
+            TailPolicyType.NumericAttribute => Attribute(name, options, values, v => v.Kind switch
             {
-                AnyValue.ValueOneofCase.IntValue => v.IntValue >= options.MinValue && v.IntValue <= options.MaxValue,
-                AnyValue.ValueOneofCase.DoubleValue => v.DoubleValue >= options.MinValue && v.DoubleValue <= options.MaxValue,
+                TraceValueKind.Int => v.Int >= options.MinValue && v.Int <= options.MaxValue,
+                TraceValueKind.Double => v.Double >= options.MinValue && v.Double <= options.MaxValue,
                 _ => false,
             }),
-            TailPolicyType.StringAttribute => StringAttribute(name, options),
-            TailPolicyType.BooleanAttribute => Attribute(name, options, v => v.ValueCase == AnyValue.ValueOneofCase.BoolValue && v.BoolValue == options.Value),
+            TailPolicyType.StringAttribute => StringAttribute(name, options, values),
+            TailPolicyType.BooleanAttribute => Attribute(name, options, values, v => v.Kind == TraceValueKind.Bool && v.Bool == options.Value),
             TailPolicyType.StatusCode => StatusCodes(name, options),
             TailPolicyType.Probabilistic => Probabilistic(name, options),
             TailPolicyType.RateLimiting => new RateLimit(name, options.SpansPerSecond),
             TailPolicyType.BytesLimiting => new ByteLimit(name, options.BytesPerSecond, options.BurstBytes > 0 ? options.BurstBytes : options.BytesPerSecond),
-            TailPolicyType.SpanCount => new Predicate(name, t => t.Spans.Count >= options.MinSpans && (options.MaxSpans == 0 || t.Spans.Count <= options.MaxSpans)),
+            TailPolicyType.SpanCount => new Predicate(name, t => t.SpanCount >= options.MinSpans && (options.MaxSpans == 0 || t.SpanCount <= options.MaxSpans)),
             TailPolicyType.TraceState => TraceStateMatch(name, options),
             TailPolicyType.And => new All(name, Subs(), TailVerdict.Sampled),
             TailPolicyType.Drop => new All(name, Subs(), TailVerdict.Dropped),
@@ -59,40 +60,34 @@ internal abstract class TailPolicy(string name)
         return new Predicate(name, t => t.Duration >= min && t.Duration <= max);
     }
 
-    private static Predicate StringAttribute(string name, TailPolicyOptions o)
+    private static Predicate StringAttribute(string name, TailPolicyOptions o, TraceValueExtractor values)
     {
         if (o.Regex)
         {
             var patterns = o.Values.Select(v => new Regex(v, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))).ToArray();
-            return Attribute(name, o, v => v.ValueCase == AnyValue.ValueOneofCase.StringValue && patterns.Any(p => p.IsMatch(v.StringValue)));
+            return Attribute(name, o, values, v => v.Kind == TraceValueKind.String && patterns.Any(p => p.IsMatch(v.String!)));
         }
 
-        var values = new HashSet<string>(o.Values, StringComparer.Ordinal);
-        return Attribute(name, o, v => v.ValueCase == AnyValue.ValueOneofCase.StringValue && values.Contains(v.StringValue));
+        var set = new HashSet<string>(o.Values, StringComparer.Ordinal);
+        return Attribute(name, o, values, v => v.Kind == TraceValueKind.String && set.Contains(v.String!));
     }
 
-    /// <summary>True when any span, or the resource of any span, has attribute <c>key</c> whose value passes <paramref name="test"/> (negated by <c>invert</c>).</summary>
-    private static Predicate Attribute(string name, TailPolicyOptions o, Func<AnyValue, bool> test)
+    /// <summary>
+    /// True when any span, or the resource of any span, has attribute <c>key</c> whose value passes
+    /// <paramref name="test"/> (negated by <c>invert</c>): the trace keeps every distinct value of
+    /// the key found on its spans and their resources.
+    /// </summary>
+    private static Predicate Attribute(string name, TailPolicyOptions o, TraceValueExtractor values, Func<TraceValue, bool> test)
     {
-        var key = o.Key!;
+        var key = values.KeyIndex(o.Key!);
         var invert = o.Invert;
         return new Predicate(name, t =>
         {
-            object? lastResource = null;
-            foreach (var (resource, _, span) in t.Spans)
+            foreach (var value in t.Values)
             {
-                if (Matches(span.Attributes, key, test))
+                if (value.Key == key && test(value))
                 {
                     return !invert;
-                }
-
-                if (!ReferenceEquals(resource.Resource, lastResource))
-                {
-                    lastResource = resource.Resource;
-                    if (resource.Resource is { } r && Matches(r.Attributes, key, test))
-                    {
-                        return !invert;
-                    }
                 }
             }
 
@@ -100,28 +95,20 @@ internal abstract class TailPolicy(string name)
         });
     }
 
-    private static bool Matches(Google.Protobuf.Collections.RepeatedField<KeyValue> attributes, string key, Func<AnyValue, bool> test)
-    {
-        for (var i = 0; i < attributes.Count; i++)
-        {
-            if (attributes[i].Key == key && attributes[i].Value is { } value && test(value))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static Predicate StatusCodes(string name, TailPolicyOptions o)
     {
-        var codes = o.Codes.Select(c => c switch
+        var mask = 0u;
+        foreach (var code in o.Codes)
         {
-            "ERROR" => Status.Types.StatusCode.Error,
-            "OK" => Status.Types.StatusCode.Ok,
-            _ => Status.Types.StatusCode.Unset,
-        }).ToHashSet();
-        return new Predicate(name, t => t.Spans.Any(s => codes.Contains(s.Span.Status?.Code ?? Status.Types.StatusCode.Unset)));
+            mask |= 1u << (int)(code switch
+            {
+                "ERROR" => Status.Types.StatusCode.Error,
+                "OK" => Status.Types.StatusCode.Ok,
+                _ => Status.Types.StatusCode.Unset,
+            });
+        }
+
+        return new Predicate(name, t => (t.StatusCodes & mask) != 0);
     }
 
     private static Predicate Probabilistic(string name, TailPolicyOptions o)
@@ -134,18 +121,26 @@ internal abstract class TailPolicy(string name)
     {
         var prefix = o.Key + "=";
         var values = new HashSet<string>(o.Values, StringComparer.Ordinal);
-        return new Predicate(name, t => t.Spans.Any(s =>
+        return new Predicate(name, t =>
         {
-            foreach (var member in s.Span.TraceState.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var value in t.Values)
             {
-                if (member.StartsWith(prefix, StringComparison.Ordinal) && values.Contains(member[prefix.Length..]))
+                if (value.Key != TraceValueExtractor.TraceStateKey)
                 {
-                    return true;
+                    continue;
+                }
+
+                foreach (var member in value.String!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (member.StartsWith(prefix, StringComparison.Ordinal) && values.Contains(member[prefix.Length..]))
+                    {
+                        return true;
+                    }
                 }
             }
 
             return false;
-        }));
+        });
     }
 
     private sealed class Predicate(string name, Func<HeldTrace, bool> test) : TailPolicy(name)
@@ -191,12 +186,12 @@ internal abstract class TailPolicy(string name)
                 _spent = 0;
             }
 
-            if (_spent + trace.Spans.Count > spansPerSecond)
+            if (_spent + trace.SpanCount > spansPerSecond)
             {
                 return TailVerdict.NotSampled;
             }
 
-            _spent += trace.Spans.Count;
+            _spent += trace.SpanCount;
             return TailVerdict.Sampled;
         }
     }
@@ -256,7 +251,7 @@ internal abstract class TailPolicy(string name)
                 Array.Clear(_spent);
             }
 
-            var spans = trace.Spans.Count;
+            var spans = trace.SpanCount;
             for (var i = 0; i < _policies.Count; i++)
             {
                 if (_policies[i].Evaluate(trace, now) != TailVerdict.Sampled)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
@@ -17,10 +18,15 @@ namespace OtlpFlow.Operators.Sampling;
 /// <c>maxBytes</c>; a drain decides everything held.
 /// </summary>
 /// <remarks>
-/// Held spans are the input's own objects (never changed), and each input batch that gave spans to a
-/// held trace keeps one acknowledgement share per trace until that trace is decided: a client's
-/// request is answered when the last of its traces is kept (delivered downstream) or dropped
-/// (refused by policy). All state is guarded by one lock; the clock is <see cref="OperatorContext.TimeProvider"/>.
+/// Held spans are kept compactly, not as the input's objects: each span's protobuf encoding in a
+/// <see cref="SpanArena"/> of large chunks, resources and scopes once each (<see cref="InternedScopes"/>),
+/// and per trace only the summary the policies read (<see cref="HeldTrace"/>). <c>maxBytes</c> counts
+/// the chunks and interned entries really held. Kept traces (and dropped ones when <c>dropped</c> is
+/// linked) are rebuilt into a request from those bytes (<see cref="HeldTraceWriter"/>); dropped
+/// traces nobody reads are only counted. Each input batch that gave spans to a held trace keeps one
+/// acknowledgement share per trace until that trace is decided: a client's request is answered when
+/// the last of its traces is kept (delivered downstream) or dropped (refused by policy). All state is
+/// guarded by one lock; the clock is <see cref="OperatorContext.TimeProvider"/>.
 /// </remarks>
 [Operator("sampling.tail", Options = typeof(TailSamplingOptions), Description = "Holds spans by trace and keeps whole traces chosen by policies (latency, errors, attributes, rates...).")]
 public sealed partial class TailSamplingOperator : ProcessorOperator
@@ -38,10 +44,18 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
     private readonly Queue<HeldTrace> _arrival = new();
     private readonly DecisionCache _keptCache;
     private readonly DecisionCache _droppedCache;
+    private readonly TraceValueExtractor _values;
+    private readonly SpanArena _arena;
+    private readonly InternedScopes _scopes;
+    private readonly HeldTraceWriter _writer;
     private readonly ITimer _timer;
     private Task _timerRun = Task.CompletedTask;
     private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _heldBytes;
+    private long _heldSpans;
+    private long _peakHeldSpans;
+    private long _peakHeldBytes;
+    private long _batchSequence;
     private long _decidedEarly;
     private long _lateKept;
     private long _lateDropped;
@@ -58,10 +72,14 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
 
         _options = options;
+        _values = new TraceValueExtractor(options.Policies);
+        _arena = new SpanArena(SpanArena.ChunkSizeFor(options.MaxBytes.Bytes));
+        _scopes = new InternedScopes(_values);
+        _writer = new HeldTraceWriter(_arena, _scopes);
 
         // Drop policies first: a matching drop decides the trace without charging the rate limits of the others.
         _policies = options.Policies
-            .Select((p, i) => (Options: p, Policy: TailPolicy.Create(p, $"{TailPolicy.Camel(p.Type)}-{i}")))
+            .Select((p, i) => (Options: p, Policy: TailPolicy.Create(p, $"{TailPolicy.Camel(p.Type)}-{i}", _values)))
             .OrderBy(p => p.Options.Type == TailPolicyType.Drop ? 0 : 1)
             .Select(p => p.Policy)
             .ToArray();
@@ -69,6 +87,8 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         _droppedCache = new DecisionCache(options.DroppedCacheSize);
         Counters = new SamplingCounters(context.Id, context.Meter);
         _timer = context.TimeProvider.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        context.Meter?.CreateObservableGauge("otlpflow.sampling.tail.held.spans", () => new Measurement<long>(HeldSpans, new KeyValuePair<string, object?>("operator", context.Id)), "{span}", "Spans a tail sampler holds.");
+        context.Meter?.CreateObservableGauge("otlpflow.sampling.tail.held.bytes", () => new Measurement<long>(HeldBytes, new KeyValuePair<string, object?>("operator", context.Id)), "By", "Bytes a tail sampler holds (arena chunks and interned resources and scopes).");
     }
 
     /// <summary>Kept and dropped spans by reason (the deciding policy's name, or <c>not-sampled</c>).</summary>
@@ -91,8 +111,36 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
     }
 
-    /// <summary>Span bytes held (encoded size).</summary>
+    /// <summary>
+    /// Bytes held for undecided traces: the arena chunks that hold at least one of their spans
+    /// (whole chunks, partly filled or partly released ones included) and the interned resources and
+    /// scopes. This is what <c>maxBytes</c> bounds.
+    /// </summary>
     public long HeldBytes => Interlocked.Read(ref _heldBytes);
+
+    /// <summary>Spans held, undecided.</summary>
+    public long HeldSpans => Interlocked.Read(ref _heldSpans);
+
+    /// <summary>The most spans held at once so far.</summary>
+    public long PeakHeldSpans => Interlocked.Read(ref _peakHeldSpans);
+
+    /// <summary>The most bytes held at once so far (as <see cref="HeldBytes"/>).</summary>
+    public long PeakHeldBytes => Interlocked.Read(ref _peakHeldBytes);
+
+    /// <summary>Bytes of the held spans' records (encodings and 16-byte headers): <see cref="HeldBytes"/> less chunk space that is free or released but not yet reusable.</summary>
+    internal long LiveSpanBytes => _arena.LiveBytes;
+
+    /// <summary>Bytes of the interned resources and scopes of held spans.</summary>
+    internal long InternedBytes => _scopes.HeldBytes;
+
+    /// <summary>Arena chunks holding spans.</summary>
+    internal int HeldChunks => _arena.HeldChunks;
+
+    /// <summary>Traces in the arrival queue (held ones, and decided ones not yet dequeued).</summary>
+    internal int ArrivalQueueLength => _arrival.Count;
+
+    /// <summary>The arena's chunk size.</summary>
+    internal int ChunkSize => _arena.ChunkSize;
 
     /// <summary>Traces decided before their time because <c>maxTraces</c> or <c>maxBytes</c> was reached.</summary>
     public long TracesDecidedEarly => Interlocked.Read(ref _decidedEarly);
@@ -114,12 +162,16 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             return;
         }
 
+        List<Outgoing>? outgoing;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_options.OnFull == TailSamplingFullMode.Block)
             {
-                await WaitForRoomAsync(batch.SizeBytes, cancellationToken).ConfigureAwait(false);
+                // What the batch can add: its spans' encodings with their record headers, and the
+                // chunk the last of them may open.
+                var incoming = batch.SizeBytes + ((long)batch.ItemCount * SpanArena.HeaderSize) + _arena.ChunkSize;
+                await WaitForRoomAsync(incoming, cancellationToken).ConfigureAwait(false);
             }
 
             var now = Context.TimeProvider.GetUtcNow();
@@ -140,13 +192,15 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             }
 
             TakeDue(now, decide);
-            await DecideAsync(decide, now, output, cancellationToken).ConfigureAwait(false);
+            outgoing = Decide(decide, now, output);
             ArmTimer(now);
         }
         finally
         {
             _gate.Release();
         }
+
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -155,6 +209,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         ArgumentNullException.ThrowIfNull(output);
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         await _timerRun.ConfigureAwait(false);
+        List<Outgoing>? outgoing;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -169,12 +224,14 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             }
 
             _due.Clear();
-            await DecideAsync(all, Context.TimeProvider.GetUtcNow(), output, cancellationToken).ConfigureAwait(false);
+            outgoing = Decide(all, Context.TimeProvider.GetUtcNow(), output);
         }
         finally
         {
             _gate.Release();
         }
+
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -189,71 +246,97 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
     /// <summary>Completes when the decisions started by the timer so far have been sent (for tests driving a fake clock).</summary>
     internal Task WhenTimerIdle() => _timerRun;
 
-    /// <summary>Adds the batch's spans to their traces, and sends on at once the spans of traces already decided.</summary>
+    /// <summary>
+    /// Adds the batch's spans to their traces — each span's encoding to the arena, its fields to its
+    /// trace's summary — and sends on at once the spans of traces already decided.
+    /// </summary>
     private async ValueTask HoldAsync(TelemetryBatch batch, ExportTraceServiceRequest request, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
     {
-        using var table = SpanTable.From(request);
-        var n = table.Count;
-        var bytesPerSpan = n == 0 ? 0 : Math.Max(1, batch.SizeBytes / n);
+        var sequence = _batchSequence++;
+        var n = batch.ItemCount;
         byte[]? late = null;
         List<string>? lateReasons = null;
-        for (var i = 0; i < n; i++)
+        var i = 0;
+        for (var r = 0; r < request.ResourceSpans.Count; r++)
         {
-            var span = table.Spans[i];
-            var key = TraceKey.From(span.TraceId);
-            if (!_traces.TryGetValue(key, out var trace))
+            var resourceSpans = request.ResourceSpans[r];
+            var resourceId = -1;
+            for (var s = 0; s < resourceSpans.ScopeSpans.Count; s++)
             {
-                if (_keptCache.TryGet(key, out var keptReason))
+                var scopeSpans = resourceSpans.ScopeSpans[s];
+                var scopeId = -1;
+                var spans = scopeSpans.Spans;
+                for (var k = 0; k < spans.Count; k++, i++)
                 {
-                    late ??= NewDecisions(n, out lateReasons);
-                    late[i] = LateKeep;
-                    Counters.CountKept(1, keptReason);
-                    _lateKept++;
-                    continue;
-                }
-
-                if (_droppedCache.TryGet(key, out var droppedReason))
-                {
-                    late ??= NewDecisions(n, out lateReasons);
-                    var index = lateReasons!.IndexOf(droppedReason);
-                    if (index < 0)
+                    var span = spans[k];
+                    var key = TraceKey.From(span.TraceId);
+                    if (!_traces.TryGetValue(key, out var trace))
                     {
-                        index = lateReasons.Count;
-                        lateReasons.Add(droppedReason);
+                        if (_keptCache.TryGet(key, out var keptReason))
+                        {
+                            late ??= NewDecisions(n, out lateReasons);
+                            late[i] = LateKeep;
+                            Counters.CountKept(1, keptReason);
+                            _lateKept++;
+                            continue;
+                        }
+
+                        if (_droppedCache.TryGet(key, out var droppedReason))
+                        {
+                            late ??= NewDecisions(n, out lateReasons);
+                            var index = lateReasons!.IndexOf(droppedReason);
+                            if (index < 0)
+                            {
+                                index = lateReasons.Count;
+                                lateReasons.Add(droppedReason);
+                            }
+
+                            late[i] = (byte)Math.Min(index, byte.MaxValue);
+                            Counters.CountDropped(1, droppedReason);
+                            _lateDropped++;
+                            continue;
+                        }
+
+                        trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
+                        _traces.Add(key, trace);
+                        _arrival.Enqueue(trace);
+                        _due.Enqueue(trace, trace.Due);
                     }
 
-                    late[i] = (byte)Math.Min(index, byte.MaxValue);
-                    Counters.CountDropped(1, droppedReason);
-                    _lateDropped++;
-                    continue;
-                }
+                    if (trace.LastBatch != sequence)
+                    {
+                        trace.LastBatch = sequence;
+                        trace.AddShare(batch.Ack.AddShare());
+                    }
 
-                trace = new HeldTrace(key, now, now + _options.DecisionWait, batch.Context);
-                _traces.Add(key, trace);
-                _arrival.Enqueue(trace);
-                _due.Enqueue(trace, trace.Due);
-            }
+                    // Resources and scopes are interned on their first held span: one whose spans
+                    // are all late is never interned.
+                    if (scopeId < 0)
+                    {
+                        if (resourceId < 0)
+                        {
+                            resourceId = _scopes.InternResource(resourceSpans);
+                        }
 
-            if (!ReferenceEquals(trace.LastBatch, batch))
-            {
-                trace.LastBatch = batch;
-                trace.Shares.Add(batch.Ack.AddShare());
-            }
+                        scopeId = _scopes.InternScope(resourceId, scopeSpans);
+                    }
 
-            trace.Add(table.Resources[i], table.Scopes[i], span, bytesPerSpan);
-            _heldBytes += bytesPerSpan;
-            if (span.ParentSpanId.IsEmpty && !trace.RootSeen)
-            {
-                trace.RootSeen = true;
-                var due = now + _options.AfterRootWait;
-                if (due < trace.Due)
-                {
-                    trace.Due = due;
-                    _due.Enqueue(trace, due);
+                    Hold(trace, span, resourceId, scopeId);
+                    if (span.ParentSpanId.IsEmpty && !trace.RootSeen)
+                    {
+                        trace.RootSeen = true;
+                        var due = now + _options.AfterRootWait;
+                        if (due < trace.Due)
+                        {
+                            trace.Due = due;
+                            _due.Enqueue(trace, due);
+                        }
+                    }
                 }
             }
         }
 
+        UpdateHeld();
         if (late is null)
         {
             return;
@@ -274,6 +357,49 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
 
         ArrayPool<byte>.Shared.Return(late);
+    }
+
+    /// <summary>Writes one span to the arena, links it to its trace, and adds what the policies read to the trace's summary.</summary>
+    private void Hold(HeldTrace trace, Span span, int resourceId, int scopeId)
+    {
+        var length = _arena.Write(span, scopeId, out var chunk, out var offset);
+        if (trace.TailChunk >= 0)
+        {
+            _arena.Link(trace.TailChunk, trace.TailOffset, chunk, offset);
+        }
+
+        _scopes.AddSpan(scopeId);
+        trace.Add(chunk, offset, length, span.StartTimeUnixNano, span.EndTimeUnixNano, (int)(span.Status?.Code ?? Status.Types.StatusCode.Unset));
+        if (_values.ReadsAttributes && trace.LastResource != resourceId)
+        {
+            trace.LastResource = resourceId;
+            foreach (var value in _scopes.ResourceValues(resourceId))
+            {
+                trace.AddValue(value);
+            }
+        }
+
+        if (_values.ReadsAttributes || _values.ReadsTraceState)
+        {
+            _values.AddSpanValues(trace, span);
+        }
+
+        _heldSpans++;
+    }
+
+    private void UpdateHeld()
+    {
+        var bytes = _arena.HeldBytes + _scopes.HeldBytes;
+        Interlocked.Exchange(ref _heldBytes, bytes);
+        if (bytes > _peakHeldBytes)
+        {
+            Interlocked.Exchange(ref _peakHeldBytes, bytes);
+        }
+
+        if (_heldSpans > _peakHeldSpans)
+        {
+            Interlocked.Exchange(ref _peakHeldSpans, _heldSpans);
+        }
     }
 
     private static byte[] NewDecisions(int n, out List<string> reasons)
@@ -320,14 +446,35 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
     }
 
-    /// <summary>Stops holding a trace (its spans leave with the decision).</summary>
+    /// <summary>
+    /// Stops holding a trace: its records and scope references are released now, so that the room
+    /// counts at once, but stay readable until the decision is sent (<see cref="Reclaim"/>).
+    /// </summary>
     private void Release(HeldTrace trace)
     {
         trace.Decided = true;
-        trace.LastBatch = null;
         _traces.Remove(trace.Key);
-        _heldBytes -= trace.Bytes;
+        var chunk = trace.HeadChunk;
+        var offset = trace.HeadOffset;
+        while (chunk >= 0)
+        {
+            var bytes = _arena.Read(chunk, offset, out var scopeId, out var nextChunk, out var nextOffset);
+            _arena.Release(chunk, bytes.Length);
+            _scopes.ReleaseSpan(scopeId);
+            chunk = nextChunk;
+            offset = nextOffset;
+        }
+
+        _heldSpans -= trace.SpanCount;
+        UpdateHeld();
         _roomFreed.TrySetResult();
+    }
+
+    /// <summary>Lets the arena and the interned entries reuse what decided traces released.</summary>
+    private void Reclaim()
+    {
+        _arena.Reclaim();
+        _scopes.Reclaim();
     }
 
     private (bool Keep, string Reason) Evaluate(HeldTrace trace, DateTimeOffset now)
@@ -350,66 +497,152 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         return keepReason is null ? (false, NotSampledReason) : (true, keepReason);
     }
 
-    private async ValueTask DecideAsync(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides released traces: counts them, encodes the requests to send (kept ones, and dropped
+    /// ones when <c>dropped</c> is linked) from their held bytes, and refuses the rest. Runs under
+    /// the lock; parsing and sending happen after it (<see cref="SendAsync"/>), so that holding new
+    /// spans does not wait for them.
+    /// </summary>
+    private List<Outgoing>? Decide(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output)
     {
         if (traces.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var kept = new List<HeldTrace>();
+            var dropped = new Dictionary<string, List<HeldTrace>>(StringComparer.Ordinal);
+            foreach (var trace in traces)
+            {
+                var (keep, reason) = Evaluate(trace, now);
+                trace.ForgetValues();
+                if (keep)
+                {
+                    kept.Add(trace);
+                    _keptCache.Add(trace.Key, reason);
+                    Counters.CountKept(trace.SpanCount, reason);
+                }
+                else
+                {
+                    if (!dropped.TryGetValue(reason, out var list))
+                    {
+                        dropped[reason] = list = [];
+                    }
+
+                    list.Add(trace);
+                    _droppedCache.Add(trace.Key, reason);
+                    Counters.CountDropped(trace.SpanCount, reason);
+                }
+            }
+
+            var outgoing = new List<Outgoing>();
+            foreach (var part in Chunks(kept))
+            {
+                outgoing.Add(Encode(part, dropReason: null));
+            }
+
+            if (!output.IsLinked(IOperatorOutput.DroppedPort))
+            {
+                // Nobody reads the dropped traces: count them and refuse their shares, without
+                // building a request.
+                var shares = new List<Acknowledgement>();
+                foreach (var (reason, list) in dropped)
+                {
+                    long spans = 0;
+                    foreach (var trace in list)
+                    {
+                        spans += trace.SpanCount;
+                        shares.Clear();
+                        trace.CopySharesTo(shares);
+                        Acknowledgement.Merge(shares).Refuse(trace.SpanCount, reason);
+                    }
+
+                    output.CountDropped(spans, reason);
+                }
+
+                return outgoing;
+            }
+
+            foreach (var (reason, list) in dropped)
+            {
+                foreach (var part in Chunks(list))
+                {
+                    outgoing.Add(Encode(part, reason));
+                }
+            }
+
+            return outgoing;
+        }
+        finally
+        {
+            Reclaim();
+        }
+    }
+
+    /// <summary>One request of whole traces, encoded from their held bytes and grouped by resource and scope, holding all their shares.</summary>
+    private Outgoing Encode(List<HeldTrace> traces, string? dropReason)
+    {
+        var buffer = _writer.Encode(traces, out var size);
+        var shares = new List<Acknowledgement>();
+        var items = 0;
+        foreach (var trace in traces)
+        {
+            trace.CopySharesTo(shares);
+            items += trace.SpanCount;
+        }
+
+        return new Outgoing(buffer, size, items, traces[0].Context, Acknowledgement.Merge(shares), dropReason);
+    }
+
+    /// <summary>Parses and sends encoded requests; when one fails, it and those after it fail their shares.</summary>
+    private static async ValueTask SendAsync(List<Outgoing>? outgoing, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        if (outgoing is null)
         {
             return;
         }
 
-        var kept = new List<HeldTrace>();
-        var dropped = new Dictionary<string, List<HeldTrace>>(StringComparer.Ordinal);
-        foreach (var trace in traces)
+        var i = 0;
+        try
         {
-            var (keep, reason) = Evaluate(trace, now);
-            if (keep)
+            for (; i < outgoing.Count; i++)
             {
-                kept.Add(trace);
-                _keptCache.Add(trace.Key, reason);
-                Counters.CountKept(trace.Spans.Count, reason);
-            }
-            else
-            {
-                if (!dropped.TryGetValue(reason, out var list))
-                {
-                    dropped[reason] = list = [];
-                }
-
-                list.Add(trace);
-                _droppedCache.Add(trace.Key, reason);
-                Counters.CountDropped(trace.Spans.Count, reason);
-            }
-        }
-
-        foreach (var part in Chunks(kept))
-        {
-            var batch = Build(part);
-            try
-            {
-                await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
-                throw;
-            }
-        }
-
-        foreach (var (reason, list) in dropped)
-        {
-            foreach (var part in Chunks(list))
-            {
-                var batch = Build(part);
+                var o = outgoing[i];
+                ExportTraceServiceRequest request;
                 try
                 {
-                    await output.DropAsync(batch, reason, cancellationToken).ConfigureAwait(false);
+                    request = ExportTraceServiceRequest.Parser.ParseFrom(o.Buffer, 0, o.Size);
                 }
-                catch (Exception ex)
+                finally
                 {
-                    batch.Ack.Fail(batch.ItemCount, ex);
-                    throw;
+                    ArrayPool<byte>.Shared.Return(o.Buffer);
+                }
+
+                var batch = TelemetryBatch.Create(request, o.Context, o.Ack, o.Size);
+                if (o.DropReason is null)
+                {
+                    await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await output.DropAsync(batch, o.DropReason, cancellationToken).ConfigureAwait(false);
                 }
             }
+        }
+        catch (Exception ex)
+        {
+            for (var k = i; k < outgoing.Count; k++)
+            {
+                outgoing[k].Ack.Fail(outgoing[k].Items, ex);
+                if (k > i)
+                {
+                    ArrayPool<byte>.Shared.Return(outgoing[k].Buffer);
+                }
+            }
+
+            throw;
         }
     }
 
@@ -422,7 +655,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             var spans = 0;
             foreach (var trace in tenant)
             {
-                if (part.Count > 0 && spans + trace.Spans.Count > MaxSpansPerBatch)
+                if (part.Count > 0 && spans + trace.SpanCount > MaxSpansPerBatch)
                 {
                     yield return part;
                     part = [];
@@ -430,7 +663,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
                 }
 
                 part.Add(trace);
-                spans += trace.Spans.Count;
+                spans += trace.SpanCount;
             }
 
             if (part.Count > 0)
@@ -440,42 +673,18 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
         }
     }
 
-    /// <summary>One request of whole traces, grouped by their original resource and scope entries, holding all their shares.</summary>
-    private static TelemetryBatch Build(List<HeldTrace> traces)
-    {
-        var request = new ExportTraceServiceRequest();
-        var resources = new Dictionary<ResourceSpans, ResourceSpans>(ReferenceEqualityComparer.Instance);
-        var scopes = new Dictionary<ScopeSpans, ScopeSpans>(ReferenceEqualityComparer.Instance);
-        var shares = new List<Acknowledgement>();
-        foreach (var trace in traces)
-        {
-            foreach (var (resource, scope, span) in trace.Spans)
-            {
-                if (!scopes.TryGetValue(scope, out var newScope))
-                {
-                    if (!resources.TryGetValue(resource, out var newResource))
-                    {
-                        newResource = new ResourceSpans { Resource = resource.Resource, SchemaUrl = resource.SchemaUrl };
-                        resources.Add(resource, newResource);
-                        request.ResourceSpans.Add(newResource);
-                    }
-
-                    newScope = new ScopeSpans { Scope = scope.Scope, SchemaUrl = scope.SchemaUrl };
-                    scopes.Add(scope, newScope);
-                    newResource.ScopeSpans.Add(newScope);
-                }
-
-                newScope.Spans.Add(span);
-            }
-
-            shares.AddRange(trace.Shares);
-        }
-
-        return TelemetryBatch.Create(request, traces[0].Context, Acknowledgement.Merge(shares));
-    }
+    /// <summary>An encoded request waiting to be parsed and sent (to <c>out</c>, or to <c>dropped</c> with its reason).</summary>
+    private readonly record struct Outgoing(byte[] Buffer, int Size, int Items, BatchContext Context, Acknowledgement Ack, string? DropReason);
 
     private void ArmTimer(DateTimeOffset now)
     {
+        // Traces decided on time leave the arrival queue too: it would otherwise keep every trace
+        // ever seen when nothing is decided early (onFull: block).
+        while (_arrival.TryPeek(out var first) && first.Decided)
+        {
+            _arrival.Dequeue();
+        }
+
         // Skip entries left behind when a trace was decided or its due time moved.
         while (_due.TryPeek(out var trace, out var due) && (trace.Decided || trace.Due != due))
         {
@@ -510,22 +719,32 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
             return;
         }
 
+        List<Outgoing>? outgoing = null;
         try
         {
             var now = Context.TimeProvider.GetUtcNow();
             var decide = new List<HeldTrace>();
             TakeDue(now, decide);
-            await DecideAsync(decide, now, Output, CancellationToken.None).ConfigureAwait(false);
+            outgoing = Decide(decide, now, Output);
             ArmTimer(now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The batch that failed had its shares failed where it failed; the operator goes on.
             LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
         }
         finally
         {
             _gate.Release();
+        }
+
+        try
+        {
+            await SendAsync(outgoing, Output, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The batches not sent had their shares failed; the operator goes on.
+            LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class TailSamplingOptions : IValidatableObject
     [Range(1, int.MaxValue)]
     public int MaxTraces { get; set; } = 50_000;
 
-    /// <summary>Most span bytes held at once (encoded size). Default <c>"256MiB"</c>.</summary>
+    /// <summary>Most bytes held at once: the arena chunks holding the spans' encodings, and the interned resources and scopes. Default <c>"256MiB"</c>.</summary>
     public ByteSize MaxBytes { get; set; } = ByteSize.FromMiB(256);
 
     /// <summary>What to do past <see cref="MaxTraces"/> or <see cref="MaxBytes"/>: <c>decideEarly</c> (default) or <c>block</c>.</summary>
