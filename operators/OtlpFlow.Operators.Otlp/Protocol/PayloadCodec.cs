@@ -107,7 +107,8 @@ internal static class PayloadCodec
         return output.ToArray();
     }
 
-    private static Stream Decompressor(Stream source, PayloadCompression compression) => compression switch
+    /// <summary>A stream that decompresses <paramref name="source"/>.</summary>
+    public static Stream Decompressor(Stream source, PayloadCompression compression) => compression switch
     {
         PayloadCompression.Gzip => new GZipStream(source, CompressionMode.Decompress),
         PayloadCompression.Deflate => new ZLibStream(source, CompressionMode.Decompress),
