@@ -8,6 +8,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using Xunit.Abstractions;
 
 namespace OtlpFlow.Cli.Tests;
 
