@@ -58,7 +58,18 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
         }
 
         using var deadline = Deadline(http);
-        var outcome = await ReceiveAsync(http, signal.Value, compression, deadline).ConfigureAwait(false);
+        ReceiveOutcome outcome;
+        try
+        {
+            outcome = await ReceiveAsync(http, signal.Value, compression, deadline).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a grpc-status, never a bare HTTP 500.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+        }
+
         if (http.RequestAborted.IsCancellationRequested)
         {
             return;

@@ -60,7 +60,18 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
         }
 
         var limit = ingest.Options.MaxRequestSize.Bytes;
-        var outcome = await ReceiveAsync(http, signal.Value, json, compression, limit).ConfigureAwait(false);
+        ReceiveOutcome outcome;
+        try
+        {
+            outcome = await ReceiveAsync(http, signal.Value, json, compression, limit).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a google.rpc.Status body, never a bare 500.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+        }
+
         await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
     }
 
