@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using OpenTelemetry.Proto.Collector.Logs.V1;
@@ -58,15 +59,20 @@ internal static class DecodedSizeEstimator
     /// malformed bytes, over a limit as soon as one is passed (the counts are then partial), and
     /// otherwise carries the full counts and estimate.
     /// </summary>
-    public static DecodeEstimate Scan(MessageDescriptor root, ReadOnlySpan<byte> data, DecodeLimits limits)
+    public static DecodeEstimate Scan(MessageDescriptor root, ReadOnlySequence<byte> data, DecodeLimits limits)
     {
         ArgumentNullException.ThrowIfNull(root);
         var walk = new Walk(limits);
         walk.Bytes = MessageCost(root);
         walk.Elements = 1;
-        walk.Message(root, data, 1);
+        var reader = new SequenceReader<byte>(data);
+        walk.Message(root, ref reader, data.Length, 1);
         return new DecodeEstimate(walk.Verdict, walk.Problem, walk.Bytes, walk.Elements, walk.Items);
     }
+
+    /// <summary>Scans bytes in one piece; see <see cref="Scan(MessageDescriptor, ReadOnlySequence{byte}, DecodeLimits)"/>.</summary>
+    public static DecodeEstimate Scan(MessageDescriptor root, ReadOnlyMemory<byte> data, DecodeLimits limits) =>
+        Scan(root, new ReadOnlySequence<byte>(data), limits);
 
     /// <summary>What one decoded message object costs before its fields' contents.</summary>
     private static long MessageCost(MessageDescriptor descriptor)
@@ -118,7 +124,8 @@ internal static class DecodedSizeEstimator
 
         private readonly bool Stopped => Verdict != DecodeVerdict.Ok;
 
-        public void Message(MessageDescriptor descriptor, ReadOnlySpan<byte> data, int depth)
+        /// <summary>Walks a message's fields from the reader's position up to <paramref name="end"/>.</summary>
+        public void Message(MessageDescriptor descriptor, ref SequenceReader<byte> reader, long end, int depth)
         {
             if (depth > MaxDepth)
             {
@@ -126,10 +133,9 @@ internal static class DecodedSizeEstimator
                 return;
             }
 
-            var at = 0;
-            while (at < data.Length && !Stopped)
+            while (reader.Consumed < end && !Stopped)
             {
-                if (!TryVarint(data, ref at, out var tag) || tag > uint.MaxValue)
+                if (!TryVarint(ref reader, end, out var tag) || tag > uint.MaxValue)
                 {
                     Invalid("a field tag is truncated");
                     return;
@@ -147,7 +153,7 @@ internal static class DecodedSizeEstimator
                 switch (wire)
                 {
                     case WireFormat.WireType.Varint:
-                        if (!TryVarint(data, ref at, out _))
+                        if (!TryVarint(ref reader, end, out _))
                         {
                             Invalid("a varint is truncated");
                             return;
@@ -158,28 +164,34 @@ internal static class DecodedSizeEstimator
                     case WireFormat.WireType.Fixed64:
                     case WireFormat.WireType.Fixed32:
                         var width = wire == WireFormat.WireType.Fixed64 ? 8 : 4;
-                        if (data.Length - at < width)
+                        if (end - reader.Consumed < width)
                         {
                             Invalid("a fixed-width value is truncated");
                             return;
                         }
 
-                        at += width;
+                        reader.Advance(width);
                         Scalar(field);
                         break;
                     case WireFormat.WireType.LengthDelimited:
-                        if (!TryVarint(data, ref at, out var length) || length > (ulong)(data.Length - at))
+                        if (!TryVarint(ref reader, end, out var length) || length > (ulong)(end - reader.Consumed))
                         {
                             Invalid("a length-delimited field is truncated");
                             return;
                         }
 
-                        LengthDelimited(field, data.Slice(at, (int)length), depth);
-                        at += (int)length;
+                        var valueEnd = reader.Consumed + (long)length;
+                        LengthDelimited(field, ref reader, valueEnd, depth);
+                        if (Stopped)
+                        {
+                            return;
+                        }
+
+                        reader.Advance(valueEnd - reader.Consumed);
                         break;
                     case WireFormat.WireType.StartGroup:
                         // OTLP has no groups; the parser keeps one as an unknown field, so skip it whole.
-                        if (!SkipGroup(data, ref at, number, depth))
+                        if (!SkipGroup(ref reader, end, number, depth))
                         {
                             return;
                         }
@@ -205,11 +217,13 @@ internal static class DecodedSizeEstimator
             }
         }
 
-        private void LengthDelimited(FieldDescriptor? field, ReadOnlySpan<byte> value, int depth)
+        /// <summary>Accounts for one length-delimited value; may leave the reader anywhere before <paramref name="end"/>.</summary>
+        private void LengthDelimited(FieldDescriptor? field, ref SequenceReader<byte> reader, long end, int depth)
         {
+            var length = end - reader.Consumed;
             if (field is null)
             {
-                Unknown(value.Length);
+                Unknown(length);
                 return;
             }
 
@@ -227,25 +241,25 @@ internal static class DecodedSizeEstimator
                         }
                     }
 
-                    // A repeated message costs its slot in the array; a singular one its reference is already counted.
+                    // A repeated message also costs its slot in the array (twice over: arrays grow by doubling).
                     Add(MessageCost(type) + (field.IsRepeated ? 16 : 0), 1);
                     if (!Stopped)
                     {
-                        Message(type, value, depth + 1);
+                        Message(type, ref reader, end, depth + 1);
                     }
 
                     break;
                 case FieldType.String:
-                    if (value.Length > 0 || field.IsRepeated)
+                    if (length > 0 || field.IsRepeated)
                     {
-                        Add(StringOverhead + (2L * value.Length) + (field.IsRepeated ? 16 : 0), 1);
+                        Add(StringOverhead + (2L * length) + (field.IsRepeated ? 16 : 0), 1);
                     }
 
                     break;
                 case FieldType.Bytes:
-                    if (value.Length > 0 || field.IsRepeated)
+                    if (length > 0 || field.IsRepeated)
                     {
-                        Add(ByteStringOverhead + value.Length + (field.IsRepeated ? 16 : 0), 1);
+                        Add(ByteStringOverhead + length + (field.IsRepeated ? 16 : 0), 1);
                     }
 
                     break;
@@ -256,40 +270,40 @@ internal static class DecodedSizeEstimator
                         return;
                     }
 
-                    Packed(field.FieldType, value);
+                    Packed(field.FieldType, ref reader, end);
                     break;
             }
         }
 
-        private void Packed(FieldType type, ReadOnlySpan<byte> value)
+        private void Packed(FieldType type, ref SequenceReader<byte> reader, long end)
         {
+            var length = end - reader.Consumed;
             long count;
             switch (type)
             {
                 case FieldType.Double or FieldType.Fixed64 or FieldType.SFixed64:
-                    if (value.Length % 8 != 0)
+                    if (length % 8 != 0)
                     {
                         Invalid("a packed fixed64 field has a partial element");
                         return;
                     }
 
-                    count = value.Length / 8;
+                    count = length / 8;
                     break;
                 case FieldType.Float or FieldType.Fixed32 or FieldType.SFixed32:
-                    if (value.Length % 4 != 0)
+                    if (length % 4 != 0)
                     {
                         Invalid("a packed fixed32 field has a partial element");
                         return;
                     }
 
-                    count = value.Length / 4;
+                    count = length / 4;
                     break;
                 default:
                     count = 0;
-                    var at = 0;
-                    while (at < value.Length)
+                    while (reader.Consumed < end)
                     {
-                        if (!TryVarint(value, ref at, out _))
+                        if (!TryVarint(ref reader, end, out _))
                         {
                             Invalid("a packed varint is truncated");
                             return;
@@ -304,7 +318,7 @@ internal static class DecodedSizeEstimator
             Add(2L * ScalarSize(type) * count, 0);
         }
 
-        private bool SkipGroup(ReadOnlySpan<byte> data, ref int at, int number, int depth)
+        private bool SkipGroup(ref SequenceReader<byte> reader, long end, int number, int depth)
         {
             if (depth + 1 > MaxDepth)
             {
@@ -312,9 +326,9 @@ internal static class DecodedSizeEstimator
                 return false;
             }
 
-            while (at < data.Length)
+            while (reader.Consumed < end)
             {
-                if (!TryVarint(data, ref at, out var tag))
+                if (!TryVarint(ref reader, end, out var tag))
                 {
                     break;
                 }
@@ -330,19 +344,19 @@ internal static class DecodedSizeEstimator
                         }
 
                         return true;
-                    case WireFormat.WireType.Varint when TryVarint(data, ref at, out _):
+                    case WireFormat.WireType.Varint when TryVarint(ref reader, end, out _):
                         break;
-                    case WireFormat.WireType.Fixed64 when data.Length - at >= 8:
-                        at += 8;
+                    case WireFormat.WireType.Fixed64 when end - reader.Consumed >= 8:
+                        reader.Advance(8);
                         break;
-                    case WireFormat.WireType.Fixed32 when data.Length - at >= 4:
-                        at += 4;
+                    case WireFormat.WireType.Fixed32 when end - reader.Consumed >= 4:
+                        reader.Advance(4);
                         break;
-                    case WireFormat.WireType.LengthDelimited when TryVarint(data, ref at, out var length) && length <= (ulong)(data.Length - at):
-                        at += (int)length;
+                    case WireFormat.WireType.LengthDelimited when TryVarint(ref reader, end, out var length) && length <= (ulong)(end - reader.Consumed):
+                        reader.Advance((long)length);
                         break;
                     case WireFormat.WireType.StartGroup:
-                        if (!SkipGroup(data, ref at, (int)(tag >> 3), depth + 1))
+                        if (!SkipGroup(ref reader, end, (int)(tag >> 3), depth + 1))
                         {
                             return false;
                         }
@@ -398,12 +412,12 @@ internal static class DecodedSizeEstimator
             }
         }
 
-        private static bool TryVarint(ReadOnlySpan<byte> data, ref int at, out ulong value)
+        private static bool TryVarint(ref SequenceReader<byte> reader, long end, out ulong value)
         {
             value = 0;
-            for (var shift = 0; shift < 64 && at < data.Length; shift += 7)
+            for (var shift = 0; shift < 64 && reader.Consumed < end; shift += 7)
             {
-                var b = data[at++];
+                reader.TryRead(out var b);
                 value |= (ulong)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using OtlpFlow.Engine.Pipeline;
 
 namespace OtlpFlow.Operators.Otlp.Receiver;
@@ -19,42 +20,62 @@ internal enum BufferFill
 }
 
 /// <summary>
-/// A request body read incrementally into a buffer that grows as bytes arrive, each growth charged
-/// to the pipeline's <see cref="MemoryBudget"/> before it is allocated. Nothing a header claims is
-/// allocated ahead of the bytes, so refusing a request costs no more than what it sent, and the
-/// budget sees every buffer a receiver holds. Disposing releases the charge.
+/// A request body read incrementally into pooled chunks that are added as bytes arrive, each chunk
+/// charged to the pipeline's <see cref="MemoryBudget"/> before it is rented. Nothing a header claims
+/// is allocated ahead of the bytes, so refusing a request costs no more than what it sent; nothing is
+/// copied to grow, so a large body leaves no trail of garbage arrays; and the budget sees every
+/// buffer a receiver holds. Disposing returns the chunks and releases the charge.
 /// </summary>
 internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
 {
-    private const int FirstCapacity = 16 * 1024;
+    private const int FirstChunk = 16 * 1024;
+    private const int LargestChunk = 1024 * 1024;
 
-    // Doubling up to here, then growing by this much: a 64 MiB body is never held as 64 + 128 MiB.
-    private const int LargestStep = 8 * 1024 * 1024;
-
-    private byte[] _array = [];
+    private readonly List<byte[]> _chunks = [];
     private long _charged;
-    private int _firstCapacity = FirstCapacity;
+    private int _lastUsed;
+    private int _nextChunk = FirstChunk;
 
     /// <summary>Bytes held.</summary>
-    public int Length { get; private set; }
+    public long Length { get; private set; }
 
-    /// <summary>The bytes held.</summary>
-    public ReadOnlyMemory<byte> Memory => _array.AsMemory(0, Length);
+    /// <summary>The bytes held, as one sequence over the chunks; valid until disposed.</summary>
+    public ReadOnlySequence<byte> Sequence
+    {
+        get
+        {
+            if (_chunks.Count == 0)
+            {
+                return ReadOnlySequence<byte>.Empty;
+            }
 
-    /// <summary>The bytes held.</summary>
-    public ReadOnlySpan<byte> Span => _array.AsSpan(0, Length);
+            if (_chunks.Count == 1)
+            {
+                return new ReadOnlySequence<byte>(_chunks[0], 0, _lastUsed);
+            }
+
+            var first = new Segment(_chunks[0].AsMemory(), 0);
+            var last = first;
+            for (var i = 1; i < _chunks.Count; i++)
+            {
+                var memory = i == _chunks.Count - 1 ? _chunks[i].AsMemory(0, _lastUsed) : _chunks[i].AsMemory();
+                last = last.Append(memory);
+            }
+
+            return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        }
+    }
 
     /// <summary>
     /// Reads <paramref name="source"/> to its end, or exactly <paramref name="max"/> bytes when
     /// <paramref name="exact"/>. Without <paramref name="exact"/>, a source longer than
     /// <paramref name="max"/> is <see cref="BufferFill.TooLarge"/>, found out after at most one byte more.
     /// <paramref name="sizeHint"/> (a Content-Length or a frame header, 0 when unknown) only sizes the
-    /// first allocation, never past 16 KiB: a claim is not bytes.
+    /// first chunk, never past 16 KiB: a claim is not bytes.
     /// </summary>
     public async Task<BufferFill> FillAsync(Stream source, long max, bool exact, long sizeHint, CancellationToken cancellationToken)
     {
-        max = Math.Min(max, Array.MaxLength);
-        _firstCapacity = sizeHint > 0 ? (int)Math.Clamp(sizeHint, 64, FirstCapacity) : FirstCapacity;
+        _nextChunk = sizeHint > 0 ? (int)Math.Clamp(sizeHint, 64, FirstChunk) : FirstChunk;
         while (true)
         {
             if (Length >= max)
@@ -68,27 +89,35 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
                 return await source.ReadAsync(probe, cancellationToken).ConfigureAwait(false) == 0 ? BufferFill.Complete : BufferFill.TooLarge;
             }
 
-            if (Length == _array.Length && !TryGrow(max))
+            if ((_chunks.Count == 0 || _lastUsed == _chunks[^1].Length) && !TryAddChunk())
             {
                 return BufferFill.OverBudget;
             }
 
-            var room = (int)Math.Min(_array.Length - Length, max - Length);
-            var read = await source.ReadAsync(_array.AsMemory(Length, room), cancellationToken).ConfigureAwait(false);
+            var chunk = _chunks[^1];
+            var room = (int)Math.Min(chunk.Length - _lastUsed, max - Length);
+            var read = await source.ReadAsync(chunk.AsMemory(_lastUsed, room), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 return exact ? BufferFill.Truncated : BufferFill.Complete;
             }
 
+            _lastUsed += read;
             Length += read;
         }
     }
 
-    /// <summary>Drops the bytes and returns their charge.</summary>
+    /// <summary>Returns the chunks and their charge.</summary>
     public void Dispose()
     {
-        _array = [];
+        foreach (var chunk in _chunks)
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        _chunks.Clear();
         Length = 0;
+        _lastUsed = 0;
         if (_charged > 0)
         {
             budget.Release(_charged);
@@ -96,28 +125,36 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
         }
     }
 
-    private bool TryGrow(long max)
+    private bool TryAddChunk()
     {
-        var capacity = _array.Length == 0 ? _firstCapacity : Math.Min(_array.Length * 2L, _array.Length + (long)LargestStep);
-        capacity = Math.Min(capacity, max);
-
-        // The new array is charged before it exists; the old one until it is copied and dropped.
-        if (!budget.TryReserve(capacity))
+        // Chunks double from the first up to 1 MiB, so a small body costs one small chunk.
+        // The pool hands out powers of two: charge what it will hand out.
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_nextChunk);
+        if (!budget.TryReserve(size))
         {
             return false;
         }
 
-        var grown = new byte[capacity];
-        _array.AsSpan(0, Length).CopyTo(grown);
-        var old = _array.Length;
-        _array = grown;
-        _charged += capacity;
-        if (old > 0)
+        _charged += size;
+        _chunks.Add(ArrayPool<byte>.Shared.Rent(size));
+        _lastUsed = 0;
+        _nextChunk = Math.Min(size * 2, LargestChunk);
+        return true;
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
         {
-            budget.Release(old);
-            _charged -= old;
+            Memory = memory;
+            RunningIndex = runningIndex;
         }
 
-        return true;
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
     }
 }

@@ -108,14 +108,19 @@ internal sealed partial class ReceiverIngest
         {
             // No schema walk for JSON: every object costs at least one '{', and the decoded request
             // is charged a conservative multiple of the text (the UTF-16 copy alone is twice it).
-            long objects = body.Span.Count((byte)'{');
+            long objects = 0;
+            foreach (var segment in body.Sequence)
+            {
+                objects += segment.Span.Count((byte)'{');
+            }
+
             if (limits.MaxElements > 0 && objects > limits.MaxElements)
             {
                 return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
                     $"the {noun} would decode to more than {limits.MaxElements} objects (maxElementsPerRequest)"));
             }
 
-            estimate = JsonExpansion * (long)body.Length;
+            estimate = JsonExpansion * body.Length;
             if (limits.MaxDecodedBytes > 0 && estimate > limits.MaxDecodedBytes)
             {
                 return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
@@ -124,7 +129,7 @@ internal sealed partial class ReceiverIngest
         }
         else
         {
-            var scan = DecodedSizeEstimator.Scan(DecodedSizeEstimator.RequestDescriptor(signal), body.Span, limits);
+            var scan = DecodedSizeEstimator.Scan(DecodedSizeEstimator.RequestDescriptor(signal), body.Sequence, limits);
             switch (scan.Verdict)
             {
                 case DecodeVerdict.Invalid:
@@ -147,7 +152,7 @@ internal sealed partial class ReceiverIngest
         IMessage request;
         try
         {
-            request = json ? OtlpMessages.ParseJson(signal, body.Span) : OtlpMessages.ParseProtobuf(signal, body.Span);
+            request = json ? OtlpMessages.ParseJson(signal, body.Sequence) : OtlpMessages.ParseProtobuf(signal, body.Sequence);
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or OtlpJsonException)
         {

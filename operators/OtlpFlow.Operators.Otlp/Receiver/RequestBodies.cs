@@ -23,11 +23,9 @@ internal static class RequestBodies
     {
         try
         {
-            var source = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(compressed.Memory, out var segment)
-                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-                : new MemoryStream(compressed.Memory.ToArray(), writable: false);
+            var source = new SequenceStream(compressed.Sequence);
             await using var decoded = PayloadCodec.Decompressor(source, compression);
-            var fill = await into.FillAsync(decoded, limit, exact: false, compressed.Length * 4L, cancellationToken).ConfigureAwait(false);
+            var fill = await into.FillAsync(decoded, limit, exact: false, compressed.Length * 4, cancellationToken).ConfigureAwait(false);
             return fill == BufferFill.Complete ? null : Refusal(fill, limit, retryAfter);
         }
         catch (ZstdSharp.ZstdException ex)
@@ -38,5 +36,51 @@ internal static class RequestBodies
         {
             return new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} {noun} cannot be decompressed: {ex.Message}");
         }
+    }
+
+    /// <summary>A read-only stream over a sequence of bytes, to feed a decompressor without copying.</summary>
+    private sealed class SequenceStream(System.Buffers.ReadOnlySequence<byte> sequence) : Stream
+    {
+        private System.Buffers.ReadOnlySequence<byte> _rest = sequence;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var take = (int)Math.Min(buffer.Length, _rest.Length);
+            System.Buffers.BuffersExtensions.CopyTo(_rest.Slice(0, take), buffer);
+            _rest = _rest.Slice(take);
+            return take;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

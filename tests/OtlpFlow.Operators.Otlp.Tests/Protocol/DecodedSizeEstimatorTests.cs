@@ -134,7 +134,7 @@ public sealed class DecodedSizeEstimatorTests
     {
         var bomb = EmptyScopeSpansBomb(31_000_000);
         var limits = new DecodeLimits(256L * 1024 * 1024, 10_000_000, 1_000_000);
-        DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, bomb.AsSpan(0, 1000), limits); // warm up
+        DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, bomb.AsMemory(0, 1000), limits); // warm up
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, bomb, limits);
@@ -174,7 +174,7 @@ public sealed class DecodedSizeEstimatorTests
     {
         var bytes = RealisticTraces(10).ToByteArray();
 
-        var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, bytes.AsSpan(0, bytes.Length - 7), NoLimits);
+        var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, bytes.AsMemory(0, bytes.Length - 7), NoLimits);
 
         Assert.Equal(DecodeVerdict.Invalid, estimate.Verdict);
         Assert.Contains("truncated", estimate.Problem, StringComparison.Ordinal);
@@ -184,7 +184,7 @@ public sealed class DecodedSizeEstimatorTests
     public void A_bad_wire_type_is_invalid()
     {
         // Field 1 with wire type 7, which does not exist.
-        var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, [0x0F, 0x00], NoLimits);
+        var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, new byte[] { 0x0F, 0x00 }, NoLimits);
 
         Assert.Equal(DecodeVerdict.Invalid, estimate.Verdict);
         Assert.Contains("wire type", estimate.Problem, StringComparison.Ordinal);
