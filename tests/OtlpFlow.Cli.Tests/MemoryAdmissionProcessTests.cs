@@ -326,14 +326,14 @@ public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsy
         }
     }
 
-    private sealed record Flood(int Ok, int ResourceExhausted, int ResourceExhaustedWithoutDetails, int Unavailable, int Other, TimeSpan Slowest, string Statuses);
+    private sealed record Flood(int Ok, int ResourceExhausted, int ResourceExhaustedWithoutDetails, int Unavailable, int Other, TimeSpan Slowest, TimeSpan SlowestUnavailable, string Statuses);
 
     /// <summary>64 gRPC clients, each on its own connection, send 5,000-span requests for <paramref name="duration"/>.</summary>
     private static async Task<Flood> FloodAsync(int port, TimeSpan duration, TimeSpan clientDeadline)
     {
         var request = RealisticRequest(5_000, 11);
         int ok = 0, exhausted = 0, exhaustedBare = 0, unavailable = 0, other = 0;
-        long slowestTicks = 0;
+        long slowestTicks = 0, slowestUnavailableTicks = 0;
         var statuses = new System.Collections.Concurrent.ConcurrentBag<string>();
         var until = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
@@ -355,6 +355,7 @@ public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsy
                 catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && ex.Trailers.Any(t => t.Key == "grpc-status-details-bin"))
                 {
                     Interlocked.Increment(ref unavailable);
+                    Max(ref slowestUnavailableTicks, watch.Elapsed.Ticks);
                 }
                 catch (RpcException ex)
                 {
@@ -362,16 +363,21 @@ public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsy
                     statuses.Add($"{ex.StatusCode}: {ex.Status.Detail}");
                 }
 
-                var elapsed = watch.Elapsed.Ticks;
-                long seen;
-                while (elapsed > (seen = Interlocked.Read(ref slowestTicks)) && Interlocked.CompareExchange(ref slowestTicks, elapsed, seen) != seen)
-                {
-                }
+                Max(ref slowestTicks, watch.Elapsed.Ticks);
             }
             while (until.Elapsed < duration);
         })).ToArray();
         await Task.WhenAll(clients);
-        return new Flood(ok, exhausted, exhaustedBare, unavailable, other, TimeSpan.FromTicks(slowestTicks), string.Join("; ", statuses.Distinct().Take(5)));
+        return new Flood(ok, exhausted, exhaustedBare, unavailable, other, TimeSpan.FromTicks(slowestTicks), TimeSpan.FromTicks(slowestUnavailableTicks),
+            string.Join("; ", statuses.Distinct().Take(5)));
+
+        static void Max(ref long slowest, long elapsed)
+        {
+            long seen;
+            while (elapsed > (seen = Interlocked.Read(ref slowest)) && Interlocked.CompareExchange(ref slowest, elapsed, seen) != seen)
+            {
+            }
+        }
     }
 
     [Fact]
@@ -404,8 +410,10 @@ public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsy
         Assert.True(flood.Unavailable > 0, $"no client was told UNAVAILABLE: {flood}");
         Assert.True(flood.Ok == 0 && flood.Other == 0 && flood.ResourceExhaustedWithoutDetails == 0, $"answers other than UNAVAILABLE / RESOURCE_EXHAUSTED with retry info: {flood}");
 
-        // ackTimeout (5 s) + admissionTimeout (2 s) + slack; far under the clients' own 25 s deadline.
-        Assert.True(flood.Slowest < TimeSpan.FromSeconds(12), $"a client waited {flood.Slowest}: {flood}");
+        // A client waiting for delivery is told UNAVAILABLE after ackTimeout (5 s) + admissionTimeout
+        // (2 s) + slack; none waits until its own 25 s deadline (no DEADLINE_EXCEEDED above).
+        Assert.True(flood.SlowestUnavailable < TimeSpan.FromSeconds(12), $"a client waited {flood.SlowestUnavailable} for UNAVAILABLE: {flood}");
+        Assert.True(flood.Slowest < TimeSpan.FromSeconds(24), $"a client waited {flood.Slowest}: {flood}");
         AssertNoOutOfMemory(child);
         AssertPeak(child, (Budget * 3 / 2) + (150 * MiB), $"64 gRPC clients, ack delivered, {flood}");
     }

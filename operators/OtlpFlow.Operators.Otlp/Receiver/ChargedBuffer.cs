@@ -107,6 +107,18 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
         }
     }
 
+    /// <summary>Charges memory held alongside the bytes (a decompressor's window) until disposed; false when the budget refuses.</summary>
+    public bool TryCharge(long bytes)
+    {
+        if (!budget.TryReserve(bytes))
+        {
+            return false;
+        }
+
+        _charged += bytes;
+        return true;
+    }
+
     /// <summary>Returns the chunks and their charge.</summary>
     public void Dispose()
     {

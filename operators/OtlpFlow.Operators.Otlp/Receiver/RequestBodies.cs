@@ -23,6 +23,12 @@ internal static class RequestBodies
     {
         try
         {
+            // A zstd decoder's window is memory too: charged before the decoder allocates it.
+            if (compression == PayloadCompression.Zstd && !into.TryCharge(PayloadCodec.ZstdDecoderMemory))
+            {
+                return Refusal(BufferFill.OverBudget, limit, retryAfter);
+            }
+
             var source = new SequenceStream(compressed.Sequence);
             await using var decoded = PayloadCodec.Decompressor(source, compression);
             var fill = await into.FillAsync(decoded, limit, exact: false, compressed.Length * 4, cancellationToken).ConfigureAwait(false);
