@@ -38,9 +38,21 @@ internal sealed class OtlpflowProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet otlpflow.dll</c> with <paramref name="arguments"/>; the CLI's build output sits next to the tests.</summary>
-    public static OtlpflowProcess Start(params string[] arguments)
+    public static OtlpflowProcess Start(params string[] arguments) => StartWithEnvironment(new Dictionary<string, string>(), arguments);
+
+    /// <summary>
+    /// Starts <c>dotnet otlpflow.dll</c> with <paramref name="arguments"/> and extra environment
+    /// variables (for example <c>DOTNET_GCHeapHardLimit</c>, which caps the child's heap the way a
+    /// container's memory limit would, so a test of a memory bug cannot take the machine with it).
+    /// </summary>
+    public static OtlpflowProcess StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "otlpflow.dll"));
         foreach (var argument in arguments)
         {

@@ -54,7 +54,7 @@ internal static class OtlpMessages
 
     /// <summary>Parses a binary export request of a signal.</summary>
     /// <exception cref="InvalidProtocolBufferException">The bytes are not a valid request.</exception>
-    public static IMessage ParseProtobuf(Signal signal, byte[] body) => signal switch
+    public static IMessage ParseProtobuf(Signal signal, System.Buffers.ReadOnlySequence<byte> body) => signal switch
     {
         Signal.Traces => ExportTraceServiceRequest.Parser.ParseFrom(body),
         Signal.Metrics => ExportMetricsServiceRequest.Parser.ParseFrom(body),
@@ -63,12 +63,12 @@ internal static class OtlpMessages
 
     /// <summary>Parses an OTLP/JSON export request of a signal.</summary>
     /// <exception cref="OtlpJsonException">The text is not valid OTLP/JSON for the signal.</exception>
-    public static IMessage ParseJson(Signal signal, byte[] body)
+    public static IMessage ParseJson(Signal signal, System.Buffers.ReadOnlySequence<byte> body)
     {
         string text;
         try
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(in body);
         }
         catch (DecoderFallbackException ex)
         {

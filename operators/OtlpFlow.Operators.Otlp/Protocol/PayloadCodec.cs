@@ -107,11 +107,29 @@ internal static class PayloadCodec
         return output.ToArray();
     }
 
-    private static Stream Decompressor(Stream source, PayloadCompression compression) => compression switch
+    /// <summary>A stream that decompresses <paramref name="source"/>.</summary>
+    public static Stream Decompressor(Stream source, PayloadCompression compression) => compression switch
     {
         PayloadCompression.Gzip => new GZipStream(source, CompressionMode.Decompress),
         PayloadCompression.Deflate => new ZLibStream(source, CompressionMode.Decompress),
-        PayloadCompression.Zstd => new ZstdSharp.DecompressionStream(source),
+        PayloadCompression.Zstd => ZstdDecompressor(source),
         _ => source,
     };
+
+    /// <summary>
+    /// The largest zstd window a decoder accepts, as a power of two: 8 MiB, the size the zstd format
+    /// recommends every decoder support. A frame may ask for up to 2 GiB of window, allocated before
+    /// any output; past this the frame is refused as corrupt.
+    /// </summary>
+    public const int ZstdWindowLogMax = 23;
+
+    /// <summary>What a zstd decoder may allocate for its window and block buffers, for budget charges.</summary>
+    public const long ZstdDecoderMemory = (1L << ZstdWindowLogMax) + (256 * 1024);
+
+    private static Stream ZstdDecompressor(Stream source)
+    {
+        var stream = new ZstdSharp.DecompressionStream(source);
+        stream.SetParameter(ZstdSharp.Unsafe.ZSTD_dParameter.ZSTD_d_windowLogMax, ZstdWindowLogMax);
+        return stream;
+    }
 }

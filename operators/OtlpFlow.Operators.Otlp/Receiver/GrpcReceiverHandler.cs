@@ -18,6 +18,9 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
 {
     private const string AcceptEncoding = "identity,gzip,deflate,zstd";
 
+    /// <summary>The longest <c>grpc-timeout</c> honoured; longer ones are clamped to it.</summary>
+    private static readonly TimeSpan MaxDeadline = TimeSpan.FromDays(1);
+
     public async Task HandleAsync(HttpContext http)
     {
         var contentType = http.Request.ContentType ?? string.Empty;
@@ -55,7 +58,23 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
         }
 
         using var deadline = Deadline(http);
-        var outcome = await ReceiveAsync(http, signal.Value, compression, deadline?.Token ?? http.RequestAborted).ConfigureAwait(false);
+        ReceiveOutcome outcome;
+        try
+        {
+            outcome = await ReceiveAsync(http, signal.Value, compression, deadline).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a grpc-status, never a bare HTTP 500.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+        }
+
+        if (http.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
         switch (outcome.Status)
         {
             case ReceiveStatus.Ok:
@@ -82,16 +101,25 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
             case ReceiveStatus.Unauthenticated:
                 await FinishAsync(http, RpcStatus.Unauthenticated, outcome.Message, null).ConfigureAwait(false);
                 break;
+            case ReceiveStatus.DeadlineExceeded:
+                await FinishAsync(http, RpcStatus.DeadlineExceeded, outcome.Message, null).ConfigureAwait(false);
+                break;
+            case ReceiveStatus.Cancelled:
+                await FinishAsync(http, RpcStatus.Cancelled, outcome.Message, null).ConfigureAwait(false);
+                break;
             default:
                 await FinishAsync(http, RpcStatus.Internal, outcome.Message, null).ConfigureAwait(false);
                 break;
         }
     }
 
-    private async Task<ReceiveOutcome> ReceiveAsync(HttpContext http, Signal signal, PayloadCompression compression, CancellationToken cancellationToken)
+    private async Task<ReceiveOutcome> ReceiveAsync(HttpContext http, Signal signal, PayloadCompression compression, CancellationTokenSource? deadline)
     {
+        var cancellationToken = deadline?.Token ?? http.RequestAborted;
         var limit = ingest.Options.MaxRequestSize.Bytes;
-        byte[] message;
+        var tenant = ingest.Options.TenantFrom is { Length: > 0 } key && http.Request.Headers.TryGetValue(key, out var value) && value.Count > 0
+            ? value[0]
+            : null;
         try
         {
             var body = http.Request.Body;
@@ -114,40 +142,44 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
                 return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the message is flagged compressed but grpc-encoding is identity"));
             }
 
-            var frame = new byte[length];
-            got = await body.ReadAtLeastAsync(frame, (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (got < length)
+            // The frame header's length is a claim, not bytes: the buffer grows (charged to the
+            // memory budget) only as the message arrives.
+            using var frame = ingest.NewBuffer();
+            var fill = await frame.FillAsync(body, length, exact: true, length, cancellationToken).ConfigureAwait(false);
+            if (fill == BufferFill.Truncated)
             {
-                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the gRPC message is truncated: {got} of {length} bytes"));
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the gRPC message is truncated: {frame.Length} of {length} bytes"));
             }
 
-            message = compressed
-                ? await PayloadCodec.DecompressAsync(frame, compression, limit, cancellationToken).ConfigureAwait(false)
-                : frame;
-        }
-        catch (PayloadTooLargeException ex)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, ex.Message));
-        }
-        catch (InvalidDataException ex)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} message cannot be decompressed: {ex.Message}"));
-        }
+            if (fill != BufferFill.Complete)
+            {
+                return ingest.Statistics.Count(RequestBodies.Refusal(fill, limit, ingest.Options.RetryAfter));
+            }
 
-        IMessage request;
-        try
-        {
-            request = OtlpMessages.ParseProtobuf(signal, message);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the message is not a valid OTLP {signal.ToString().ToLowerInvariant()} request: {ex.Message}"));
-        }
+            if (!compressed)
+            {
+                return await ingest.DecodeAndIngestAsync(signal, json: false, frame, "message", tenant, cancellationToken).ConfigureAwait(false);
+            }
 
-        var tenant = ingest.Options.TenantFrom is { Length: > 0 } key && http.Request.Headers.TryGetValue(key, out var value) && value.Count > 0
-            ? value[0]
-            : null;
-        return await ingest.IngestAsync(request, message.Length, tenant, cancellationToken).ConfigureAwait(false);
+            using var message = ingest.NewBuffer();
+            var refused = await RequestBodies.DecompressAsync(frame, compression, limit, message, "message", ingest.Options.RetryAfter, cancellationToken).ConfigureAwait(false);
+            if (refused is { } outcome)
+            {
+                return ingest.Statistics.Count(outcome);
+            }
+
+            frame.Dispose();
+            return await ingest.DecodeAndIngestAsync(signal, json: false, message, "message", tenant, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline is not null && deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.DeadlineExceeded, "the grpc-timeout passed before the whole message arrived"));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The client reset the stream or went away: the answer is for the record only.
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Cancelled, $"the request was cancelled: {ex.Message}"));
+        }
     }
 
     private static Task FinishAsync(HttpContext http, int code, string? message, TimeSpan? retryAfter)
@@ -176,20 +208,24 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
             return null;
         }
 
-        var timeout = text[^1] switch
+        // In seconds, as a double: the protocol allows 8 digits of hours, which overflows TimeSpan.
+        var seconds = text[^1] switch
         {
-            'H' => TimeSpan.FromHours(amount),
-            'M' => TimeSpan.FromMinutes(amount),
-            'S' => TimeSpan.FromSeconds(amount),
-            'm' => TimeSpan.FromMilliseconds(amount),
-            'u' => TimeSpan.FromMicroseconds(amount),
-            'n' => TimeSpan.FromTicks(amount / 100),
-            _ => TimeSpan.Zero,
+            'H' => amount * 3600.0,
+            'M' => amount * 60.0,
+            'S' => amount,
+            'm' => amount / 1e3,
+            'u' => amount / 1e6,
+            'n' => amount / 1e9,
+            _ => 0,
         };
-        if (timeout <= TimeSpan.Zero)
+        if (seconds <= 0)
         {
             return null;
         }
+
+        // Past the longest deadline worth a timer, the client effectively has none.
+        var timeout = seconds >= MaxDeadline.TotalSeconds ? MaxDeadline : TimeSpan.FromSeconds(seconds);
 
         var source = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         source.CancelAfter(timeout);

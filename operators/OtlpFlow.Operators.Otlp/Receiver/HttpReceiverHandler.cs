@@ -60,7 +60,18 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
         }
 
         var limit = ingest.Options.MaxRequestSize.Bytes;
-        var outcome = await ReceiveAsync(http, signal.Value, json, compression, limit).ConfigureAwait(false);
+        ReceiveOutcome outcome;
+        try
+        {
+            outcome = await ReceiveAsync(http, signal.Value, json, compression, limit).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a google.rpc.Status body, never a bare 500.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+        }
+
         await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
     }
 
@@ -71,35 +82,40 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, new PayloadTooLargeException(limit).Message));
         }
 
-        byte[] body;
-        try
-        {
-            body = await PayloadCodec.ReadAsync(http.Request.Body, compression, limit, http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (PayloadTooLargeException ex)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, ex.Message));
-        }
-        catch (InvalidDataException ex)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} body cannot be decompressed: {ex.Message}"));
-        }
-
-        IMessage request;
-        try
-        {
-            request = json ? OtlpMessages.ParseJson(signal, body) : OtlpMessages.ParseProtobuf(signal, body);
-        }
-        catch (Exception ex) when (ex is InvalidProtocolBufferException or OtlpJsonException)
-        {
-            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the body is not a valid OTLP {(json ? "JSON" : "protobuf")} {signal.ToString().ToLowerInvariant()} request: {ex.Message}"));
-        }
-
         var tenant = ingest.Options.TenantFrom is { Length: > 0 } header && http.Request.Headers.TryGetValue(header, out var value) && value.Count > 0
             ? value[0]
             : null;
-        var size = json ? request.CalculateSize() : body.Length;
-        return await ingest.IngestAsync(request, size, tenant, http.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            // The body is read as it arrives, each growth of its buffer charged to the memory budget
+            // first: nothing Content-Length claims is allocated ahead of the bytes.
+            using var received = ingest.NewBuffer();
+            var fill = await received.FillAsync(http.Request.Body, limit, exact: false, http.Request.ContentLength ?? 0, http.RequestAborted).ConfigureAwait(false);
+            if (fill != BufferFill.Complete)
+            {
+                return ingest.Statistics.Count(RequestBodies.Refusal(fill, limit, ingest.Options.RetryAfter));
+            }
+
+            if (compression == PayloadCompression.None)
+            {
+                return await ingest.DecodeAndIngestAsync(signal, json, received, "body", tenant, http.RequestAborted).ConfigureAwait(false);
+            }
+
+            using var decompressed = ingest.NewBuffer();
+            var outcome = await RequestBodies.DecompressAsync(received, compression, limit, decompressed, "body", ingest.Options.RetryAfter, http.RequestAborted).ConfigureAwait(false);
+            if (outcome is { } refused)
+            {
+                return ingest.Statistics.Count(refused);
+            }
+
+            received.Dispose();
+            return await ingest.DecodeAndIngestAsync(signal, json, decompressed, "body", tenant, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The client went away (or broke the body off): nobody is left to answer.
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the request body could not be read: {ex.Message}"));
+        }
     }
 
     private static Task WriteOutcomeAsync(HttpContext http, Signal signal, bool json, ReceiveOutcome outcome)
@@ -120,6 +136,10 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
                 return WriteErrorAsync(http, json, StatusCodes.Status429TooManyRequests, RpcStatus.ResourceExhausted, outcome.Message, outcome.RetryAfter);
             case ReceiveStatus.Unauthenticated:
                 return WriteErrorAsync(http, json, StatusCodes.Status401Unauthorized, RpcStatus.Unauthenticated, outcome.Message, null);
+            case ReceiveStatus.DeadlineExceeded or ReceiveStatus.Cancelled:
+                return http.RequestAborted.IsCancellationRequested
+                    ? Task.CompletedTask
+                    : WriteErrorAsync(http, json, StatusCodes.Status400BadRequest, RpcStatus.InvalidArgument, outcome.Message, null);
             default:
                 return WriteErrorAsync(http, json, StatusCodes.Status500InternalServerError, RpcStatus.Internal, outcome.Message, null);
         }

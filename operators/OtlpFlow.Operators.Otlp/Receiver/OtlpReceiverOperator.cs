@@ -123,6 +123,13 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
 
             // The receiver enforces maxRequestSize itself, on compressed and decompressed bytes.
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // What Kestrel buffers ahead of the handler is memory outside the budget: every HTTP/2
+            // connection may hold a whole flow-control window of unread request data. 256 KiB a
+            // connection (instead of 1 MiB) keeps 64 uploading clients to 16 MiB, and still fills
+            // a loopback or LAN link.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 256 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 256 * 1024;
             kestrel.Listen(endpoint, listen =>
             {
                 listen.Protocols = protocols;

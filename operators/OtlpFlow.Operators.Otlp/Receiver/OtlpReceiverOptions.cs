@@ -25,6 +25,27 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     public ByteSize MaxRequestSize { get; set; } = ByteSize.FromMiB(64);
 
     /// <summary>
+    /// The most managed memory one request may decode to, as estimated from its protobuf bytes
+    /// before it is decoded (for OTLP/JSON, a multiple of its length). Wire bytes are not a measure
+    /// of memory: a few KB of zstd can decode to millions of objects. Larger requests are refused
+    /// (RESOURCE_EXHAUSTED without RetryInfo / 413). Never more than the pipeline's
+    /// <c>memoryLimit</c> when one is set. Default <c>256MiB</c>.
+    /// </summary>
+    public ByteSize MaxDecodedSize { get; set; } = ByteSize.FromMiB(256);
+
+    /// <summary>
+    /// The most spans, data points or log records in one request; more is refused
+    /// (RESOURCE_EXHAUSTED without RetryInfo / 413). 0: no limit. Default <c>1000000</c>.
+    /// </summary>
+    public long MaxItemsPerRequest { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// The most objects (messages, strings, byte strings) one request may decode to; more is refused
+    /// (RESOURCE_EXHAUSTED without RetryInfo / 413). 0: no limit. Default <c>10000000</c>.
+    /// </summary>
+    public long MaxElementsPerRequest { get; set; } = 10_000_000;
+
+    /// <summary>
     /// How long a request may wait for room in the graph before the client is told to retry
     /// (UNAVAILABLE / 503). Default <c>2s</c>.
     /// </summary>
@@ -41,6 +62,16 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     /// every part of it is settled downstream. Default <c>delivered</c>.
     /// </summary>
     public OtlpAckMode Ack { get; set; } = OtlpAckMode.Delivered;
+
+    /// <summary>
+    /// In <c>delivered</c> mode, how long after admission a client waits for its data to be settled
+    /// downstream before it is answered UNAVAILABLE / 503 with a retry delay. The data stays in the
+    /// pipeline, still counted against the memory budget, and may be delivered later, so a retry
+    /// may duplicate it (OTLP is at-least-once). The default is well under the OpenTelemetry SDKs'
+    /// 10 s export timeout, so that with <see cref="AdmissionTimeout"/> a client hears an answer it
+    /// can act on (retry, with backoff) instead of timing out blind. Default <c>5s</c>.
+    /// </summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// A request header (HTTP header or gRPC metadata key) whose value becomes the batch's tenant.
@@ -90,6 +121,26 @@ public sealed class OtlpReceiverOptions : IValidatableObject
         if (MaxRequestSize.Bytes <= 0)
         {
             yield return new ValidationResult("must be more than 0 bytes", [nameof(MaxRequestSize)]);
+        }
+
+        if (MaxDecodedSize.Bytes <= 0)
+        {
+            yield return new ValidationResult("must be more than 0 bytes", [nameof(MaxDecodedSize)]);
+        }
+
+        if (MaxItemsPerRequest < 0)
+        {
+            yield return new ValidationResult("must not be negative (0 means no limit)", [nameof(MaxItemsPerRequest)]);
+        }
+
+        if (MaxElementsPerRequest < 0)
+        {
+            yield return new ValidationResult("must not be negative (0 means no limit)", [nameof(MaxElementsPerRequest)]);
+        }
+
+        if (AckTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be more than 0", [nameof(AckTimeout)]);
         }
 
         if (AdmissionTimeout <= TimeSpan.Zero)

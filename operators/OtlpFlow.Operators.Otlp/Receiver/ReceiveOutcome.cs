@@ -21,6 +21,12 @@ internal enum ReceiveStatus
     /// <summary>Missing or wrong credentials: UNAUTHENTICATED / 401.</summary>
     Unauthenticated,
 
+    /// <summary>The client's gRPC deadline passed before its message arrived: DEADLINE_EXCEEDED.</summary>
+    DeadlineExceeded,
+
+    /// <summary>The client cancelled or reset the request: CANCELLED (if anyone is left to hear it).</summary>
+    Cancelled,
+
     /// <summary>Lost downstream to an error that a retry will not fix: INTERNAL / 500.</summary>
     Internal,
 }

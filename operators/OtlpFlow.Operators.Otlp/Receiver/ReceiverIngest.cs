@@ -1,7 +1,9 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Otlp;
 using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Otlp.Protocol;
 
 namespace OtlpFlow.Operators.Otlp.Receiver;
 
@@ -73,16 +75,106 @@ internal sealed partial class ReceiverIngest
         }
     }
 
-    /// <summary>Admits one decoded request and returns the answer for its client.</summary>
-    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long wireSize, string? tenant, CancellationToken requestAborted)
+    /// <summary>A buffer for a request body, charged to the pipeline's memory budget as it grows.</summary>
+    public ChargedBuffer NewBuffer() => new(_context.Memory);
+
+    /// <summary>The per-request decode limits: <c>maxDecodedSize</c> (never more than the memory limit), elements, items.</summary>
+    public DecodeLimits Limits
     {
-        var batchSize = Math.Max(wireSize, 1);
-        if (!_context.Memory.TryReserve(batchSize))
+        get
+        {
+            var decoded = _options.MaxDecodedSize.Bytes;
+            if (_context.Memory.LimitBytes > 0)
+            {
+                decoded = Math.Min(decoded, _context.Memory.LimitBytes);
+            }
+
+            return new DecodeLimits(decoded, _options.MaxElementsPerRequest, _options.MaxItemsPerRequest);
+        }
+    }
+
+    /// <summary>
+    /// Estimates what decoding <paramref name="body"/> costs, refuses it past the per-request limits,
+    /// charges the estimate to the memory budget (throttling when it cannot), and only then decodes
+    /// and admits it. The body's buffer is released once it is decoded.
+    /// </summary>
+    /// <remarks><paramref name="noun"/> is "body" or "message", for error messages.</remarks>
+    public async Task<ReceiveOutcome> DecodeAndIngestAsync(Signal signal, bool json, ChargedBuffer body, string noun, string? tenant, CancellationToken requestAborted)
+    {
+        var what = $"OTLP {(json ? "JSON" : "protobuf")} {signal.ToString().ToLowerInvariant()} request";
+        var limits = Limits;
+        long estimate;
+        if (json)
+        {
+            // No schema walk for JSON: every object costs at least one '{', and the decoded request
+            // is charged a conservative multiple of the text (the UTF-16 copy alone is twice it).
+            long objects = 0;
+            foreach (var segment in body.Sequence)
+            {
+                objects += segment.Span.Count((byte)'{');
+            }
+
+            if (limits.MaxElements > 0 && objects > limits.MaxElements)
+            {
+                return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
+                    $"the {noun} would decode to more than {limits.MaxElements} objects (maxElementsPerRequest)"));
+            }
+
+            estimate = JsonExpansion * body.Length;
+            if (limits.MaxDecodedBytes > 0 && estimate > limits.MaxDecodedBytes)
+            {
+                return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
+                    $"the {noun} would decode to more than {limits.MaxDecodedBytes} bytes of memory (maxDecodedSize): OTLP/JSON is charged {JsonExpansion} bytes per byte of text"));
+            }
+        }
+        else
+        {
+            var scan = DecodedSizeEstimator.Scan(DecodedSizeEstimator.RequestDescriptor(signal), body.Sequence, limits);
+            switch (scan.Verdict)
+            {
+                case DecodeVerdict.Invalid:
+                    return Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {noun} is not a valid {what}: {scan.Problem}"));
+                case DecodeVerdict.TooLarge or DecodeVerdict.TooManyElements:
+                    return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, $"the {noun} is refused: {scan.Problem}"));
+            }
+
+            estimate = scan.DecodedBytes;
+        }
+
+        // The budget is charged with what the decoded request will hold, before it exists.
+        var reserved = Math.Max(estimate, 1);
+        if (!_context.Memory.TryReserve(reserved))
         {
             return Statistics.Count(new ReceiveOutcome(ReceiveStatus.Throttled,
                 "the pipeline is over its memory limit; retry later", RetryAfter: _options.RetryAfter));
         }
 
+        IMessage request;
+        try
+        {
+            request = json ? OtlpMessages.ParseJson(signal, body.Sequence) : OtlpMessages.ParseProtobuf(signal, body.Sequence);
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or OtlpJsonException)
+        {
+            _context.Memory.Release(reserved);
+            return Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {noun} is not a valid {what}: {ex.Message}"));
+        }
+
+        var wireSize = body.Length;
+        body.Dispose();
+        return await IngestAsync(request, reserved, wireSize, tenant, requestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Managed bytes charged per byte of OTLP/JSON text, before it is parsed.</summary>
+    private const long JsonExpansion = 4;
+
+    /// <summary>
+    /// Admits one decoded request and returns the answer for its client. The reserved
+    /// bytes are already charged to the memory budget; they are released when the batch settles.
+    /// </summary>
+    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long reserved, long wireSize, string? tenant, CancellationToken requestAborted)
+    {
+        var batchSize = reserved;
         var memory = _context.Memory;
         var (share, tracker) = Acknowledgement.Create(batchSize, (t, _) => memory.Release(t.SizeBytes));
         var context = new BatchContext(tenant, NoMetadata, _context.TimeProvider.GetUtcNow());
@@ -143,9 +235,20 @@ internal sealed partial class ReceiverIngest
         }
 
         AcknowledgementResult result;
+        using var ackDeadline = new CancellationTokenSource(_options.AckTimeout, _context.TimeProvider);
+        using var ackLinked = CancellationTokenSource.CreateLinkedTokenSource(ackDeadline.Token, requestAborted);
         try
         {
-            result = await tracker.Completion.WaitAsync(requestAborted).ConfigureAwait(false);
+            result = await tracker.Completion.WaitAsync(ackLinked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ackDeadline.IsCancellationRequested && !requestAborted.IsCancellationRequested)
+        {
+            // The batch stays in the pipeline, still charged to the budget; it may be delivered later.
+            Statistics.CountAckTimeout();
+            LogAckTimedOut(_context.Logger, _context.Id, batch.ItemCount, _options.AckTimeout);
+            return Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unavailable,
+                $"delivery was not confirmed within ackTimeout ({_options.AckTimeout.TotalSeconds:0.###}s); the data stays in the pipeline and may still be delivered, so a retry may duplicate it",
+                RetryAfter: _options.RetryAfter));
         }
         catch (OperationCanceledException)
         {
@@ -205,6 +308,9 @@ internal sealed partial class ReceiverIngest
     };
 
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a request of {Items} items was not settled downstream within ackTimeout {AckTimeout}; the client was told to retry, and the data stays in the pipeline (a retry may duplicate it)")]
+    private static partial void LogAckTimedOut(ILogger logger, string operatorId, int items, TimeSpan ackTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a request of {Items} items passed its admission deadline while being handed over; it will be delivered, and the client was told to retry")]
     private static partial void LogAdmittedLate(ILogger logger, string operatorId, int items);

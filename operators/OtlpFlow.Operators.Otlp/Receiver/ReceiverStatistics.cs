@@ -11,6 +11,7 @@ public sealed class ReceiverStatistics
     private long _throttled;
     private long _unauthenticated;
     private long _failed;
+    private long _ackTimeouts;
     private readonly TaskCompletionSource _firstRetryable = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Requests answered with success (including partial successes).</summary>
@@ -37,11 +38,19 @@ public sealed class ReceiverStatistics
     /// <summary>Requests whose data failed downstream with a permanent error.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
+    /// <summary>
+    /// Requests answered UNAVAILABLE because their delivery was not settled within <c>ackTimeout</c>
+    /// (also counted in <see cref="Unavailable"/>); their data stayed in the pipeline.
+    /// </summary>
+    public long AckTimeouts => Interlocked.Read(ref _ackTimeouts);
+
     /// <summary>Requests told to retry, for any reason.</summary>
     public long Retryable => Unavailable + Throttled;
 
     /// <summary>Completes when the first client is told to retry (for tests that wait for throttling).</summary>
     internal Task FirstRetryable => _firstRetryable.Task;
+
+    internal void CountAckTimeout() => Interlocked.Increment(ref _ackTimeouts);
 
     internal ReceiveOutcome Count(ReceiveOutcome outcome)
     {

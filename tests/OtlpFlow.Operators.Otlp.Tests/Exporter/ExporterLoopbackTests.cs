@@ -61,14 +61,16 @@ public sealed class ExporterLoopbackTests
     {
         var probe = Probe.Create();
         probe.Pause();
-        await using var receiver = await StartReceiverAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"50ms\"", "\"memoryLimit\": \"1KiB\",");
-        var export = RunExporterAsync(Endpoint(receiver, protocol), protocol, "gzip", 500, ", \"queue\": { \"consumers\": 2 }");
+        // One batch of 100 spans fits the budget (a request decoding to more than the whole memoryLimit
+        // is refused as too large); the twenty batches do not.
+        await using var receiver = await StartReceiverAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"50ms\"", "\"memoryLimit\": \"1MiB\",");
+        var export = RunExporterAsync(Endpoint(receiver, protocol), protocol, "gzip", 2000, ", \"queue\": { \"consumers\": 2 }");
         await receiver.Receiver().Statistics.FirstRetryable.WaitAsync(TimeSpan.FromSeconds(60));
         probe.Resume();
         await using var sender = await export;
 
-        Assert.Equal(500, probe.Items);
-        Assert.Equal(500, Exporter(sender).Statistics.SentItems);
+        Assert.Equal(2000, probe.Items);
+        Assert.Equal(2000, Exporter(sender).Statistics.SentItems);
         Assert.True(Exporter(sender).Statistics.Retries > 0);
     }
 

@@ -187,16 +187,18 @@ public sealed class ReceiverBehaviourTests : IDisposable
     {
         var probe = Probe.Create();
         probe.Pause();
-        await using var pipeline = await StartAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"2s\"", "\"memoryLimit\": \"1KiB\",");
+        // The budget holds the first request's decoded estimate and not a second one beside it.
+        var estimate = DecodedSizeEstimator.Scan(ExportTraceServiceRequest.Descriptor, Requests.Traces(20).ToByteArray(), new DecodeLimits(0, 0, 0)).DecodedBytes;
+        await using var pipeline = await StartAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"2s\"", $"\"memoryLimit\": \"{estimate * 3 / 2}B\",");
         (await Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(20))).Dispose();
         await probe.Holding;
 
-        using var response = await Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(5));
+        using var response = await Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(20, seed: 2));
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
 
         using var channel = GrpcChannel.ForAddress(pipeline.Grpc());
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await new TraceService.TraceServiceClient(channel).ExportAsync(Requests.Traces(5)));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new TraceService.TraceServiceClient(channel).ExportAsync(Requests.Traces(20, seed: 3)));
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(2), RpcStatus.RetryDelay(Status.Parser.ParseFrom(error.Trailers.GetValueBytes("grpc-status-details-bin"))));
         probe.Resume();
@@ -236,7 +238,9 @@ public sealed class ReceiverBehaviourTests : IDisposable
     {
         var probe = Probe.Create();
         probe.Pause();
-        await using var pipeline = await StartAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"100ms\"", "\"memoryLimit\": \"1KiB\",");
+        // The budget holds one SDK batch of 10 spans (about 6 KB decoded) and not two: a request
+        // decoding to more than the whole memoryLimit would be refused as too large, not throttled.
+        await using var pipeline = await StartAsync(probe, ", \"ack\": \"accepted\", \"retryAfter\": \"100ms\"", "\"memoryLimit\": \"9KiB\",");
         var sourceName = "throttle-" + Guid.NewGuid().ToString("N");
         var retryVariable = Environment.GetEnvironmentVariable("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY");
         Environment.SetEnvironmentVariable("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "in_memory");

@@ -1,0 +1,92 @@
+using OtlpFlow.Operators.Otlp.Protocol;
+
+namespace OtlpFlow.Operators.Otlp.Receiver;
+
+/// <summary>Reading and decompressing request bodies into charged buffers, shared by gRPC and HTTP.</summary>
+internal static class RequestBodies
+{
+    /// <summary>The answer to a body that could not be read whole.</summary>
+    public static ReceiveOutcome Refusal(BufferFill fill, long limit, TimeSpan retryAfter) => fill switch
+    {
+        BufferFill.TooLarge => new ReceiveOutcome(ReceiveStatus.TooLarge, new PayloadTooLargeException(limit).Message),
+        BufferFill.OverBudget => new ReceiveOutcome(ReceiveStatus.Throttled, "the pipeline is over its memory limit; retry later", RetryAfter: retryAfter),
+        _ => new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the request is truncated"),
+    };
+
+    /// <summary>
+    /// Decompresses <paramref name="compressed"/> into <paramref name="into"/>, whose growth is
+    /// charged to the budget as the output grows, up to <paramref name="limit"/> bytes.
+    /// Returns null on success, else the answer for the client.
+    /// </summary>
+    public static async Task<ReceiveOutcome?> DecompressAsync(ChargedBuffer compressed, PayloadCompression compression, long limit, ChargedBuffer into,
+        string noun, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A zstd decoder's window is memory too: charged before the decoder allocates it.
+            if (compression == PayloadCompression.Zstd && !into.TryCharge(PayloadCodec.ZstdDecoderMemory))
+            {
+                return Refusal(BufferFill.OverBudget, limit, retryAfter);
+            }
+
+            var source = new SequenceStream(compressed.Sequence);
+            await using var decoded = PayloadCodec.Decompressor(source, compression);
+            var fill = await into.FillAsync(decoded, limit, exact: false, compressed.Length * 4, cancellationToken).ConfigureAwait(false);
+            return fill == BufferFill.Complete ? null : Refusal(fill, limit, retryAfter);
+        }
+        catch (ZstdSharp.ZstdException ex)
+        {
+            return new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} {noun} cannot be decompressed: {ex.Message}");
+        }
+        catch (InvalidDataException ex)
+        {
+            return new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} {noun} cannot be decompressed: {ex.Message}");
+        }
+    }
+
+    /// <summary>A read-only stream over a sequence of bytes, to feed a decompressor without copying.</summary>
+    private sealed class SequenceStream(System.Buffers.ReadOnlySequence<byte> sequence) : Stream
+    {
+        private System.Buffers.ReadOnlySequence<byte> _rest = sequence;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var take = (int)Math.Min(buffer.Length, _rest.Length);
+            System.Buffers.BuffersExtensions.CopyTo(_rest.Slice(0, take), buffer);
+            _rest = _rest.Slice(take);
+            return take;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
