@@ -160,6 +160,14 @@ internal sealed partial class ReceiverIngest
             return Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {noun} is not a valid {what}: {ex.Message}"));
         }
 
+        // What OTLP/JSON refuses while parsing (ids of the wrong length), OTLP/protobuf refuses here:
+        // passed on, one bad span would make a peer refuse the whole batch it was merged into.
+        if (OtlpValidation.FindProblem(request) is { } problem)
+        {
+            _context.Memory.Release(reserved);
+            return Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {noun} is not a valid {what}: {problem}"));
+        }
+
         var wireSize = body.Length;
         body.Dispose();
         return await IngestAsync(request, reserved, wireSize, tenant, requestAborted).ConfigureAwait(false);

@@ -71,6 +71,24 @@ public sealed class ReceiverBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_span_with_a_3_byte_trace_id_is_refused_over_protobuf_as_over_json_and_never_passed_on()
+    {
+        var bad = Requests.Traces(10);
+        bad.ResourceSpans[0].ScopeSpans[0].Spans[4].TraceId = ByteString.CopyFrom(1, 2, 3);
+        using var response = await Requests.PostProtobufAsync(_client, _pipeline.Http(), bad);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var status = await ProtobufStatusAsync(response);
+        Assert.Equal(RpcStatus.InvalidArgument, status.Code);
+        Assert.Contains("spans[4].traceId must be empty or 16 bytes, got 3", status.Message, StringComparison.Ordinal);
+
+        using var channel = GrpcChannel.ForAddress(_pipeline.Grpc());
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new TraceService.TraceServiceClient(channel).ExportAsync(bad));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
     public async Task Truncated_protobuf_over_grpc_is_invalid_argument()
     {
         using var channel = GrpcChannel.ForAddress(_pipeline.Grpc());
