@@ -65,6 +65,7 @@ public sealed class OverloadProcessTests(ITestOutputHelper output) : IDisposable
         var wireBytesPerSpan = (double)requests[0].Length / SpansPerRequest;
         long acknowledged = 0, throttled = 0, withoutRetryInfo = 0, offered = 0, sent = 0;
         var otherErrors = new List<string>();
+        var noRetryInfo = new List<string>();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
         var export = new Method<byte[], byte[]>(MethodType.Unary, "opentelemetry.proto.collector.trace.v1.TraceService", "Export", Raw, Raw);
 
@@ -92,6 +93,10 @@ public sealed class OverloadProcessTests(ITestOutputHelper output) : IDisposable
                     if (!HasRetryInfo(ex))
                     {
                         Interlocked.Increment(ref withoutRetryInfo);
+                        lock (otherErrors)
+                        {
+                            noRetryInfo.Add($"{ex.StatusCode}: {ex.Status.Detail}");
+                        }
                     }
                 }
                 catch (RpcException ex)
@@ -118,7 +123,7 @@ public sealed class OverloadProcessTests(ITestOutputHelper output) : IDisposable
         // The clients offered several times what the budget holds, far more than the sink passes.
         Assert.True(sent >= 2 * Budget, $"too little load: {figures}");
         Assert.True(throttled > 0, $"no client was throttled: {figures}");
-        Assert.True(withoutRetryInfo == 0, $"{withoutRetryInfo} throttling answers came without RetryInfo: {figures}");
+        Assert.True(withoutRetryInfo == 0, $"{withoutRetryInfo} throttling answers came without RetryInfo ({string.Join("; ", noRetryInfo.Distinct().Take(3))}): {figures}");
         Assert.True(peak <= PeakLimit, $"over the memory limit: {figures}");
 
         // The sink's row of the summary: "sink  debug  sink  <in>  <out> ...".

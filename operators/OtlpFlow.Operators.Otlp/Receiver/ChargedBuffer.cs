@@ -31,6 +31,12 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
     private const int FirstChunk = 16 * 1024;
     private const int LargestChunk = 1024 * 1024;
 
+    // A pool of its own that keeps few arrays: the shared pool keeps up to 32 arrays of each size per
+    // core, which after a burst stays on the heap as memory no request holds, and the memory guard,
+    // which reads the heap, would then refuse every request for good. Arrays past what this pool
+    // keeps are garbage the guard's collections return.
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(LargestChunk, maxArraysPerBucket: 4);
+
     private readonly List<byte[]> _chunks = [];
     private long _charged;
     private int _lastUsed;
@@ -124,7 +130,7 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
     {
         foreach (var chunk in _chunks)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            Pool.Return(chunk);
         }
 
         _chunks.Clear();
@@ -148,7 +154,7 @@ internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
         }
 
         _charged += size;
-        _chunks.Add(ArrayPool<byte>.Shared.Rent(size));
+        _chunks.Add(Pool.Rent(size));
         _lastUsed = 0;
         _nextChunk = Math.Min(size * 2, LargestChunk);
         return true;

@@ -70,6 +70,11 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
             outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
         }
 
+        if (outcome.Status != ReceiveStatus.Ok)
+        {
+            await RequestBodies.DrainAsync(http.Request.Body, ingest.Options.MaxRequestSize.Bytes, deadline?.Token ?? http.RequestAborted).ConfigureAwait(false);
+        }
+
         if (http.RequestAborted.IsCancellationRequested)
         {
             return;

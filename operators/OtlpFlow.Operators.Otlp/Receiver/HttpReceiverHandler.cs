@@ -72,6 +72,11 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
         }
 
+        if (outcome.Status != ReceiveStatus.Ok)
+        {
+            await RequestBodies.DrainAsync(http.Request.Body, limit, http.RequestAborted).ConfigureAwait(false);
+        }
+
         await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
     }
 

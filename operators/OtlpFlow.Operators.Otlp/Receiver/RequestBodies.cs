@@ -13,6 +13,40 @@ internal static class RequestBodies
         _ => new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the request is truncated"),
     };
 
+    /// <summary>The longest a refused request's unread body is drained for.</summary>
+    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Reads and discards what is left of a refused request's body (at most <paramref name="limit"/>
+    /// bytes, for at most a few seconds), so that the answer ends a stream the client has finished.
+    /// Refusing while the client still sends makes HTTP/2 reset the stream, and a server that resets
+    /// many streams on one connection is told off with ENHANCE_YOUR_CALM: the client would get that
+    /// instead of the throttling answer. Draining holds no memory: one small buffer, reused.
+    /// </summary>
+    public static async Task DrainAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DrainTime);
+        try
+        {
+            long drained = 0;
+            int read;
+            while (drained < limit && (read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                drained += read;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidOperationException)
+        {
+            // The client went away, stalled, or the body was already consumed: nothing more to drain.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>
     /// Decompresses <paramref name="compressed"/> into <paramref name="into"/>, whose growth is
     /// charged to the budget as the output grows, up to <paramref name="limit"/> bytes.
