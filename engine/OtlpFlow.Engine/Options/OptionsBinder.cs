@@ -197,6 +197,7 @@ public static class OptionsBinder
 
     private static void Validate(object options, string prefix, ICollection<OptionError> errors)
     {
+        var before = errors.Count;
         var nullability = new NullabilityInfoContext();
         foreach (var (name, property) in Properties(options.GetType()))
         {
@@ -251,6 +252,10 @@ public static class OptionsBinder
                     {
                         Validate(item, $"{prefix}{name}[{index}].", errors);
                     }
+                    else
+                    {
+                        errors.Add(new OptionError($"{prefix}{name}[{index}]", $"must be {Expectation(element)}, got null"));
+                    }
 
                     index++;
                 }
@@ -259,11 +264,28 @@ public static class OptionsBinder
 
         if (options is IValidatableObject validatable)
         {
-            foreach (var result in validatable.Validate(new ValidationContext(options)))
+            try
             {
-                var member = result.MemberNames.FirstOrDefault();
-                var key = member is null ? prefix.TrimEnd('.') : prefix + JsonNamingPolicy.CamelCase.ConvertName(member);
-                errors.Add(new OptionError(key, result.ErrorMessage ?? "is not valid"));
+                foreach (var result in validatable.Validate(new ValidationContext(options)))
+                {
+                    var member = result.MemberNames.FirstOrDefault();
+                    var key = member is null ? prefix.TrimEnd('.') : prefix + JsonNamingPolicy.CamelCase.ConvertName(member);
+                    var error = new OptionError(key, result.ErrorMessage ?? "is not valid");
+                    if (!errors.Contains(error))
+                    {
+                        // An options class may check what the binder already did ("must not be empty").
+                        errors.Add(error);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is NullReferenceException or ArgumentException or InvalidOperationException or FormatException)
+            {
+                // The class's own checks met a value the binder has already reported (a null in a
+                // list): that report stands. Otherwise the failure is the report.
+                if (errors.Count == before)
+                {
+                    errors.Add(new OptionError(prefix.TrimEnd('.'), $"is not valid: {ex.Message}"));
+                }
             }
         }
     }
