@@ -158,7 +158,9 @@ internal static class PerfCommand
             {
                 var b = before[o.Id];
                 var (average, peak, latency) = session.Queue(o.Id);
-                return new PerfOperator(o.Id, o.Type, o.Kind, PerSecond(o.ItemsIn - b.ItemsIn), PerSecond(o.ItemsOut - b.ItemsOut), o.ItemsDropped, average, peak, latency);
+                var held = session.Held.TryGetValue(o.Id, out var h) ? h : ((long, long)?)null;
+                return new PerfOperator(o.Id, o.Type, o.Kind, PerSecond(o.ItemsIn - b.ItemsIn), PerSecond(o.ItemsOut - b.ItemsOut), o.ItemsDropped, average, peak, latency,
+                    held?.Item1, held?.Item2);
             })
             .ToArray();
 

@@ -1,6 +1,6 @@
 namespace OtlpFlow.Cli.Perf;
 
-/// <summary>One operator over the measured window.</summary>
+/// <summary>One operator over the measured window; the peak held items and bytes for an operator that holds data.</summary>
 internal sealed record PerfOperator(
     string Id,
     string Type,
@@ -10,4 +10,6 @@ internal sealed record PerfOperator(
     long Dropped,
     double QueueFillAverage,
     double QueueFillPeak,
-    double? LatencyMs);
+    double? LatencyMs,
+    long? PeakHeldItems = null,
+    long? PeakHeldBytes = null);

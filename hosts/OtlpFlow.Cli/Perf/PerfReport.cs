@@ -29,6 +29,11 @@ internal static class PerfReport
             : string.Empty;
         var guard = result.MemoryLimitBytes is null ? string.Empty : $"  forced gcs {result.ForcedCollections}  refused {result.RefusedReservations}";
         output.WriteLine($"  memory      peak working set {TopTable.Bytes(result.PeakMemoryBytes)}{limit}  peak in flight {TopTable.Bytes(result.PeakInFlightBytes)}{guard}");
+        foreach (var op in result.Operators.Where(o => o.PeakHeldItems is not null))
+        {
+            output.WriteLine($"  held        {op.Id}: peak {op.PeakHeldItems} items in {TopTable.Bytes(op.PeakHeldBytes ?? 0)}");
+        }
+
         output.WriteLine($"  gc          gen0 {gc.Gen0}  gen1 {gc.Gen1}  gen2 {gc.Gen2}  allocated {TopTable.Bytes(gc.AllocatedBytes)}  paused {Number(gc.PauseMs, "0")}ms ({Number(result.GcPauseRatio * 100, "0.0")}% of the window)");
         output.WriteLine();
 

@@ -1,3 +1,4 @@
+using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Pipeline;
 using OtlpFlow.Hosting.Monitoring;
 
@@ -27,6 +28,9 @@ internal sealed class PerfSession(PipelineSpec spec, PerfRecorder recorder, Time
 
     /// <summary>Full collections the pipeline's memory guard forced over the run.</summary>
     public long ForcedCollections { get; private set; }
+
+    /// <summary>Peak items and bytes held by each operator that holds data (<see cref="IHoldsData"/>).</summary>
+    public IReadOnlyDictionary<string, (long Items, long Bytes)> Held { get; private set; } = new Dictionary<string, (long, long)>();
 
     /// <summary>Reservations the pipeline's memory budget or guard refused over the run.</summary>
     public long RefusedReservations { get; private set; }
@@ -111,6 +115,9 @@ internal sealed class PerfSession(PipelineSpec spec, PerfRecorder recorder, Time
         }
 
         PeakInFlightBytes = Math.Max(PeakInFlightBytes, pipeline.Memory.PeakBytes);
+        Held = pipeline.Operators
+            .Where(o => o.Value is IHoldsData)
+            .ToDictionary(o => o.Key, o => (((IHoldsData)o.Value).PeakHeldItems, ((IHoldsData)o.Value).PeakHeldBytes), StringComparer.Ordinal);
         ForcedCollections = pipeline.Memory.ForcedCollections;
         RefusedReservations = pipeline.Memory.RefusedReservations;
         await stopRun.CancelAsync().ConfigureAwait(false);

@@ -29,7 +29,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// guarded by one lock; the clock is <see cref="OperatorContext.TimeProvider"/>.
 /// </remarks>
 [Operator("sampling.tail", Options = typeof(TailSamplingOptions), Description = "Holds spans by trace and keeps whole traces chosen by policies (latency, errors, attributes, rates...).")]
-public sealed partial class TailSamplingOperator : ProcessorOperator
+public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 {
     private const string NotSampledReason = "not-sampled";
     private const int MaxSpansPerBatch = 8192;
@@ -126,6 +126,9 @@ public sealed partial class TailSamplingOperator : ProcessorOperator
 
     /// <summary>The most bytes held at once so far (as <see cref="HeldBytes"/>).</summary>
     public long PeakHeldBytes => Interlocked.Read(ref _peakHeldBytes);
+
+    /// <inheritdoc />
+    long IHoldsData.PeakHeldItems => PeakHeldSpans;
 
     /// <summary>Bytes of the held spans' records (encodings and 16-byte headers): <see cref="HeldBytes"/> less chunk space that is free or released but not yet reusable.</summary>
     internal long LiveSpanBytes => _arena.LiveBytes;
