@@ -135,6 +135,11 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
                 return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, "the request has no complete gRPC message"));
             }
 
+            if (header[0] > 1)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the gRPC message's compressed flag must be 0 or 1, got {header[0]}"));
+            }
+
             var compressed = header[0] == 1;
             var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
             if (length > limit)
@@ -159,6 +164,12 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
             if (fill != BufferFill.Complete)
             {
                 return ingest.Statistics.Count(RequestBodies.Refusal(fill, limit, ingest.Options.RetryAfter));
+            }
+
+            // Export is unary: a second message would be dropped while the client heard OK for it.
+            if (await body.ReadAsync(header.AsMemory(0, 1), cancellationToken).ConfigureAwait(false) > 0)
+            {
+                return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, "Export is a unary call: the request must hold exactly one message, and this one holds more"));
             }
 
             if (!compressed)

@@ -188,6 +188,29 @@ public sealed class ReceiverAdmissionTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(7, 1)]
+    [InlineData(2, 1)]
+    [InlineData(0, 2)]
+    public async Task A_grpc_request_with_a_flag_other_than_0_or_1_or_a_second_message_is_invalid_argument_and_nothing_is_delivered(byte flag, int messages)
+    {
+        var probe = Probe.Create();
+        await using var pipeline = await StartAsync(probe);
+        var frame = Frame(Requests.Traces(3).ToByteArray());
+        frame[0] = flag;
+        var body = Enumerable.Repeat(frame, messages).SelectMany(f => f).ToArray();
+
+        var (http, response) = await RawGrpcAsync(pipeline.Grpc(), new ByteArrayContent(body), null);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, http);
+            Assert.Equal(RpcStatus.InvalidArgument.ToString(System.Globalization.CultureInfo.InvariantCulture), Trailer(response, "grpc-status"));
+            Assert.NotNull(Trailer(response, "grpc-status-details-bin"));
+        }
+
+        Assert.Equal(0, probe.Items);
+    }
+
     [Fact]
     public async Task A_grpc_timeout_of_99999999_seconds_is_clamped_and_the_request_succeeds()
     {
