@@ -66,7 +66,15 @@ internal static class RequestBodies
             var source = new SequenceStream(compressed.Sequence);
             await using var decoded = PayloadCodec.Decompressor(source, compression);
             var fill = await into.FillAsync(decoded, limit, exact: false, compressed.Length * 4, cancellationToken).ConfigureAwait(false);
-            return fill == BufferFill.Complete ? null : Refusal(fill, limit, retryAfter);
+            if (fill != BufferFill.Complete)
+            {
+                return Refusal(fill, limit, retryAfter);
+            }
+
+            return compression == PayloadCompression.Gzip && !EndsWithItsTrailer(compressed.Sequence, into.Sequence)
+                ? new ReceiveOutcome(ReceiveStatus.InvalidArgument,
+                    $"the gzip {noun} has bytes after its end (or is several gzip members): its last 8 bytes are not the CRC-32 and length of what it decompresses to")
+                : null;
         }
         catch (ZstdSharp.ZstdException ex)
         {
@@ -76,6 +84,34 @@ internal static class RequestBodies
         {
             return new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {PayloadCodec.Name(compression)} {noun} cannot be decompressed: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// True when a gzip body ends with its member's trailer: the CRC-32 and the length (mod 2^32) of
+    /// <paramref name="decompressed"/>. .NET's decompressor stops quietly at the end of the gzip data
+    /// and ignores whatever follows; this is how bytes appended to a body are caught.
+    /// </summary>
+    private static bool EndsWithItsTrailer(System.Buffers.ReadOnlySequence<byte> compressed, System.Buffers.ReadOnlySequence<byte> decompressed)
+    {
+        if (compressed.Length < 18)
+        {
+            return false;
+        }
+
+        Span<byte> trailer = stackalloc byte[8];
+        System.Buffers.BuffersExtensions.CopyTo(compressed.Slice(compressed.Length - 8), trailer);
+        if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]) != (uint)decompressed.Length)
+        {
+            return false;
+        }
+
+        var crc = new System.IO.Hashing.Crc32();
+        foreach (var segment in decompressed)
+        {
+            crc.Append(segment.Span);
+        }
+
+        return crc.GetCurrentHashAsUInt32() == System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
     }
 
     /// <summary>A read-only stream over a sequence of bytes, to feed a decompressor without copying.</summary>

@@ -89,6 +89,27 @@ public sealed class ReceiverBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Gzip_with_bytes_after_its_end_is_400_and_the_same_body_without_them_is_accepted()
+    {
+        var gzip = Gzip(Requests.Traces(4).ToByteArray());
+        using (var garbage = Requests.Post(_pipeline.Http(), "v1/traces", [.. gzip, 0x13, 0x37, 0x00, 0xFF], "application/x-protobuf", "gzip"))
+        using (var response = await _client.SendAsync(garbage))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("bytes after its end", (await ProtobufStatusAsync(response)).Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, _probe.Items);
+        using (var clean = Requests.Post(_pipeline.Http(), "v1/traces", gzip, "application/x-protobuf", "gzip"))
+        using (var response = await _client.SendAsync(clean))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(4, _probe.Items);
+    }
+
+    [Fact]
     public async Task Truncated_protobuf_over_grpc_is_invalid_argument()
     {
         using var channel = GrpcChannel.ForAddress(_pipeline.Grpc());
