@@ -21,7 +21,7 @@ namespace OtlpFlow.Hosting;
 /// </summary>
 internal sealed partial class SelfTelemetry : IAsyncDisposable
 {
-    /// <summary>The engine's meter (see DESIGN.md, "Observability of the engine itself").</summary>
+    /// <summary>The engine's meter (see docs/architecture.md, "Observability of the engine").</summary>
     public const string MeterName = "OtlpFlow";
 
     private readonly MeterProvider _provider;

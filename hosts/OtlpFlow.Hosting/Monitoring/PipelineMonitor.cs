@@ -6,7 +6,7 @@ namespace OtlpFlow.Hosting.Monitoring;
 /// <summary>
 /// Samples a running pipeline into <see cref="PipelineSnapshot"/>s: per operator, totals, rates over
 /// the last interval, queue fill and processing time. The snapshots are published on
-/// <see cref="Snapshots"/> (the control plane of DESIGN.md) for the dashboard, <c>otlpflow top</c> and
+/// <see cref="Snapshots"/> (the control plane of docs/architecture.md) for the dashboard, <c>otlpflow top</c> and
 /// <c>otlpflow perf</c>; sampling reads counters only and never holds data back.
 /// </summary>
 public sealed class PipelineMonitor : IDisposable

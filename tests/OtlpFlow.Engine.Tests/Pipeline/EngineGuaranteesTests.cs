@@ -3,7 +3,7 @@ using OtlpFlow.Engine.Pipeline;
 
 namespace OtlpFlow.Engine.Tests.Pipeline;
 
-/// <summary>The seven guarantees of DESIGN.md, each shown on a running pipeline.</summary>
+/// <summary>The engine guarantees of docs/architecture.md, each shown on a running pipeline.</summary>
 public sealed class EngineGuaranteesTests
 {
     [Fact]
