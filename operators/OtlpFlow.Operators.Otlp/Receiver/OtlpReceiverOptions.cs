@@ -26,7 +26,7 @@ public sealed class OtlpReceiverOptions : IValidatableObject
 
     /// <summary>
     /// The most managed memory one request may decode to, as estimated from its protobuf bytes
-    /// before it is decoded (for OTLP/JSON, a multiple of its length). Wire bytes are not a measure
+    /// before it is decoded (for OTLP/JSON, 4 bytes per byte of text plus 64 per value). Wire bytes are not a measure
     /// of memory: a few KB of zstd can decode to millions of objects. Larger requests are refused
     /// (RESOURCE_EXHAUSTED without RetryInfo / 413). Never more than the pipeline's
     /// <c>memoryLimit</c> when one is set. Default <c>256MiB</c>.
@@ -40,7 +40,7 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     public long MaxItemsPerRequest { get; set; } = 1_000_000;
 
     /// <summary>
-    /// The most objects (messages, strings, byte strings) one request may decode to; more is refused
+    /// The most objects (messages, strings, byte strings; for OTLP/JSON, values) one request may decode to; more is refused
     /// (RESOURCE_EXHAUSTED without RetryInfo / 413). 0: no limit. Default <c>10000000</c>.
     /// </summary>
     public long MaxElementsPerRequest { get; set; } = 10_000_000;

@@ -106,25 +106,29 @@ internal sealed partial class ReceiverIngest
         long estimate;
         if (json)
         {
-            // No schema walk for JSON: every object costs at least one '{', and the decoded request
-            // is charged a conservative multiple of the text (the UTF-16 copy alone is twice it).
-            long objects = 0;
+            // No schema walk for JSON, but an upper bound on its values: every object and array has
+            // its '{' or '[', and every value after the first in one follows a ','. The parser builds
+            // a node for each value (unknown keys included), so each is charged a node, on top of a
+            // multiple of the text (the UTF-16 copy alone is twice it). "[0,0,0,...]" behind a
+            // small compressed body is thereby refused as what it would decode to.
+            long elements = 0;
             foreach (var segment in body.Sequence)
             {
-                objects += segment.Span.Count((byte)'{');
+                var span = segment.Span;
+                elements += span.Count((byte)'{') + span.Count((byte)'[') + span.Count((byte)',');
             }
 
-            if (limits.MaxElements > 0 && objects > limits.MaxElements)
+            if (limits.MaxElements > 0 && elements > limits.MaxElements)
             {
                 return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
-                    $"the {noun} would decode to more than {limits.MaxElements} objects (maxElementsPerRequest)"));
+                    $"the {noun} would decode to more than {limits.MaxElements} values (maxElementsPerRequest)"));
             }
 
-            estimate = JsonExpansion * body.Length;
+            estimate = (JsonExpansion * body.Length) + (JsonNodeBytes * elements);
             if (limits.MaxDecodedBytes > 0 && estimate > limits.MaxDecodedBytes)
             {
                 return Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge,
-                    $"the {noun} would decode to more than {limits.MaxDecodedBytes} bytes of memory (maxDecodedSize): OTLP/JSON is charged {JsonExpansion} bytes per byte of text"));
+                    $"the {noun} would decode to more than {limits.MaxDecodedBytes} bytes of memory (maxDecodedSize): OTLP/JSON is charged {JsonExpansion} bytes per byte of text and {JsonNodeBytes} per value"));
             }
         }
         else
@@ -175,6 +179,9 @@ internal sealed partial class ReceiverIngest
 
     /// <summary>Managed bytes charged per byte of OTLP/JSON text, before it is parsed.</summary>
     private const long JsonExpansion = 4;
+
+    /// <summary>Managed bytes charged per JSON value: the parser's node for it and its slot in a list.</summary>
+    private const long JsonNodeBytes = 64;
 
     /// <summary>
     /// Admits one decoded request and returns the answer for its client. The reserved

@@ -279,4 +279,24 @@ public sealed class ReceiverAdmissionTests : IDisposable
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("maxDecodedSize", RpcStatus.ParseJson(await response.Content.ReadAsStringAsync()).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_small_zstd_json_body_expanding_to_millions_of_values_is_refused_before_it_is_parsed()
+    {
+        var probe = Probe.Create();
+        await using var pipeline = await StartAsync(probe);
+
+        // 24 MB of "0," under a key the parser does not know: 12 million values, a few KB on the wire.
+        var text = new System.Text.StringBuilder("{\"resourceSpans\":[],\"padding\":[");
+        text.Insert(text.Length, "0,", 12_000_000).Append("0]}");
+        var body = Zstd(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        Assert.True(body.Length < 64 * 1024, $"the body is {body.Length} bytes");
+
+        using var request = Requests.Post(pipeline.Http(), "v1/traces", body, "application/json", "zstd");
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("maxElementsPerRequest", RpcStatus.ParseJson(await response.Content.ReadAsStringAsync()).Message, StringComparison.Ordinal);
+        Assert.Equal(0, probe.Items);
+    }
 }
