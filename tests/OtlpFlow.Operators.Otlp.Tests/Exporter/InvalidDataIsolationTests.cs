@@ -14,15 +14,6 @@ namespace OtlpFlow.Operators.Otlp.Tests.Exporter;
 /// </summary>
 public sealed class InvalidDataIsolationTests
 {
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     /// <summary>An OTLP/HTTP traces peer on loopback that answers 400 to a request holding a span named "bad".</summary>
     private sealed class PickyPeer : IAsyncDisposable
     {
@@ -101,7 +92,7 @@ public sealed class InvalidDataIsolationTests
     [Fact]
     public async Task A_bad_span_in_a_merged_batch_is_refused_alone_and_every_good_span_is_delivered()
     {
-        var peerPort = FreePort();
+        var peerPort = Ports.Free();
         await using var peer = new PickyPeer(peerPort);
         await using var front = await TestPipeline.StartAsync($$"""
             { "operators": {

@@ -15,14 +15,6 @@ public sealed class PersistentQueueFullDiskTests
 {
     private const int SpansPerRequest = 50;
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static Task<TestPipeline> StartFrontAsync(string queuePath, int peerPort) => TestPipeline.StartAsync($$"""
         { "operators": {
@@ -37,7 +29,7 @@ public sealed class PersistentQueueFullDiskTests
     {
         using var disk = SmallTmpfs.Mount("2m");
         var queuePath = Path.Combine(disk.Path, "queue");
-        var peerPort = FreePort();
+        var peerPort = Ports.Free();
         using var client = Requests.Client();
         var acknowledged = new HashSet<ByteString>();
         var seed = 0;

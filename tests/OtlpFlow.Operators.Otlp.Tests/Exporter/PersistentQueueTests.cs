@@ -7,15 +7,6 @@ namespace OtlpFlow.Operators.Otlp.Tests.Exporter;
 /// <summary>otlp.exporter with <c>queue.path</c>: what reached the disk survives the run and is sent by the next one.</summary>
 public sealed class PersistentQueueTests
 {
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     private static async Task<TestPipeline> RunSenderAsync(int port, string queuePath, int count, int seed)
     {
         var sender = await TestPipeline.StartAsync($$"""
@@ -34,7 +25,7 @@ public sealed class PersistentQueueTests
     {
         using var folder = new TempDirectory();
         var queuePath = folder.File("queue");
-        var port = FreePort();
+        var port = Ports.Free();
 
         // First run: the peer is down. Every batch is settled once on disk, and the drain leaves
         // them there instead of waiting for a peer that does not answer.

@@ -124,7 +124,7 @@ public sealed class LoadBalancingTests
     {
         var probe = Probe.Create();
         await using var up = await StartMemberAsync(probe);
-        var down = $"http://127.0.0.1:{FreePort()}";
+        var down = $"http://127.0.0.1:{Ports.Free()}";
         var time = new FakeTimeProvider();
         await using var lb = new LoadBalancingOperator(new LoadBalancingOptions
         {
@@ -148,7 +148,7 @@ public sealed class LoadBalancingTests
                 "in":  { "type": "otlp.receiver", "http": "127.0.0.1:0" },
                 "out": { "type": "test.refuse", "inputs": ["in"] } } }
             """);
-        var down = $"http://127.0.0.1:{FreePort()}";
+        var down = $"http://127.0.0.1:{Ports.Free()}";
         var time = new FakeTimeProvider();
         var endpoint = up.Http().ToString().TrimEnd('/');
         await using var lb = new LoadBalancingOperator(new LoadBalancingOptions
@@ -165,10 +165,4 @@ public sealed class LoadBalancingTests
         Assert.Equal([endpoint], lb.ActiveMembers);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -11,13 +11,6 @@ namespace OtlpFlow.Operators.Otlp.Tests.Resilience;
 /// <summary>Retry, breaker and failover between real exporters and receivers on loopback.</summary>
 public sealed class ResilienceLoopbackTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static Task<TestPipeline> StartReceiverAsync(Probe probe, string protocol, int port) => TestPipeline.StartAsync($$"""
         { "operators": {
             "in":  { "type": "otlp.receiver", "{{(protocol == "grpc" ? "grpc" : "http")}}": "127.0.0.1:{{port}}", "ack": "delivered" },
@@ -34,7 +27,7 @@ public sealed class ResilienceLoopbackTests
     [InlineData("http/protobuf")]
     public async Task An_exporter_with_retry_delivers_everything_to_a_receiver_that_starts_3_s_late(string protocol)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var probe = Probe.Create();
         await using var sender = await TestPipeline.StartAsync($$"""
             { "operators": {
@@ -61,7 +54,7 @@ public sealed class ResilienceLoopbackTests
     [Fact]
     public async Task An_exporter_breaker_opens_on_an_absent_peer_and_closes_once_it_answers()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var probe = Probe.Create();
         await using var sender = await TestPipeline.StartAsync($$"""
             { "operators": {
@@ -84,7 +77,7 @@ public sealed class ResilienceLoopbackTests
     [Fact]
     public async Task Failover_moves_traffic_to_the_secondary_when_the_primary_stops_and_back_when_it_returns_losing_nothing()
     {
-        var primaryPort = FreePort();
+        var primaryPort = Ports.Free();
         var firstPrimary = Probe.Create();
         var secondary = Probe.Create();
         var secondPrimary = Probe.Create();
