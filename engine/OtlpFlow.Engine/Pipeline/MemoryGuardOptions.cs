@@ -15,8 +15,12 @@ public sealed class MemoryGuardOptions
     /// <summary>How often the guard reads the process. Default 100 ms.</summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The managed heap's headroom as a multiple of the budget. Default 1.5, the factor of guarantee 7.</summary>
-    public double HeapLimitFactor { get; init; } = 1.5;
+    /// <summary>
+    /// The managed heap's headroom as a multiple of the budget. Default 1: the heap may hold the
+    /// budget's worth of data and garbage; the rest of guarantee 7's 1.5 × is for what the heap
+    /// costs beyond its live size (fragmentation, the GC's own structures, native buffers).
+    /// </summary>
+    public double HeapLimitFactor { get; init; } = 1.0;
 
     /// <summary>
     /// The least headroom, whatever the budget: between two collections the heap also holds

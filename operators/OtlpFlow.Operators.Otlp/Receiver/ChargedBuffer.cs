@@ -29,13 +29,16 @@ internal enum BufferFill
 internal sealed class ChargedBuffer(MemoryBudget budget) : IDisposable
 {
     private const int FirstChunk = 16 * 1024;
-    private const int LargestChunk = 1024 * 1024;
+    // Below the large-object threshold (85,000 bytes): a refused body's chunks are garbage that a
+    // young collection returns, where large-object chunks would wait for a full one while the
+    // budget, already released, lets the next bomb allocate more.
+    private const int LargestChunk = 64 * 1024;
 
     // A pool of its own that keeps few arrays: the shared pool keeps up to 32 arrays of each size per
     // core, which after a burst stays on the heap as memory no request holds, and the memory guard,
     // which reads the heap, would then refuse every request for good. Arrays past what this pool
     // keeps are garbage the guard's collections return.
-    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(LargestChunk, maxArraysPerBucket: 4);
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(LargestChunk, maxArraysPerBucket: 16);
 
     private readonly List<byte[]> _chunks = [];
     private long _charged;

@@ -246,7 +246,7 @@ public sealed class EngineGuaranteesTests
     {
         var f = new EngineFixture();
         await using var limited = f.Build("""
-        { "memoryLimit": "64MiB",
+        { "memoryLimit": "128MiB",
           "operators": {
             "src":  { "type": "test.source", "batches": 1, "spansPerBatch": 1 },
             "sink": { "type": "test.sink", "inputs": ["src"] } } }
@@ -260,7 +260,7 @@ public sealed class EngineGuaranteesTests
         Assert.True(limited.Memory.IsGuarded);
         Assert.True(limited.Memory.LastReading.HeapBytes > 0, "the guard reads the heap when the pipeline is built");
         Assert.True(limited.Memory.LastReading.WorkingSetBytes > 0);
-        Assert.True(limited.Memory.HeapLimitBytes - limited.Memory.LastReading.HeapBytes == 96L * 1024 * 1024, "headroom 1.5 x 64MiB");
+        Assert.True(limited.Memory.HeapLimitBytes - limited.Memory.LastReading.HeapBytes == 128L * 1024 * 1024, "headroom 1 x 128MiB");
         Assert.False(unlimited.Memory.IsGuarded);
         Assert.Equal(default, unlimited.Memory.LastReading);
     }
