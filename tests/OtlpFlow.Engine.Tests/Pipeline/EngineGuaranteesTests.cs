@@ -260,7 +260,7 @@ public sealed class EngineGuaranteesTests
         Assert.True(limited.Memory.IsGuarded);
         Assert.True(limited.Memory.LastReading.HeapBytes > 0, "the guard reads the heap when the pipeline is built");
         Assert.True(limited.Memory.LastReading.WorkingSetBytes > 0);
-        Assert.True(limited.Memory.HeapLimitBytes - limited.Memory.LastReading.HeapBytes == 128L * 1024 * 1024, "headroom 1 x 128MiB");
+        Assert.True(limited.Memory.HeapLimitBytes - limited.Memory.LastReading.HeapBytes == 192L * 1024 * 1024, "headroom 1.5 x 128MiB");
         Assert.False(unlimited.Memory.IsGuarded);
         Assert.Equal(default, unlimited.Memory.LastReading);
     }

@@ -8,11 +8,11 @@ public sealed class MemoryGuardTests
 {
     private const long MiB = 1024 * 1024;
 
-    // Budget 100 MiB: headroom 100 MiB over a 10 MiB base heap, soft limit at 10 + 85 MiB.
+    // Budget 100 MiB: headroom 150 MiB over a 10 MiB base heap, soft limit at 10 + 127.5 MiB.
     private const long Budget = 100 * MiB;
     private const long BaseHeap = 10 * MiB;
-    private const long SoftHeap = BaseHeap + (100 * MiB * 85 / 100);
-    private const long HardHeap = BaseHeap + (100 * MiB);
+    private const long SoftHeap = BaseHeap + (150 * MiB * 85 / 100);
+    private const long HardHeap = BaseHeap + (150 * MiB);
 
     private readonly FakeTimeProvider _time = new();
     private readonly FakeProbe _probe = new() { Reading = new MemoryReading(BaseHeap, 80 * MiB) };
