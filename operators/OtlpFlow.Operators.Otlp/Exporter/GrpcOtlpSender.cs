@@ -83,7 +83,11 @@ internal sealed class GrpcOtlpSender : IOtlpSender
                 return OtlpSendResult.Invalid($"{ex.StatusCode}: {ex.Status.Detail}");
             }
 
-            return OtlpSendResult.Failure(RpcStatus.IsRetryable(code, retryAfter is not null), $"{ex.StatusCode}: {ex.Status.Detail}", retryAfter);
+            // A status the client made from a broken connection or a reset stream (it carries the
+            // exception) was never sent by the peer: whether the data arrived is unknown, so the
+            // call is retried, as a refused connection is. Only a status the peer sent is final.
+            var retryable = ex.Status.DebugException is not null || RpcStatus.IsRetryable(code, retryAfter is not null);
+            return OtlpSendResult.Failure(retryable, $"{ex.StatusCode}: {ex.Status.Detail}", retryAfter);
         }
     }
 
