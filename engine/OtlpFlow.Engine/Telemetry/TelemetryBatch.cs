@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
@@ -13,12 +14,13 @@ namespace OtlpFlow.Engine.Telemetry;
 /// </summary>
 public sealed class TelemetryBatch
 {
+    private readonly object _payload;
     private long _sizeBytes;
 
-    private TelemetryBatch(Signal signal, IMessage payload, int itemCount, long sizeBytes, BatchContext context, Acknowledgement ack)
+    private TelemetryBatch(Signal signal, object payload, int itemCount, long sizeBytes, BatchContext context, Acknowledgement ack)
     {
         Signal = signal;
-        Payload = payload;
+        _payload = payload;
         ItemCount = itemCount;
         _sizeBytes = sizeBytes;
         Context = context;
@@ -28,8 +30,29 @@ public sealed class TelemetryBatch
     /// <summary>Which signal the payload holds.</summary>
     public Signal Signal { get; }
 
-    /// <summary>The export request: <see cref="ExportTraceServiceRequest"/>, <see cref="ExportMetricsServiceRequest"/> or <see cref="ExportLogsServiceRequest"/>.</summary>
-    public IMessage Payload { get; }
+    /// <summary>
+    /// The export request: <see cref="ExportTraceServiceRequest"/>, <see cref="ExportMetricsServiceRequest"/> or
+    /// <see cref="ExportLogsServiceRequest"/>. A batch made from encoded bytes (<see cref="FromEncoded"/>)
+    /// decodes on the first read; from then on its bytes are gone and the objects are the data.
+    /// </summary>
+    public IMessage Payload => _payload as IMessage ?? ((EncodedPayload)_payload).Message;
+
+    /// <summary>
+    /// The payload's protobuf encoding, while the batch still holds only that: true for a batch made
+    /// by <see cref="FromEncoded"/> whose <see cref="Payload"/> was never read. An operator that only
+    /// copies or forwards the data (an exporter, a sampler holding spans) uses the bytes and never
+    /// builds the objects.
+    /// </summary>
+    public bool TryGetEncoded(out ReadOnlySequence<byte> encoded)
+    {
+        if (_payload is EncodedPayload e && e.TryGetBytes(out encoded))
+        {
+            return true;
+        }
+
+        encoded = default;
+        return false;
+    }
 
     /// <summary>Spans, data points or log records in the payload.</summary>
     public int ItemCount { get; }
@@ -77,6 +100,16 @@ public sealed class TelemetryBatch
     public static TelemetryBatch Create(ExportLogsServiceRequest payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) =>
         new(Signal.Logs, payload, OtlpItems.Count(payload), sizeBytes, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
 
+    /// <summary>
+    /// Makes a batch from an export request's protobuf encoding, decoded only when an operator reads
+    /// <see cref="Payload"/>. Queued batches then hold a few byte arrays (see <see cref="SegmentedBytes"/>)
+    /// instead of a graph of objects per item, which the garbage collector would trace and copy for as
+    /// long as they wait. The bytes must not change afterwards, and must be a valid encoding (a receiver
+    /// has parsed them); <paramref name="itemCount"/> is the request's item count.
+    /// </summary>
+    public static TelemetryBatch FromEncoded(Signal signal, ReadOnlySequence<byte> encoded, int itemCount, BatchContext? context = null, Acknowledgement? ack = null) =>
+        new(signal, new EncodedPayload(signal, encoded), itemCount, encoded.Length, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
+
     /// <summary>Makes a batch of any signal from an export request message.</summary>
     /// <exception cref="ArgumentException">The message is not an OTLP export request.</exception>
     public static TelemetryBatch Create(IMessage payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) => payload switch
@@ -105,7 +138,18 @@ public sealed class TelemetryBatch
     /// <summary>A deep copy of the payload with its own share of the acknowledgement (for a fan-out to an operator that mutates data).</summary>
     public TelemetryBatch Fork(bool clonePayload)
     {
-        IMessage payload = !clonePayload ? Payload : Payload switch
+        if (!clonePayload)
+        {
+            return new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, Context, Ack.AddShare());
+        }
+
+        if (_payload is EncodedPayload e && e.TryCopy() is { } copy)
+        {
+            // Still encoded: the copy decodes its own objects from the same immutable bytes.
+            return new TelemetryBatch(Signal, copy, ItemCount, _sizeBytes, Context, Ack.AddShare());
+        }
+
+        IMessage payload = Payload switch
         {
             ExportTraceServiceRequest t => t.Clone(),
             ExportMetricsServiceRequest m => m.Clone(),
@@ -117,7 +161,18 @@ public sealed class TelemetryBatch
 
     /// <summary>The same data with another context (for example a tenant assigned by an operator) and a new share.</summary>
     public TelemetryBatch WithContext(BatchContext context) =>
-        new(Signal, Payload, ItemCount, _sizeBytes, context, Ack.AddShare());
+        new(Signal, _payload, ItemCount, _sizeBytes, context, Ack.AddShare());
+
+    /// <summary>
+    /// The same data and context holding <paramref name="share"/> instead of a share of this batch's
+    /// acknowledgement: for an operator that passes a batch on with its own tracker merged in (take
+    /// the share from <c>Ack.AddShare()</c> and merge). The payload is shared, still encoded if it was.
+    /// </summary>
+    public TelemetryBatch WithAcknowledgement(Acknowledgement share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        return new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, Context, share);
+    }
 
     /// <summary>
     /// Gives a batch that belongs to no request its first share. The engine does this when a source

@@ -63,6 +63,6 @@ internal sealed class PerfProbe : ProcessorOperator
 
         // The batch keeps its own share (memory budget, the client's request) and gains the watch's.
         var share = Acknowledgement.Merge([batch.Ack.AddShare(), watch]);
-        await output.EmitAsync(TelemetryBatch.Create(batch.Payload, batch.Context, share, batch.SizeBytes), cancellationToken).ConfigureAwait(false);
+        await output.EmitAsync(batch.WithAcknowledgement(share), cancellationToken).ConfigureAwait(false);
     }
 }

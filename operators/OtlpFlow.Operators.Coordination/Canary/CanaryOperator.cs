@@ -95,7 +95,7 @@ public sealed partial class CanaryOperator : ProcessorOperator
         var tally = toCandidate ? _candidate : _stable;
         var items = batch.ItemCount;
         var (probe, _) = Acknowledgement.Create(0, (_, result) => tally.Add(items, result));
-        var followed = TelemetryBatch.Create(batch.Payload, batch.Context, Acknowledgement.Merge([batch.Ack.AddShare(), probe]), batch.SizeBytes);
+        var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
         await output.EmitAsync(toCandidate ? CandidatePort : StablePort, followed, cancellationToken).ConfigureAwait(false);
     }
 

@@ -68,7 +68,7 @@ public sealed class DistributedBreakerOperator : ProcessorOperator
                         breaker.RecordFailure(permit);
                     }
                 });
-                var followed = TelemetryBatch.Create(batch.Payload, batch.Context, Acknowledgement.Merge([batch.Ack.AddShare(), probe]), batch.SizeBytes);
+                var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
                 await output.EmitAsync(followed, cancellationToken).ConfigureAwait(false);
                 return;
             }

@@ -97,7 +97,10 @@ public sealed class GeneratorOperator : SourceOperator
                 var request = synthesizer.Next(size);
                 // The batch is stamped with the time it was made, so that `otlpflow perf` can measure
                 // end-to-end latency from the moment data enters the pipeline.
-                await output.EmitAsync(TelemetryBatch.Create(request, BatchContext.At(time.GetUtcNow())), stopToken).ConfigureAwait(false);
+                // Emitted encoded, as a receiver has its requests: a batch waiting on an edge is then a
+                // few byte arrays, decoded only by an operator that reads the objects.
+                var batch = TelemetryBatch.FromEncoded(_signal, SegmentedBytes.Encode(request), size, BatchContext.At(time.GetUtcNow()));
+                await output.EmitAsync(batch, stopToken).ConfigureAwait(false);
                 emitted += size;
             }
         }

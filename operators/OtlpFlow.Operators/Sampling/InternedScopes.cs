@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Resource.V1;
 using OpenTelemetry.Proto.Trace.V1;
@@ -83,6 +84,81 @@ internal sealed class InternedScopes
         _resourceIds.Add(bytes, id);
         HeldBytes += bytes.Length;
         return id;
+    }
+
+    /// <summary>
+    /// The resource entry of an encoded ResourceSpans, from its raw <c>resource</c> field (when
+    /// present) and <c>schema_url</c>: the same key as <see cref="InternResource(ResourceSpans)"/>
+    /// builds for canonically encoded data.
+    /// </summary>
+    public int InternResource(bool hasResource, ReadOnlySpan<byte> resource, ReadOnlySpan<byte> schemaUrl)
+    {
+        var size = 0;
+        var split = 0;
+        var key = Field(ref size, 1, hasResource, resource, 0);
+        split = size;
+        key = Field(ref size, 3, schemaUrl.Length > 0, schemaUrl, 0);
+        var lookup = _resourceIds.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(key.AsSpan(0, size), out var id))
+        {
+            return id;
+        }
+
+        var bytes = key.AsSpan(0, size).ToArray();
+        id = NewId(ref _resources, ref _resourceCount, _freeResources);
+        var values = hasResource && _extractor.ReadsAttributes ? _extractor.FromResource(Resource.Parser.ParseFrom(resource)) : null;
+        _resources[id] = new Entry(bytes, split, -1, values);
+        _resourceIds.Add(bytes, id);
+        HeldBytes += bytes.Length;
+        return id;
+    }
+
+    /// <summary>The scope entry of an encoded ScopeSpans under <paramref name="resourceId"/>, from its raw <c>scope</c> field (when present) and <c>schema_url</c>.</summary>
+    public int InternScope(int resourceId, bool hasScope, ReadOnlySpan<byte> scope, ReadOnlySpan<byte> schemaUrl)
+    {
+        var size = 4;
+        var key = Scratch(4);
+        BinaryPrimitives.WriteUInt32LittleEndian(key, (uint)resourceId);
+        key = Field(ref size, 1, hasScope, scope, 4);
+        var split = size;
+        key = Field(ref size, 3, schemaUrl.Length > 0, schemaUrl, 4);
+        var lookup = _scopeIds.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(key.AsSpan(0, size), out var id))
+        {
+            return id;
+        }
+
+        var bytes = key.AsSpan(0, size).ToArray();
+        id = NewId(ref _scopes, ref _scopeCount, _freeScopes);
+        _scopes[id] = new Entry(bytes, split, resourceId, null);
+        _scopeIds.Add(bytes, id);
+        _resources[resourceId].References++;
+        HeldBytes += bytes.Length;
+        return id;
+    }
+
+    /// <summary>Appends a length-delimited field (tag, length, bytes) to the scratch key at <paramref name="size"/>, when present.</summary>
+    private byte[] Field(ref int size, int field, bool present, ReadOnlySpan<byte> value, int keep)
+    {
+        if (!present)
+        {
+            return Scratch(Math.Max(size, keep));
+        }
+
+        var need = size + 1 + 5 + value.Length;
+        var key = Scratch(need);
+        key[size++] = (byte)((field << 3) | 2);
+        var length = (uint)value.Length;
+        while (length >= 0x80)
+        {
+            key[size++] = (byte)(length | 0x80);
+            length >>= 7;
+        }
+
+        key[size++] = (byte)length;
+        value.CopyTo(key.AsSpan(size));
+        size += value.Length;
+        return key;
     }
 
     /// <summary>The scope entry of <paramref name="scopeSpans"/> under resource <paramref name="resourceId"/>, taking a reference on the resource when new.</summary>
@@ -216,7 +292,10 @@ internal sealed class InternedScopes
     {
         if (_scratch.Length < size)
         {
-            _scratch = new byte[Math.Max(size, _scratch.Length * 2)];
+            // Grown with its content: a key is built field by field.
+            var bigger = new byte[Math.Max(size, _scratch.Length * 2)];
+            _scratch.CopyTo(bigger, 0);
+            _scratch = bigger;
         }
 
         // Reused for every lookup, so that finding a known resource or scope allocates nothing;

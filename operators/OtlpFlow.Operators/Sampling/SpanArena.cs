@@ -69,6 +69,25 @@ internal sealed class SpanArena : IBufferWriter<byte>
     /// </summary>
     public int Write(Span span, int scopeId, out int chunk, out int offset)
     {
+        Begin();
+
+        // May move the record to a new chunk when it does not fit (GetSpan).
+        span.WriteTo(this);
+        return End(scopeId, out chunk, out offset);
+    }
+
+    /// <summary>Writes a span given as its encoding (copied as is); returns its length and where its record starts.</summary>
+    public int Write(ReadOnlySpan<byte> encodedSpan, int scopeId, out int chunk, out int offset)
+    {
+        Begin();
+        IBufferWriter<byte> writer = this;
+        encodedSpan.CopyTo(writer.GetSpan(encodedSpan.Length));
+        writer.Advance(encodedSpan.Length);
+        return End(scopeId, out chunk, out offset);
+    }
+
+    private void Begin()
+    {
         if (_current < 0 || _chunks[_current].Data.Length - _chunks[_current].Used < HeaderSize + 64)
         {
             _current = Rent(ChunkSize);
@@ -76,10 +95,10 @@ internal sealed class SpanArena : IBufferWriter<byte>
 
         _recordStart = _chunks[_current].Used;
         _chunks[_current].Used += HeaderSize;
+    }
 
-        // May move the record to a new chunk when it does not fit (GetSpan).
-        span.WriteTo(this);
-
+    private int End(int scopeId, out int chunk, out int offset)
+    {
         chunk = _current;
         offset = _recordStart;
         ref var c = ref _chunks[chunk];

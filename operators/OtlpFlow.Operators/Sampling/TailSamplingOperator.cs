@@ -48,6 +48,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     private readonly SpanArena _arena;
     private readonly InternedScopes _scopes;
     private readonly HeldTraceWriter _writer;
+    private byte[] _contiguous = [];
     private readonly ITimer _timer;
     private Task _timerRun = Task.CompletedTask;
     private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -159,11 +160,16 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(output);
-        if (batch.Traces is not { } request)
+        if (batch.Signal != Signal.Traces)
         {
             await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
             return;
         }
+
+        // An encoded batch (from a receiver or the generator) is read in place: its spans' bytes are
+        // copied into the arena and its objects are never built.
+        var encoded = batch.TryGetEncoded(out var bytes);
+        var request = encoded ? null : batch.Traces!;
 
         List<Outgoing>? outgoing;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -178,7 +184,14 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
             }
 
             var now = Context.TimeProvider.GetUtcNow();
-            await HoldAsync(batch, request, now, output, cancellationToken).ConfigureAwait(false);
+            if (request is null)
+            {
+                await HoldEncodedAsync(batch, bytes, now, output, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HoldAsync(batch, request, now, output, cancellationToken).ConfigureAwait(false);
+            }
 
             var decide = new List<HeldTrace>();
             if (_options.OnFull == TailSamplingFullMode.DecideEarly)
@@ -362,17 +375,302 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         ArrayPool<byte>.Shared.Return(late);
     }
 
+    /// <summary>
+    /// <see cref="HoldAsync"/> for an encoded request: walks its ResourceSpans, ScopeSpans and spans
+    /// in place, reads the few fields the sampler needs, and copies each span's bytes into the arena;
+    /// no object is built for a span unless a policy reads its attributes. Spans of traces decided
+    /// already go out (or are counted) at once, each group as its own request.
+    /// </summary>
+    private async ValueTask HoldEncodedAsync(TelemetryBatch batch, ReadOnlySequence<byte> encoded, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        var late = new LateSpans(batch.Context, now);
+        WalkRequest(batch, Contiguous(encoded).Span, _batchSequence++, now, late);
+        UpdateHeld();
+        if (late.Kept is null && late.Dropped is null)
+        {
+            return;
+        }
+
+        // The late groups were written to the arena only to be encoded here.
+        var outgoing = new List<Outgoing>();
+        try
+        {
+            if (late.Kept is { } kept)
+            {
+                ReleaseRecords(kept);
+                kept.AddShare(batch.Ack.AddShare());
+                outgoing.Add(Encode([kept], dropReason: null));
+            }
+
+            foreach (var (reason, dropped) in late.Dropped ?? [])
+            {
+                ReleaseRecords(dropped);
+                if (output.IsLinked(IOperatorOutput.DroppedPort))
+                {
+                    dropped.AddShare(batch.Ack.AddShare());
+                    outgoing.Add(Encode([dropped], reason));
+                }
+                else
+                {
+                    output.CountDropped(dropped.SpanCount, reason);
+                    batch.Ack.AddShare().Refuse(dropped.SpanCount, reason);
+                }
+            }
+        }
+        finally
+        {
+            Reclaim();
+        }
+
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The request's bytes in one piece: its only segment, or a copy in a buffer reused under the lock.</summary>
+    private ReadOnlyMemory<byte> Contiguous(ReadOnlySequence<byte> encoded)
+    {
+        if (encoded.IsSingleSegment)
+        {
+            return encoded.First;
+        }
+
+        if (_contiguous.Length < encoded.Length)
+        {
+            _contiguous = new byte[Math.Max(encoded.Length, _contiguous.Length * 2)];
+        }
+
+        encoded.CopyTo(_contiguous);
+        return _contiguous.AsMemory(0, (int)encoded.Length);
+    }
+
+    private void WalkRequest(TelemetryBatch batch, ReadOnlySpan<byte> request, long sequence, DateTimeOffset now, LateSpans late)
+    {
+        var reader = new ProtoReader(request);
+        while (reader.Next(out var field, out var wire))
+        {
+            if (field != 1 || wire != ProtoReader.LengthDelimited)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            // ResourceSpans: resource (1) and schema_url (3) first, wherever they are; then the scopes (2).
+            var resourceSpans = reader.ReadBytes();
+            var fields = new ProtoReader(resourceSpans);
+            var hasResource = false;
+            ReadOnlySpan<byte> resource = default;
+            ReadOnlySpan<byte> resourceSchema = default;
+            while (fields.Next(out var f, out var w))
+            {
+                if (f == 1 && w == ProtoReader.LengthDelimited)
+                {
+                    hasResource = true;
+                    resource = fields.ReadBytes();
+                }
+                else if (f == 3 && w == ProtoReader.LengthDelimited)
+                {
+                    resourceSchema = fields.ReadBytes();
+                }
+                else
+                {
+                    fields.Skip(w);
+                }
+            }
+
+            var resourceId = -1;
+            var scopes = new ProtoReader(resourceSpans);
+            while (scopes.Next(out var f, out var w))
+            {
+                if (f != 2 || w != ProtoReader.LengthDelimited)
+                {
+                    scopes.Skip(w);
+                    continue;
+                }
+
+                var scopeSpans = scopes.ReadBytes();
+                var scopeFields = new ProtoReader(scopeSpans);
+                var hasScope = false;
+                ReadOnlySpan<byte> scope = default;
+                ReadOnlySpan<byte> scopeSchema = default;
+                while (scopeFields.Next(out var sf, out var sw))
+                {
+                    if (sf == 1 && sw == ProtoReader.LengthDelimited)
+                    {
+                        hasScope = true;
+                        scope = scopeFields.ReadBytes();
+                    }
+                    else if (sf == 3 && sw == ProtoReader.LengthDelimited)
+                    {
+                        scopeSchema = scopeFields.ReadBytes();
+                    }
+                    else
+                    {
+                        scopeFields.Skip(sw);
+                    }
+                }
+
+                var scopeId = -1;
+                var spans = new ProtoReader(scopeSpans);
+                while (spans.Next(out var pf, out var pw))
+                {
+                    if (pf != 2 || pw != ProtoReader.LengthDelimited)
+                    {
+                        spans.Skip(pw);
+                        continue;
+                    }
+
+                    var span = spans.ReadBytes();
+                    if (scopeId < 0)
+                    {
+                        if (resourceId < 0)
+                        {
+                            resourceId = _scopes.InternResource(hasResource, resource, resourceSchema);
+                        }
+
+                        scopeId = _scopes.InternScope(resourceId, hasScope, scope, scopeSchema);
+                    }
+
+                    HoldEncodedSpan(batch, span, sequence, resourceId, scopeId, now, late);
+                }
+            }
+        }
+    }
+
+    private void HoldEncodedSpan(TelemetryBatch batch, ReadOnlySpan<byte> span, long sequence, int resourceId, int scopeId, DateTimeOffset now, LateSpans late)
+    {
+        ReadOnlySpan<byte> traceId = default;
+        var isRoot = true;
+        ulong start = 0;
+        ulong end = 0;
+        var status = 0;
+        var reader = new ProtoReader(span);
+        while (reader.Next(out var field, out var wire))
+        {
+            switch (field)
+            {
+                case 1 when wire == ProtoReader.LengthDelimited:
+                    traceId = reader.ReadBytes();
+                    break;
+                case 4 when wire == ProtoReader.LengthDelimited:
+                    isRoot = reader.ReadBytes().IsEmpty;
+                    break;
+                case 7 when wire == ProtoReader.Fixed64:
+                    start = reader.ReadFixed64();
+                    break;
+                case 8 when wire == ProtoReader.Fixed64:
+                    end = reader.ReadFixed64();
+                    break;
+                case 15 when wire == ProtoReader.LengthDelimited:
+                    status = StatusCodeOf(reader.ReadBytes());
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        var key = TraceKey.From(traceId);
+        if (!_traces.TryGetValue(key, out var trace))
+        {
+            if (_keptCache.TryGet(key, out var keptReason))
+            {
+                Counters.CountKept(1, keptReason);
+                _lateKept++;
+                var kept = late.Kept ??= late.NewGroup();
+                Link(kept, span, resourceId, scopeId, start, end, status, readValues: false);
+                return;
+            }
+
+            if (_droppedCache.TryGet(key, out var droppedReason))
+            {
+                Counters.CountDropped(1, droppedReason);
+                _lateDropped++;
+                late.Dropped ??= new Dictionary<string, HeldTrace>(StringComparer.Ordinal);
+                if (!late.Dropped.TryGetValue(droppedReason, out var dropped))
+                {
+                    late.Dropped[droppedReason] = dropped = late.NewGroup();
+                }
+
+                Link(dropped, span, resourceId, scopeId, start, end, status, readValues: false);
+                return;
+            }
+
+            trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
+            _traces.Add(key, trace);
+            _arrival.Enqueue(trace);
+            _due.Enqueue(trace, trace.Due);
+        }
+
+        if (trace.LastBatch != sequence)
+        {
+            trace.LastBatch = sequence;
+            trace.AddShare(batch.Ack.AddShare());
+        }
+
+        Link(trace, span, resourceId, scopeId, start, end, status, readValues: true);
+        if (isRoot && !trace.RootSeen)
+        {
+            trace.RootSeen = true;
+            var due = now + _options.AfterRootWait;
+            if (due < trace.Due)
+            {
+                trace.Due = due;
+                _due.Enqueue(trace, due);
+            }
+        }
+    }
+
+    /// <summary>Copies an encoded span into the arena and adds it to <paramref name="trace"/>.</summary>
+    private void Link(HeldTrace trace, ReadOnlySpan<byte> span, int resourceId, int scopeId, ulong start, ulong end, int status, bool readValues)
+    {
+        var length = _arena.Write(span, scopeId, out var chunk, out var offset);
+        Link(trace, chunk, offset, length, resourceId, scopeId, start, end, status);
+        if (readValues && (_values.ReadsAttributes || _values.ReadsTraceState))
+        {
+            // Only policies that read attributes or tracestates pay for the span's objects.
+            _values.AddSpanValues(trace, Span.Parser.ParseFrom(span));
+        }
+    }
+
+    private static int StatusCodeOf(ReadOnlySpan<byte> status)
+    {
+        var code = 0;
+        var reader = new ProtoReader(status);
+        while (reader.Next(out var field, out var wire))
+        {
+            if (field == 3 && wire == ProtoReader.Varint)
+            {
+                code = (int)reader.ReadVarint();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        return code;
+    }
+
     /// <summary>Writes one span to the arena, links it to its trace, and adds what the policies read to the trace's summary.</summary>
     private void Hold(HeldTrace trace, Span span, int resourceId, int scopeId)
     {
         var length = _arena.Write(span, scopeId, out var chunk, out var offset);
+        Link(trace, chunk, offset, length, resourceId, scopeId, span.StartTimeUnixNano, span.EndTimeUnixNano, (int)(span.Status?.Code ?? Status.Types.StatusCode.Unset));
+        if (_values.ReadsAttributes || _values.ReadsTraceState)
+        {
+            _values.AddSpanValues(trace, span);
+        }
+    }
+
+    /// <summary>Links a record written at (<paramref name="chunk"/>, <paramref name="offset"/>) to its trace and adds it to the trace's summary.</summary>
+    private void Link(HeldTrace trace, int chunk, int offset, int length, int resourceId, int scopeId, ulong start, ulong end, int status)
+    {
         if (trace.TailChunk >= 0)
         {
             _arena.Link(trace.TailChunk, trace.TailOffset, chunk, offset);
         }
 
         _scopes.AddSpan(scopeId);
-        trace.Add(chunk, offset, length, span.StartTimeUnixNano, span.EndTimeUnixNano, (int)(span.Status?.Code ?? Status.Types.StatusCode.Unset));
+        trace.Add(chunk, offset, length, start, end, status);
         if (_values.ReadsAttributes && trace.LastResource != resourceId)
         {
             trace.LastResource = resourceId;
@@ -382,12 +680,18 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
             }
         }
 
-        if (_values.ReadsAttributes || _values.ReadsTraceState)
-        {
-            _values.AddSpanValues(trace, span);
-        }
-
         _heldSpans++;
+    }
+
+    /// <summary>The spans of one encoded request whose traces were decided already, grouped by decision.</summary>
+    private sealed class LateSpans(BatchContext context, DateTimeOffset now)
+    {
+        public HeldTrace? Kept { get; set; }
+
+        public Dictionary<string, HeldTrace>? Dropped { get; set; }
+
+        /// <summary>A group held like a trace (records linked in the arena) but never in the table of traces.</summary>
+        public HeldTrace NewGroup() => new(default, now, context);
     }
 
     private void UpdateHeld()
@@ -457,6 +761,12 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     {
         trace.Decided = true;
         _traces.Remove(trace.Key);
+        ReleaseRecords(trace);
+    }
+
+    /// <summary>Releases a trace's records and scope references (they stay readable until <see cref="Reclaim"/>).</summary>
+    private void ReleaseRecords(HeldTrace trace)
+    {
         var chunk = trace.HeadChunk;
         var offset = trace.HeadOffset;
         while (chunk >= 0)
@@ -613,17 +923,18 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
             for (; i < outgoing.Count; i++)
             {
                 var o = outgoing[i];
-                ExportTraceServiceRequest request;
+                TelemetryBatch batch;
                 try
                 {
-                    request = ExportTraceServiceRequest.Parser.ParseFrom(o.Buffer, 0, o.Size);
+                    // Sent on as bytes: whoever reads the objects decodes them; an exporter or a
+                    // sink that only counts never does.
+                    batch = TelemetryBatch.FromEncoded(Signal.Traces, SegmentedBytes.Copy(o.Buffer.AsSpan(0, o.Size)), o.Items, o.Context, o.Ack);
                 }
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(o.Buffer);
                 }
 
-                var batch = TelemetryBatch.Create(request, o.Context, o.Ack, o.Size);
                 if (o.DropReason is null)
                 {
                     await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);

@@ -6,9 +6,10 @@ namespace OtlpFlow.Operators.Sampling;
 /// <summary>A trace id as two 64-bit halves: a cheap dictionary key with no allocation.</summary>
 internal readonly record struct TraceKey(ulong High, ulong Low)
 {
-    public static TraceKey From(ByteString traceId)
+    public static TraceKey From(ByteString traceId) => From(traceId.Span);
+
+    public static TraceKey From(ReadOnlySpan<byte> bytes)
     {
-        var bytes = traceId.Span;
         if (bytes.Length == 16)
         {
             return new TraceKey(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]));

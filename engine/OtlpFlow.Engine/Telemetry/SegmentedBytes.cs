@@ -1,0 +1,117 @@
+using System.Buffers;
+using Google.Protobuf;
+
+namespace OtlpFlow.Engine.Telemetry;
+
+/// <summary>
+/// Bytes written into arrays of at most <see cref="SegmentSize"/> bytes, below the large-object
+/// threshold: an encoded batch that waits on an edge is then ordinary young memory, copied once
+/// or twice by the collector, instead of a large object whose allocations force full collections.
+/// </summary>
+public sealed class SegmentedBytes : IBufferWriter<byte>
+{
+    /// <summary>The size of a segment: 64 KiB, under the 85,000-byte large-object threshold.</summary>
+    public const int SegmentSize = 64 * 1024;
+
+    private readonly List<byte[]> _segments = [];
+    private int _used;
+
+    /// <summary>Bytes written so far.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The protobuf encoding of <paramref name="message"/>.</summary>
+    public static ReadOnlySequence<byte> Encode(IMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var writer = new SegmentedBytes();
+        message.WriteTo(writer);
+        return writer.ToSequence();
+    }
+
+    /// <summary>A copy of <paramref name="bytes"/>.</summary>
+    public static ReadOnlySequence<byte> Copy(ReadOnlySpan<byte> bytes)
+    {
+        var writer = new SegmentedBytes();
+        writer.Write(bytes);
+        return writer.ToSequence();
+    }
+
+    /// <inheritdoc />
+    public void Advance(int count)
+    {
+        _used += count;
+        Length += count;
+    }
+
+    /// <inheritdoc />
+    public Memory<byte> GetMemory(int sizeHint = 0) => Room(sizeHint).AsMemory(_used);
+
+    /// <inheritdoc />
+    public Span<byte> GetSpan(int sizeHint = 0) => Room(sizeHint).AsSpan(_used);
+
+    /// <summary>The bytes written, as a sequence over the segments (no copy).</summary>
+    public ReadOnlySequence<byte> ToSequence()
+    {
+        if (_segments.Count == 0)
+        {
+            return ReadOnlySequence<byte>.Empty;
+        }
+
+        if (_segments.Count == 1)
+        {
+            return new ReadOnlySequence<byte>(_segments[0], 0, _used);
+        }
+
+        var first = new Segment(_segments[0], _segments[0].Length, 0);
+        var last = first;
+        for (var i = 1; i < _segments.Count; i++)
+        {
+            var length = i == _segments.Count - 1 ? _used : _segments[i].Length;
+            last = last.Append(_segments[i], length);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private byte[] Room(int sizeHint)
+    {
+        var need = Math.Max(1, sizeHint);
+        if (_segments.Count > 0 && _segments[^1].Length - _used >= need)
+        {
+            return _segments[^1];
+        }
+
+        // A hint larger than a segment (a caller that needs one contiguous span) gets its own array.
+        _segments.Add(GC.AllocateUninitializedArray<byte>(Math.Max(need, SegmentSize)));
+        _used = 0;
+        return _segments[^1];
+    }
+
+    private void Write(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var room = GetSpan();
+            var n = Math.Min(room.Length, bytes.Length);
+            bytes[..n].CopyTo(room);
+            Advance(n);
+            bytes = bytes[n..];
+        }
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] array, int length, long runningIndex)
+        {
+            Memory = array.AsMemory(0, length);
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(byte[] array, int length)
+        {
+            var next = new Segment(array, length, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
