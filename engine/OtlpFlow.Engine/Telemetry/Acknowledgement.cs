@@ -15,6 +15,7 @@ public sealed class Acknowledgement
     private static readonly AcknowledgementTracker[] NoTrackers = [];
     private readonly AcknowledgementTracker[] _trackers;
     private int _settled;
+    private Action? _whenSettled;
 
     private Acknowledgement(AcknowledgementTracker[] trackers) => _trackers = trackers;
 
@@ -74,6 +75,7 @@ public sealed class Acknowledgement
                 throw new InvalidOperationException("Cannot merge an acknowledgement that is already settled.");
             }
 
+            share.TakeHook()?.Invoke();
             trackers.AddRange(share._trackers);
         }
 
@@ -96,6 +98,7 @@ public sealed class Acknowledgement
             return false;
         }
 
+        TakeHook()?.Invoke();
         foreach (var tracker in _trackers)
         {
             tracker.Settle(outcome, items, reason, error);
@@ -103,4 +106,40 @@ public sealed class Acknowledgement
 
         return true;
     }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once when this share is settled or merged away: the batch that
+    /// holds it is finished then (the engine gives back the pooled bytes of an encoded batch so).
+    /// </summary>
+    internal void WhenSettled(Action action)
+    {
+        if (IsSettled)
+        {
+            action();
+            return;
+        }
+
+        var previous = Interlocked.Exchange(ref _whenSettled, action);
+        if (previous is not null)
+        {
+            throw new InvalidOperationException("The share already has a settlement hook.");
+        }
+
+        // Settled while the hook was being set: run it unless the settler already took it.
+        if (IsSettled)
+        {
+            TakeHook()?.Invoke();
+        }
+    }
+
+    /// <summary>Moves this share's hook to <paramref name="other"/> (when a batch's share is replaced).</summary>
+    internal void MoveHookTo(Acknowledgement other)
+    {
+        if (TakeHook() is { } hook)
+        {
+            other.WhenSettled(hook);
+        }
+    }
+
+    private Action? TakeHook() => Interlocked.Exchange(ref _whenSettled, null);
 }

@@ -12,14 +12,13 @@ namespace OtlpFlow.Engine.Telemetry;
 /// instance, so the request is decoded once; after that the bytes are dropped, because the objects
 /// may change.
 /// </summary>
-internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encoded)
+internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encoded, RentedSegments? rented = null)
 {
     private readonly Lock _lock = new();
     private ReadOnlySequence<byte> _encoded = encoded;
     private volatile IMessage? _message;
-
-    /// <summary>True while no one has read the objects.</summary>
-    public bool IsEncoded => _message is null;
+    /// <summary>The pooled segments under the bytes, shared with copies of this payload; null for bytes nobody gives back.</summary>
+    public RentedSegments? Rented => rented;
 
     /// <summary>The request's objects, decoded on the first call.</summary>
     public IMessage Message => _message ?? Decode();
@@ -29,7 +28,13 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
         lock (_lock)
         {
             encoded = _encoded;
-            return _message is null;
+            if (_message is not null)
+            {
+                return false;
+            }
+
+            ObjectDisposedException.ThrowIf(rented?.IsReturned == true, this);
+            return true;
         }
     }
 
@@ -41,7 +46,8 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
     {
         lock (_lock)
         {
-            return _message is null ? new EncodedPayload(signal, _encoded) : null;
+            // The copy reads the same segments: its batches count among their holders.
+            return _message is null ? new EncodedPayload(signal, _encoded, rented) : null;
         }
     }
 
@@ -54,6 +60,8 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
                 return decoded;
             }
 
+            ObjectDisposedException.ThrowIf(rented?.IsReturned == true, this);
+
             IMessage message = signal switch
             {
                 Signal.Traces => ExportTraceServiceRequest.Parser.ParseFrom(_encoded),
@@ -64,6 +72,35 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
             _message = message;
             _encoded = default;
             return message;
+        }
+    }
+}
+
+/// <summary>
+/// Segments rented from the pool of <see cref="SegmentedBytes"/> for one encoded request, counted
+/// by the batches that hold them (each until its acknowledgement share is settled); the last one
+/// gives them back. A batch is finished once its share is settled, so the bytes go back as soon as
+/// the last operator holding the batch is done with it, not when the whole request is answered.
+/// </summary>
+internal sealed class RentedSegments(IReadOnlyList<byte[]> segments)
+{
+    private int _holders;
+    private int _returned;
+
+    public bool IsReturned => Volatile.Read(ref _returned) != 0;
+
+    /// <summary>A batch now holds the segments until <paramref name="share"/> is settled.</summary>
+    public void HoldUntilSettled(Acknowledgement share)
+    {
+        Interlocked.Increment(ref _holders);
+        share.WhenSettled(Drop);
+    }
+
+    private void Drop()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0 && Interlocked.Exchange(ref _returned, 1) == 0)
+        {
+            SegmentedBytes.Return(segments);
         }
     }
 }

@@ -13,8 +13,44 @@ public sealed class SegmentedBytes : IBufferWriter<byte>
     /// <summary>The size of a segment: 64 KiB, under the 85,000-byte large-object threshold.</summary>
     public const int SegmentSize = 64 * 1024;
 
+    /// <summary>At most this many free segments (32 MiB) wait in the pool; more are left to the collector.</summary>
+    private const int MaxPooled = 512;
+
+    private static readonly System.Collections.Concurrent.ConcurrentBag<byte[]> Pool = [];
+    private static int _pooled;
     private readonly List<byte[]> _segments = [];
+    private readonly bool _pooledSegments;
     private int _used;
+
+    /// <summary>
+    /// A writer of new segments, or (<paramref name="pooled"/>) of segments rented from a shared pool,
+    /// to be given back with <see cref="Return"/> once nobody reads them.
+    /// </summary>
+    public SegmentedBytes(bool pooled = false) => _pooledSegments = pooled;
+
+    /// <summary>The segments written (for <see cref="Return"/>).</summary>
+    internal IReadOnlyList<byte[]> Segments => _segments;
+
+    /// <summary>Gives rented segments back to the pool.</summary>
+    internal static void Return(IReadOnlyList<byte[]> segments)
+    {
+        foreach (var segment in segments)
+        {
+            if (segment.Length != SegmentSize)
+            {
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _pooled) <= MaxPooled)
+            {
+                Pool.Add(segment);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _pooled);
+            }
+        }
+    }
 
     /// <summary>Bytes written so far.</summary>
     public long Length { get; private set; }
@@ -82,12 +118,19 @@ public sealed class SegmentedBytes : IBufferWriter<byte>
         }
 
         // A hint larger than a segment (a caller that needs one contiguous span) gets its own array.
-        _segments.Add(GC.AllocateUninitializedArray<byte>(Math.Max(need, SegmentSize)));
+        byte[]? segment = null;
+        if (_pooledSegments && need <= SegmentSize && Pool.TryTake(out segment))
+        {
+            Interlocked.Decrement(ref _pooled);
+        }
+
+        _segments.Add(segment ?? GC.AllocateUninitializedArray<byte>(Math.Max(need, SegmentSize)));
         _used = 0;
         return _segments[^1];
     }
 
-    private void Write(ReadOnlySpan<byte> bytes)
+    /// <summary>Appends <paramref name="bytes"/>.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
     {
         while (!bytes.IsEmpty)
         {

@@ -21,6 +21,11 @@ public sealed class TelemetryBatch
     {
         Signal = signal;
         _payload = payload;
+        if (payload is EncodedPayload { Rented: { } rented })
+        {
+            rented.HoldUntilSettled(ack);
+        }
+
         ItemCount = itemCount;
         _sizeBytes = sizeBytes;
         Context = context;
@@ -110,6 +115,33 @@ public sealed class TelemetryBatch
     public static TelemetryBatch FromEncoded(Signal signal, ReadOnlySequence<byte> encoded, int itemCount, BatchContext? context = null, Acknowledgement? ack = null) =>
         new(signal, new EncodedPayload(signal, encoded), itemCount, encoded.Length, context ?? BatchContext.Empty, ack ?? Acknowledgement.None);
 
+    /// <summary>
+    /// A batch holding <paramref name="message"/>'s encoding in segments rented from a shared pool,
+    /// which go back to it once this batch and every batch sharing its data are finished (their
+    /// shares settled: nobody may read a batch after that). The objects can be dropped at once.
+    /// </summary>
+    public static TelemetryBatch Encode(Signal signal, IMessage message, int itemCount, BatchContext? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var writer = new SegmentedBytes(pooled: true);
+        message.WriteTo(writer);
+        var encoded = writer.ToSequence();
+        return new(signal, new EncodedPayload(signal, encoded, new RentedSegments(writer.Segments)), itemCount, encoded.Length, context ?? BatchContext.Empty, Acknowledgement.None);
+    }
+
+    /// <summary>
+    /// A batch holding a copy of <paramref name="encoded"/> (an export request's encoding) in pooled
+    /// segments, which go back to the pool once this batch and every batch sharing its data are
+    /// finished (their shares settled).
+    /// </summary>
+    public static TelemetryBatch CopyEncoded(Signal signal, ReadOnlySpan<byte> encoded, int itemCount, BatchContext context, Acknowledgement ack)
+    {
+        var writer = new SegmentedBytes(pooled: true);
+        writer.Write(encoded);
+        var payload = new EncodedPayload(signal, writer.ToSequence(), new RentedSegments(writer.Segments));
+        return new(signal, payload, itemCount, encoded.Length, context, ack);
+    }
+
     /// <summary>Makes a batch of any signal from an export request message.</summary>
     /// <exception cref="ArgumentException">The message is not an OTLP export request.</exception>
     public static TelemetryBatch Create(IMessage payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) => payload switch
@@ -185,6 +217,7 @@ public sealed class TelemetryBatch
             throw new InvalidOperationException("The batch already holds an acknowledgement share.");
         }
 
+        Ack.MoveHookTo(ack);
         Ack = ack;
     }
 

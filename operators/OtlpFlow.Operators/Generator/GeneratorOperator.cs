@@ -99,7 +99,7 @@ public sealed class GeneratorOperator : SourceOperator
                 // end-to-end latency from the moment data enters the pipeline.
                 // Emitted encoded, as a receiver has its requests: a batch waiting on an edge is then a
                 // few byte arrays, decoded only by an operator that reads the objects.
-                var batch = TelemetryBatch.FromEncoded(_signal, SegmentedBytes.Encode(request), size, BatchContext.At(time.GetUtcNow()));
+                var batch = TelemetryBatch.Encode(_signal, request, size, BatchContext.At(time.GetUtcNow()));
                 await output.EmitAsync(batch, stopToken).ConfigureAwait(false);
                 emitted += size;
             }

@@ -928,7 +928,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
                 {
                     // Sent on as bytes: whoever reads the objects decodes them; an exporter or a
                     // sink that only counts never does.
-                    batch = TelemetryBatch.FromEncoded(Signal.Traces, SegmentedBytes.Copy(o.Buffer.AsSpan(0, o.Size)), o.Items, o.Context, o.Ack);
+                    batch = TelemetryBatch.CopyEncoded(Signal.Traces, o.Buffer.AsSpan(0, o.Size), o.Items, o.Context, o.Ack);
                 }
                 finally
                 {
