@@ -13,8 +13,11 @@ using static OtlpFlow.Operators.Tests.Sampling.SamplingTestData;
 namespace OtlpFlow.Operators.Tests.Sampling;
 
 /// <summary>How <c>sampling.tail</c> holds spans: encoded in an arena, resources and scopes interned, traces rebuilt from bytes.</summary>
-public sealed class TailSamplingHeldDataTests
+public class TailSamplingHeldDataTests
 {
+    /// <summary>Batches go in as objects here, and as encoded bytes in <see cref="TailSamplingHeldDataEncodedTests"/>.</summary>
+    protected virtual bool Encoded => false;
+
     private static Resource Resource(string service, params KeyValue[] more)
     {
         var resource = new Resource { DroppedAttributesCount = 1 };
@@ -67,7 +70,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Kept_traces_come_out_with_the_same_resources_scopes_and_spans_as_went_in()
     {
-        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
         var random = new Random(7);
         var resources = new (Resource? Resource, string Schema)[]
         {
@@ -106,7 +109,7 @@ public sealed class TailSamplingHeldDataTests
             }
 
             sent.Add(request.Clone());
-            await kit.Sampler.ProcessAsync(TelemetryBatch.Create(request), kit.Output, default);
+            await kit.ProcessAsync(TelemetryBatch.Create(request));
         }
 
         Assert.Equal(0, kit.Output.ItemsOut); // all held
@@ -134,7 +137,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Held_bytes_are_the_chunks_and_interned_entries_held_and_return_to_zero_after_a_drain()
     {
-        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1h", "maxBytes": "1MiB", "policies": [ { "type": "statusCode", "codes": ["ERROR"] } ] }""");
+        await using var kit = NewKit("""{ "decisionWait": "1h", "maxBytes": "1MiB", "policies": [ { "type": "statusCode", "codes": ["ERROR"] } ] }""");
         var random = new Random(3);
         long encoded = 0;
         for (var round = 0; round < 2; round++)
@@ -143,7 +146,7 @@ public sealed class TailSamplingHeldDataTests
             {
                 var spans = Enumerable.Range(0, 20).Select(i => FullSpan(random, TraceId((ulong)((round * 1000) + (b * 20) + i + 1)), i)).ToArray();
                 encoded += spans.Sum(s => s.CalculateSize() + SpanArena.HeaderSize);
-                await kit.Sampler.ProcessAsync(TelemetryBatch.Create(Request($"svc-{b % 3}", spans)), kit.Output, default);
+                await kit.ProcessAsync(TelemetryBatch.Create(Request($"svc-{b % 3}", spans)));
 
                 Assert.Equal(encoded, kit.Sampler.LiveSpanBytes);
                 Assert.True(kit.Sampler.InternedBytes > 0);
@@ -170,7 +173,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Short_lived_traces_reuse_chunks_and_long_lived_ones_cannot_grow_held_bytes_past_max_bytes()
     {
-        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1h", "afterRootWait": "1s", "maxBytes": "256KiB", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "decisionWait": "1h", "afterRootWait": "1s", "maxBytes": "256KiB", "policies": [ { "type": "always" } ] }""");
         var max = 256 * 1024;
         long sent = 0;
         var chunksWithoutLongLived = 0;
@@ -210,7 +213,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Spans_that_do_not_fit_a_chunk_move_whole_to_a_new_or_larger_chunk()
     {
-        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1h", "maxBytes": "1GiB", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "decisionWait": "1h", "maxBytes": "1GiB", "policies": [ { "type": "always" } ] }""");
         var random = new Random(11);
         var sent = new List<ExportTraceServiceRequest>();
         for (var b = 0; b < 10; b++)
@@ -220,7 +223,7 @@ public sealed class TailSamplingHeldDataTests
                 attributes: Str("payload", new string('p', random.Next(0, 3) switch { 0 => 10, 1 => random.Next(100_000, 400_000), _ => random.Next(1_000_000, 2_500_000) })))).ToArray();
             var request = Request("svc", spans);
             sent.Add(request.Clone());
-            await kit.Sampler.ProcessAsync(TelemetryBatch.Create(request), kit.Output, default);
+            await kit.ProcessAsync(TelemetryBatch.Create(request));
             Assert.InRange(kit.Sampler.HeldBytes, kit.Sampler.LiveSpanBytes + kit.Sampler.InternedBytes, long.MaxValue);
         }
 
@@ -234,7 +237,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Traces_decided_on_time_do_not_stay_queued_when_nothing_is_decided_early()
     {
-        await using var kit = new TailSamplingTestKit("""{ "decisionWait": "1s", "onFull": "block", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "decisionWait": "1s", "onFull": "block", "policies": [ { "type": "always" } ] }""");
         for (var round = 0; round < 50; round++)
         {
             await kit.SendAsync([.. Enumerable.Range(0, 10).Select(t => Span(TraceId((ulong)((round * 10) + t + 1)), id: 1, parent: 0))]);
@@ -249,7 +252,7 @@ public sealed class TailSamplingHeldDataTests
     [Fact]
     public async Task Attribute_policies_see_span_and_resource_attributes_from_any_batch_of_the_trace()
     {
-        await using var kit = new TailSamplingTestKit("""
+        await using var kit = NewKit("""
         { "policies": [
             { "type": "stringAttribute", "name": "checkout", "key": "service.name", "values": ["checkout"] },
             { "type": "numericAttribute", "name": "server-errors", "key": "http.response.status_code", "minValue": 500, "maxValue": 599 },
@@ -262,9 +265,9 @@ public sealed class TailSamplingHeldDataTests
         resourceInt.ResourceSpans[0].ScopeSpans[0].Spans.Add(Span(TraceId(4), id: 0));
 
         await kit.SendAsync(Span(TraceId(1), id: 1, parent: 0)); // service "svc"
-        await kit.Sampler.ProcessAsync(Batch("checkout", Span(TraceId(1), id: 0), Span(TraceId(2), id: 0)), kit.Output, default);
+        await kit.ProcessAsync(Batch("checkout", Span(TraceId(1), id: 0), Span(TraceId(2), id: 0)));
         await kit.SendAsync(Span(TraceId(3), id: 0), Span(TraceId(3), id: 1, parent: 0, attributes: Int("http.response.status_code", 503)));
-        await kit.Sampler.ProcessAsync(TelemetryBatch.Create(resourceInt), kit.Output, default);
+        await kit.ProcessAsync(TelemetryBatch.Create(resourceInt));
         await kit.SendAsync(Span(TraceId(5), id: 0, attributes: [Int("http.response.status_code", 200), Bool("app.debug", false), Str("service.name", "cart")]));
         await kit.SendAsync(Span(TraceId(6), id: 0, attributes: Bool("app.debug", true)));
         await kit.DrainAsync();
@@ -290,9 +293,9 @@ public sealed class TailSamplingHeldDataTests
         var (share2, tracker2) = Acknowledgement.Create();
         var first = TelemetryBatch.Create(Request("svc", Span(TraceId(1), id: 0, status: Status.Types.StatusCode.Error), Span(TraceId(2), id: 0), Span(TraceId(2), id: 1, parent: 0)), ack: share1);
         var second = TelemetryBatch.Create(Request("svc", Span(TraceId(2), id: 2, parent: 0), Span(TraceId(3), id: 0), Span(TraceId(1), id: 1, parent: 0)), ack: share2);
-        await sampler.ProcessAsync(first, output, default);
+        await sampler.ProcessAsync(TailSamplingTestKit.Prepare(first, Encoded), output, default);
         share1.Deliver();
-        await sampler.ProcessAsync(second, output, default);
+        await sampler.ProcessAsync(TailSamplingTestKit.Prepare(second, Encoded), output, default);
         share2.Deliver();
 
         clock.Advance(TimeSpan.FromSeconds(10));
@@ -362,4 +365,12 @@ public sealed class TailSamplingHeldDataTests
 
         public bool IsLinked(string port) => port != IOperatorOutput.DroppedPort;
     }
+
+    private TailSamplingTestKit NewKit(string json) => new(json, Encoded);
+}
+
+/// <summary>Every test of <see cref="TailSamplingHeldDataTests"/> with encoded input batches.</summary>
+public sealed class TailSamplingHeldDataEncodedTests : TailSamplingHeldDataTests
+{
+    protected override bool Encoded => true;
 }

@@ -7,8 +7,11 @@ using static OtlpFlow.Operators.Tests.Sampling.SamplingTestData;
 
 namespace OtlpFlow.Operators.Tests.Sampling;
 
-public sealed class TailSamplingOperatorTests
+public class TailSamplingOperatorTests
 {
+    /// <summary>Batches go in as objects here, and as encoded bytes in <see cref="TailSamplingOperatorEncodedTests"/>.</summary>
+    protected virtual bool Encoded => false;
+
     private const string KeepErrors = """ "policies": [ { "type": "statusCode", "codes": ["ERROR"] } ] """;
 
     private static Span Child(ulong trace, int id, Status.Types.StatusCode status = Status.Types.StatusCode.Unset) =>
@@ -20,7 +23,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task A_trace_is_decided_decision_wait_after_its_first_span()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "decisionWait": "10s", {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ "decisionWait": "10s", {{KeepErrors}} }""");
         await kit.SendAsync(Child(1, 1, Status.Types.StatusCode.Error));
 
         await kit.AdvanceAsync(TimeSpan.FromSeconds(9.999));
@@ -34,7 +37,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task A_trace_is_decided_after_root_wait_once_its_root_arrives()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "decisionWait": "30s", "afterRootWait": "2s", {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ "decisionWait": "30s", "afterRootWait": "2s", {{KeepErrors}} }""");
         await kit.SendAsync(Child(1, 1, Status.Types.StatusCode.Error));
         await kit.AdvanceAsync(TimeSpan.FromSeconds(5));
         await kit.SendAsync(Root(1));
@@ -49,7 +52,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task Every_kept_trace_is_complete_though_its_spans_came_in_several_batches()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "decisionWait": "10s", {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ "decisionWait": "10s", {{KeepErrors}} }""");
         await kit.SendAsync(Child(1, 1), Child(2, 1));
         await kit.SendAsync(Child(1, 2, Status.Types.StatusCode.Error), Child(2, 2));
         await kit.SendAsync(Root(1), Child(3, 5));
@@ -66,7 +69,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task Late_spans_follow_the_cached_decision_of_their_trace()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "decisionWait": "1s", {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ "decisionWait": "1s", {{KeepErrors}} }""");
         await kit.SendAsync(Root(1, Status.Types.StatusCode.Error), Root(2));
         await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
 
@@ -82,7 +85,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task Memory_stays_within_max_bytes_under_a_flood_of_new_traces()
     {
-        await using var kit = new TailSamplingTestKit("""{ "maxBytes": "64KiB", "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "maxBytes": "64KiB", "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
         long sent = 0;
         for (var b = 0; b < 200; b++)
         {
@@ -103,7 +106,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task Max_traces_decides_the_oldest_traces_early()
     {
-        await using var kit = new TailSamplingTestKit("""{ "maxTraces": 10, "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "maxTraces": 10, "decisionWait": "1h", "policies": [ { "type": "always" } ] }""");
         for (var t = 1; t <= 25; t++)
         {
             await kit.SendAsync(Root((ulong)t));
@@ -117,7 +120,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task On_full_block_holds_upstream_until_decisions_free_room()
     {
-        await using var kit = new TailSamplingTestKit("""{ "maxTraces": 2, "onFull": "block", "decisionWait": "10s", "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "maxTraces": 2, "onFull": "block", "decisionWait": "10s", "policies": [ { "type": "always" } ] }""");
         await kit.SendAsync(Root(1));
         await kit.SendAsync(Root(2));
 
@@ -135,7 +138,7 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task A_drain_decides_every_held_trace()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ {{KeepErrors}} }""");
         await kit.SendAsync(Root(1, Status.Types.StatusCode.Error), Child(1, 1), Root(2), Child(3, 1));
         Assert.Equal(3, kit.Sampler.HeldTraces);
 
@@ -150,11 +153,11 @@ public sealed class TailSamplingOperatorTests
     [Fact]
     public async Task A_request_is_answered_only_when_all_of_its_traces_are_decided()
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "decisionWait": "10s", "afterRootWait": "1s", {{KeepErrors}} }""");
+        await using var kit = NewKit($$"""{ "decisionWait": "10s", "afterRootWait": "1s", {{KeepErrors}} }""");
         var (share, tracker) = Acknowledgement.Create();
         var batch = TelemetryBatch.Create(Request("svc", Root(1), Child(2, 1)), ack: share);
 
-        await kit.Sampler.ProcessAsync(batch, kit.Output, default);
+        await kit.ProcessAsync(batch);
         share.Deliver(); // what the engine does when ProcessAsync returns
         Assert.False(tracker.Completion.IsCompleted);
 
@@ -227,4 +230,12 @@ public sealed class TailSamplingOperatorTests
         Assert.NotEmpty(errorTraces);
         Assert.All(errorTraces, t => Assert.Contains(t, kept.Select(s => s.TraceId)));
     }
+
+    private TailSamplingTestKit NewKit(string json) => new(json, Encoded);
+}
+
+/// <summary>Every test of <see cref="TailSamplingOperatorTests"/> with encoded input batches.</summary>
+public sealed class TailSamplingOperatorEncodedTests : TailSamplingOperatorTests
+{
+    protected override bool Encoded => true;
 }

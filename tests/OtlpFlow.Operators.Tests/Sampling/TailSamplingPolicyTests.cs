@@ -4,8 +4,11 @@ using static OtlpFlow.Operators.Tests.Sampling.SamplingTestData;
 namespace OtlpFlow.Operators.Tests.Sampling;
 
 /// <summary>Each policy keeps one trace and drops another; both are decided by a drain.</summary>
-public sealed class TailSamplingPolicyTests
+public class TailSamplingPolicyTests
 {
+    /// <summary>Batches go in as objects here, and as encoded bytes in <see cref="TailSamplingPolicyEncodedTests"/>.</summary>
+    protected virtual bool Encoded => false;
+
     private const ulong High = 0xf0000000000000UL;
     private const ulong Low = 0x10000000000000UL;
 
@@ -17,9 +20,9 @@ public sealed class TailSamplingPolicyTests
             .ToArray();
     }
 
-    private static async Task AssertKeepsFirstDropsSecond(string policies, Span[] keep, Span[] drop, string? dropReason = null)
+    private async Task AssertKeepsFirstDropsSecond(string policies, Span[] keep, Span[] drop, string? dropReason = null)
     {
-        await using var kit = new TailSamplingTestKit($$"""{ "policies": {{policies}} }""");
+        await using var kit = NewKit($$"""{ "policies": {{policies}} }""");
         await kit.SendAsync([.. keep, .. drop]);
         Assert.Empty(kit.Output.Emitted); // nothing is decided before its time
 
@@ -35,7 +38,7 @@ public sealed class TailSamplingPolicyTests
     [Fact]
     public async Task Always_keeps_every_trace()
     {
-        await using var kit = new TailSamplingTestKit("""{ "policies": [ { "type": "always" } ] }""");
+        await using var kit = NewKit("""{ "policies": [ { "type": "always" } ] }""");
         await kit.SendAsync([.. Trace(High), .. Trace(Low)]);
         await kit.DrainAsync();
         Assert.Equal(2, kit.TraceIds("out").Count);
@@ -125,7 +128,7 @@ public sealed class TailSamplingPolicyTests
     [Fact]
     public async Task Composite_allocates_the_rate_between_sub_policies_in_order()
     {
-        await using var kit = new TailSamplingTestKit("""
+        await using var kit = NewKit("""
         { "policies": [ { "type": "composite", "name": "budget", "maxTotalSpansPerSecond": 2, "policies": [
             { "type": "statusCode", "codes": ["ERROR"], "percent": 50 },
             { "type": "always", "percent": 50 } ] } ] }
@@ -140,4 +143,12 @@ public sealed class TailSamplingPolicyTests
         Assert.Equal([Hex(second[0].TraceId)], kit.TraceIds("dropped"));
         Assert.Equal(2, kit.Sampler.Counters.KeptByReason["budget"]);
     }
+
+    private TailSamplingTestKit NewKit(string json) => new(json, Encoded);
+}
+
+/// <summary>Every test of <see cref="TailSamplingPolicyTests"/> with encoded input batches.</summary>
+public sealed class TailSamplingPolicyEncodedTests : TailSamplingPolicyTests
+{
+    protected override bool Encoded => true;
 }
