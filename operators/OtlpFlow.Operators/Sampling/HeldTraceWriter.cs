@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// Turns held traces back into the wire bytes of one <see cref="ExportTraceServiceRequest"/>,
 /// concatenated from the held encodings — ResourceSpans { resource, ScopeSpans { scope, spans...,
 /// schema_url }..., schema_url } per interned resource and scope, in first-seen order — for the
-/// sampler to parse once (outside its lock). Only data that leaves the sampler pays for objects.
+/// sampler to send on encoded (outside its lock): no objects are built unless a later operator reads them.
 /// Not thread-safe: used under the sampler's lock, before the traces' chunks are reclaimed.
 /// </summary>
 internal sealed class HeldTraceWriter(SpanArena arena, InternedScopes scopes)

@@ -813,7 +813,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     /// <summary>
     /// Decides released traces: counts them, encodes the requests to send (kept ones, and dropped
     /// ones when <c>dropped</c> is linked) from their held bytes, and refuses the rest. Runs under
-    /// the lock; parsing and sending happen after it (<see cref="SendAsync"/>), so that holding new
+    /// the lock; sending happens after it (<see cref="SendAsync"/>), so that holding new
     /// spans does not wait for them.
     /// </summary>
     private List<Outgoing>? Decide(List<HeldTrace> traces, DateTimeOffset now, IOperatorOutput output)
@@ -909,7 +909,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         return new Outgoing(buffer, size, items, traces[0].Context, Acknowledgement.Merge(shares), dropReason);
     }
 
-    /// <summary>Parses and sends encoded requests; when one fails, it and those after it fail their shares.</summary>
+    /// <summary>Sends encoded requests on (as encoded batches); when one fails, it and those after it fail their shares.</summary>
     private static async ValueTask SendAsync(List<Outgoing>? outgoing, IOperatorOutput output, CancellationToken cancellationToken)
     {
         if (outgoing is null)
@@ -987,7 +987,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         }
     }
 
-    /// <summary>An encoded request waiting to be parsed and sent (to <c>out</c>, or to <c>dropped</c> with its reason).</summary>
+    /// <summary>An encoded request waiting to be sent (to <c>out</c>, or to <c>dropped</c> with its reason).</summary>
     private readonly record struct Outgoing(byte[] Buffer, int Size, int Items, BatchContext Context, Acknowledgement Ack, string? DropReason);
 
     private void ArmTimer(DateTimeOffset now)
