@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -19,6 +20,7 @@ internal sealed class GrpcOtlpSender : IOtlpSender
     private readonly TraceService.TraceServiceClient _traces;
     private readonly MetricsService.MetricsServiceClient _metrics;
     private readonly LogsService.LogsServiceClient _logs;
+    private readonly CallInvoker _invoker;
 
     public GrpcOtlpSender(OtlpExporterOptions options)
     {
@@ -46,20 +48,40 @@ internal sealed class GrpcOtlpSender : IOtlpSender
         _traces = new TraceService.TraceServiceClient(_channel);
         _metrics = new MetricsService.MetricsServiceClient(_channel);
         _logs = new LogsService.LogsServiceClient(_channel);
+        _invoker = _channel.CreateCallInvoker();
     }
 
-    public async Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken)
+    public Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken) =>
+        CallAsync(async options => request switch
+        {
+            ExportTraceServiceRequest t => Result((await _traces.ExportAsync(t, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedSpans, p.ErrorMessage) : (0, null)),
+            ExportMetricsServiceRequest m => Result((await _metrics.ExportAsync(m, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedDataPoints, p.ErrorMessage) : (0, null)),
+            ExportLogsServiceRequest l => Result((await _logs.ExportAsync(l, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedLogRecords, p.ErrorMessage) : (0, null)),
+            _ => OtlpSendResult.Failure(false, $"'{request.Descriptor.Name}' is not an OTLP export request"),
+        }, cancellationToken);
+
+    /// <summary>An encoded batch's bytes go out as the call's message as they are: no objects are built.</summary>
+    public Task<OtlpSendResult> SendAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!batch.TryGetEncoded(out var encoded))
+        {
+            return SendAsync(batch.Signal, batch.Payload, cancellationToken);
+        }
+
+        return CallAsync(async options => batch.Signal switch
+        {
+            Signal.Traces => Result((await _invoker.AsyncUnaryCall(RawTraces, null, options, new EncodedRequest(encoded)).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedSpans, p.ErrorMessage) : (0, null)),
+            Signal.Metrics => Result((await _invoker.AsyncUnaryCall(RawMetrics, null, options, new EncodedRequest(encoded)).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedDataPoints, p.ErrorMessage) : (0, null)),
+            _ => Result((await _invoker.AsyncUnaryCall(RawLogs, null, options, new EncodedRequest(encoded)).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedLogRecords, p.ErrorMessage) : (0, null)),
+        }, cancellationToken);
+    }
+
+    private async Task<OtlpSendResult> CallAsync(Func<CallOptions, Task<OtlpSendResult>> call, CancellationToken cancellationToken)
     {
         try
         {
-            var options = new CallOptions(_headers, cancellationToken: cancellationToken);
-            return request switch
-            {
-                ExportTraceServiceRequest t => Result((await _traces.ExportAsync(t, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedSpans, p.ErrorMessage) : (0, null)),
-                ExportMetricsServiceRequest m => Result((await _metrics.ExportAsync(m, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedDataPoints, p.ErrorMessage) : (0, null)),
-                ExportLogsServiceRequest l => Result((await _logs.ExportAsync(l, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedLogRecords, p.ErrorMessage) : (0, null)),
-                _ => OtlpSendResult.Failure(false, $"'{request.Descriptor.Name}' is not an OTLP export request"),
-            };
+            return await call(new CallOptions(_headers, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested || ex.StatusCode != StatusCode.Cancelled)
         {
@@ -97,6 +119,38 @@ internal sealed class GrpcOtlpSender : IOtlpSender
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The OTLP Export methods with the request as encoded bytes, written to the call as they are.</summary>
+    private static readonly Method<EncodedRequest, ExportTraceServiceResponse> RawTraces = Raw("opentelemetry.proto.collector.trace.v1.TraceService", ExportTraceServiceResponse.Parser);
+
+    private static readonly Method<EncodedRequest, ExportMetricsServiceResponse> RawMetrics = Raw("opentelemetry.proto.collector.metrics.v1.MetricsService", ExportMetricsServiceResponse.Parser);
+
+    private static readonly Method<EncodedRequest, ExportLogsServiceResponse> RawLogs = Raw("opentelemetry.proto.collector.logs.v1.LogsService", ExportLogsServiceResponse.Parser);
+
+    private static Method<EncodedRequest, TResponse> Raw<TResponse>(string service, MessageParser<TResponse> parser)
+        where TResponse : IMessage<TResponse>
+    {
+        var request = new Marshaller<EncodedRequest>(
+            static (request, context) =>
+            {
+                context.SetPayloadLength(checked((int)request.Bytes.Length));
+                var writer = context.GetBufferWriter();
+                foreach (var segment in request.Bytes)
+                {
+                    writer.Write(segment.Span);
+                }
+
+                context.Complete();
+            },
+            static context => new EncodedRequest(context.PayloadAsReadOnlySequence()));
+        var response = new Marshaller<TResponse>(
+            static (message, context) => context.Complete(message.ToByteArray()),
+            context => parser.ParseFrom(context.PayloadAsReadOnlySequence()));
+        return new Method<EncodedRequest, TResponse>(MethodType.Unary, service, "Export", request, response);
+    }
+
     private static OtlpSendResult Result((long Rejected, string? Message) partial) =>
         partial.Rejected > 0 || !string.IsNullOrEmpty(partial.Message) ? OtlpSendResult.Partial(partial.Rejected, partial.Message) : OtlpSendResult.Success;
+
+    /// <summary>A request's encoding, as the message of a raw call (gRPC messages are reference types).</summary>
+    private sealed record EncodedRequest(ReadOnlySequence<byte> Bytes);
 }

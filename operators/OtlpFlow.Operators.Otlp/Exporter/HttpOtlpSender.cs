@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -34,9 +35,20 @@ internal sealed class HttpOtlpSender : IOtlpSender
         _client = new HttpClient(ExporterHandler.Create(options)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
-    public async Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken)
+    public Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken) =>
+        SendRawAsync(signal, _json ? Encoding.UTF8.GetBytes(OtlpJson.Format(request)) : request.ToByteArray(), cancellationToken);
+
+    /// <summary>An encoded batch's bytes go out as they are (protobuf only: JSON needs the objects).</summary>
+    public Task<OtlpSendResult> SendAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
-        var raw = _json ? Encoding.UTF8.GetBytes(OtlpJson.Format(request)) : request.ToByteArray();
+        ArgumentNullException.ThrowIfNull(batch);
+        return !_json && batch.TryGetEncoded(out var encoded)
+            ? SendRawAsync(batch.Signal, encoded.ToArray(), cancellationToken)
+            : SendAsync(batch.Signal, batch.Payload, cancellationToken);
+    }
+
+    private async Task<OtlpSendResult> SendRawAsync(Signal signal, byte[] raw, CancellationToken cancellationToken)
+    {
         var content = new ByteArrayContent(PayloadCodec.Compress(raw, _compression));
         content.Headers.ContentType = new MediaTypeHeaderValue(_json ? "application/json" : "application/x-protobuf");
         if (_compression != PayloadCompression.None)

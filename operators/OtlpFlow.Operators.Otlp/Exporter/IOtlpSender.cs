@@ -15,4 +15,16 @@ public interface IOtlpSender : IAsyncDisposable
     /// <param name="request">The export request.</param>
     /// <param name="cancellationToken">Cancels the attempt (the attempt timeout or the pipeline abort).</param>
     Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends a batch. A sender that can put bytes on the wire as they are overrides this to send an
+    /// encoded batch's bytes without building its objects; the default sends the payload.
+    /// </summary>
+    /// <param name="batch">The batch to send.</param>
+    /// <param name="cancellationToken">Cancels the attempt (the attempt timeout or the pipeline abort).</param>
+    Task<OtlpSendResult> SendAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return SendAsync(batch.Signal, batch.Payload, cancellationToken);
+    }
 }

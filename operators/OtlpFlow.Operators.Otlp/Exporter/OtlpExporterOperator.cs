@@ -422,7 +422,7 @@ public sealed partial class OtlpExporterOperator : SinkOperator
             timeout.CancelAfter(limit);
             try
             {
-                result = await sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
+                result = await sender.SendAsync(batch, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

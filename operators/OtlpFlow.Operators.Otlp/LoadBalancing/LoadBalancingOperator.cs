@@ -381,7 +381,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                 timeout.CancelAfter(_options.Timeout);
                 try
                 {
-                    result = await member.Sender.SendAsync(batch.Signal, batch.Payload, timeout.Token).ConfigureAwait(false);
+                    result = await member.Sender.SendAsync(batch, timeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
                 {
