@@ -142,6 +142,49 @@ public sealed class TelemetryBatch
         return new(signal, payload, itemCount, encoded.Length, context, ack);
     }
 
+    /// <summary>
+    /// One batch holding the requests of <paramref name="batches"/> in order, made by concatenating
+    /// their encodings into pooled segments (concatenated export requests are one request with all
+    /// their resources, as <see cref="OtlpBatching"/>'s merge makes), holding the parts' shares merged
+    /// (the parts are finished then); null, with nothing changed, unless every batch is still encoded
+    /// and of one signal.
+    /// </summary>
+    public static TelemetryBatch? Concatenate(IReadOnlyList<TelemetryBatch> batches, BatchContext context)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.Count == 0)
+        {
+            return null;
+        }
+
+        var signal = batches[0].Signal;
+        var parts = new ReadOnlySequence<byte>[batches.Count];
+        var items = 0;
+        for (var i = 0; i < batches.Count; i++)
+        {
+            if (batches[i].Signal != signal || !batches[i].TryGetEncoded(out parts[i]))
+            {
+                return null;
+            }
+
+            items += batches[i].ItemCount;
+        }
+
+        var writer = new SegmentedBytes(pooled: true);
+        foreach (var part in parts)
+        {
+            foreach (var segment in part)
+            {
+                writer.Write(segment.Span);
+            }
+        }
+
+        // Copied first: merging the shares finishes the parts, whose segments may then be reused.
+        var encoded = writer.ToSequence();
+        var ack = Acknowledgement.Merge(batches.Select(b => b.Ack).ToList());
+        return new TelemetryBatch(signal, new EncodedPayload(signal, encoded, new RentedSegments(writer.Segments)), items, encoded.Length, context, ack);
+    }
+
     /// <summary>Makes a batch of any signal from an export request message.</summary>
     /// <exception cref="ArgumentException">The message is not an OTLP export request.</exception>
     public static TelemetryBatch Create(IMessage payload, BatchContext? context = null, Acknowledgement? ack = null, long sizeBytes = -1) => payload switch

@@ -35,6 +35,16 @@ public sealed class BatchOperator : GatheringOperator
     {
         ArgumentNullException.ThrowIfNull(gathered);
         ArgumentNullException.ThrowIfNull(output);
+        if (_options.MaxSize == 0 || gathered.Weight <= _options.MaxSize)
+        {
+            // Encoded parts that need no split are concatenated as bytes: no objects are built.
+            if (TelemetryBatch.Concatenate(gathered.Batches, gathered.Context) is { } whole)
+            {
+                await output.EmitAsync(whole, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
         var payloads = Split(gathered.Merge());
         var merged = Acknowledgement.Merge(gathered.Shares);
         for (var i = 0; i < payloads.Count; i++)

@@ -13,8 +13,11 @@ using OtlpFlow.Operators.Flow;
 
 namespace OtlpFlow.Operators.Tests.Flow;
 
-public sealed class BatchOperatorTests
+public class BatchOperatorTests
 {
+    /// <summary>Batches go in as objects here, and encoded in pooled segments in <see cref="BatchOperatorEncodedTests"/>.</summary>
+    protected virtual bool Encoded => false;
+
     private readonly FakeTimeProvider _time = new();
     private readonly RecordingOutput _output = new();
     private readonly List<AcknowledgementTracker> _trackers = [];
@@ -44,7 +47,9 @@ public sealed class BatchOperatorTests
         var (share, tracker) = Acknowledgement.Create();
         _trackers.Add(tracker);
         var context = new BatchContext(tenant, new Dictionary<string, string>(), _time.GetUtcNow());
-        var batch = TelemetryBatch.Create(request, context, share);
+        var batch = Encoded
+            ? TelemetryBatch.CopyEncoded(Signal.Traces, request.ToByteArray(), spans, context, share)
+            : TelemetryBatch.Create(request, context, share);
         await op.ProcessAsync(batch, _output, CancellationToken.None);
         batch.Ack.Deliver();
     }
@@ -63,7 +68,13 @@ public sealed class BatchOperatorTests
 
         var sent = Assert.Single(_output.On());
         Assert.Equal(12, sent.ItemCount);
+
+        // Encoded parts that need no split are joined as bytes: the merged batch is still encoded.
+        Assert.Equal(Encoded, sent.TryGetEncoded(out _));
         Assert.Equal(4, sent.Traces!.ResourceSpans.Count);
+        Assert.Equal(Enumerable.Range(0, 4).SelectMany(_ => Enumerable.Range(0, 3).Select(i => $"s{i}")), sent.Traces.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).Select(s => s.Name));
+        sent.Ack.Deliver();
+        Assert.All(_trackers, t => Assert.True(t.Completion.IsCompletedSuccessfully));
     }
 
     [Fact]
@@ -191,4 +202,10 @@ public sealed class BatchOperatorTests
     }
 
     private static Task Eventually(Func<bool> condition) => Poll.UntilAsync(condition, "the batch to be sent");
+}
+
+/// <summary>Every test of <see cref="BatchOperatorTests"/> with encoded input batches.</summary>
+public sealed class BatchOperatorEncodedTests : BatchOperatorTests
+{
+    protected override bool Encoded => true;
 }

@@ -28,19 +28,24 @@ public sealed class GatheredBatches
     /// <summary>When they are sent at the latest.</summary>
     public DateTimeOffset Due { get; }
 
-    /// <summary>The export requests, in arrival order.</summary>
-    public List<IMessage> Payloads { get; } = [];
+    /// <summary>
+    /// The batches gathered, in arrival order, each holding its own share: an encoded batch stays
+    /// encoded while it waits (a few byte arrays, not a graph of objects the collector copies).
+    /// </summary>
+    public List<TelemetryBatch> Batches { get; } = [];
+
+    /// <summary>The export requests, in arrival order (decoding encoded batches).</summary>
+    public IReadOnlyList<IMessage> Payloads => Batches.Select(b => b.Payload).ToList();
 
     /// <summary>One acknowledgement share per batch gathered.</summary>
-    public List<Acknowledgement> Shares { get; } = [];
+    public IReadOnlyList<Acknowledgement> Shares => Batches.Select(b => b.Ack).ToList();
 
     /// <summary>The sum of the batches' weights, as the operator counts them (items, bytes).</summary>
     public long Weight { get; private set; }
 
     internal void Add(TelemetryBatch batch, long weight)
     {
-        Payloads.Add(batch.Payload);
-        Shares.Add(batch.Ack.AddShare());
+        Batches.Add(batch.WithAcknowledgement(batch.Ack.AddShare()));
         Weight += weight;
     }
 
