@@ -33,7 +33,7 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
                 return false;
             }
 
-            ObjectDisposedException.ThrowIf(rented?.IsReturned == true, this);
+            ThrowIfReturned();
             return true;
         }
     }
@@ -51,6 +51,17 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
         }
     }
 
+    private void ThrowIfReturned()
+    {
+        if (rented?.IsReturned == true)
+        {
+            throw new ObjectDisposedException(nameof(TelemetryBatch),
+                "This batch's encoded bytes went back to the pool when its acknowledgement share was settled. " +
+                "An operator that keeps a batch past the call that received it takes a share first (batch.Ack.AddShare()), " +
+                "or reads batch.Payload before the share is settled.");
+        }
+    }
+
     private IMessage Decode()
     {
         lock (_lock)
@@ -60,7 +71,7 @@ internal sealed class EncodedPayload(Signal signal, ReadOnlySequence<byte> encod
                 return decoded;
             }
 
-            ObjectDisposedException.ThrowIf(rented?.IsReturned == true, this);
+            ThrowIfReturned();
 
             IMessage message = signal switch
             {

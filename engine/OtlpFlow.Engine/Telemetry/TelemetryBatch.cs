@@ -138,8 +138,30 @@ public sealed class TelemetryBatch
     {
         var writer = new SegmentedBytes(pooled: true);
         writer.Write(encoded);
-        var payload = new EncodedPayload(signal, writer.ToSequence(), new RentedSegments(writer.Segments));
-        return new(signal, payload, itemCount, encoded.Length, context, ack);
+        return FromSegments(signal, writer, itemCount, context, ack);
+    }
+
+    /// <inheritdoc cref="CopyEncoded(Signal, ReadOnlySpan{byte}, int, BatchContext, Acknowledgement)"/>
+    public static TelemetryBatch CopyEncoded(Signal signal, ReadOnlySequence<byte> encoded, int itemCount, BatchContext context, Acknowledgement ack)
+    {
+        var writer = new SegmentedBytes(pooled: true);
+        foreach (var segment in encoded)
+        {
+            writer.Write(segment.Span);
+        }
+
+        return FromSegments(signal, writer, itemCount, context, ack);
+    }
+
+    /// <summary>
+    /// A batch that takes over the segments <paramref name="writer"/> wrote (an export request's
+    /// encoding); they go to the pool once this batch and every batch sharing its data are finished.
+    /// </summary>
+    public static TelemetryBatch FromSegments(Signal signal, SegmentedBytes writer, int itemCount, BatchContext context, Acknowledgement ack)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var encoded = writer.ToSequence();
+        return new(signal, new EncodedPayload(signal, encoded, new RentedSegments(writer.Segments)), itemCount, encoded.Length, context, ack);
     }
 
     /// <summary>

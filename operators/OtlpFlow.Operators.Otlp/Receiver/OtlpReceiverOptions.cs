@@ -64,6 +64,13 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     public OtlpAckMode Ack { get; set; } = OtlpAckMode.Delivered;
 
     /// <summary>
+    /// How a protobuf request goes on once checked: <c>encoded</c> (its bytes; a first operator
+    /// that reads objects decodes them once more) or <c>objects</c> (the decoded request, which
+    /// waits on edges as objects). OTLP/JSON requests always go on as objects. Default <c>encoded</c>.
+    /// </summary>
+    public OtlpForwarding Forward { get; set; } = OtlpForwarding.Encoded;
+
+    /// <summary>
     /// In <c>delivered</c> mode, how long after admission a client waits for its data to be settled
     /// downstream before it is answered UNAVAILABLE / 503 with a retry delay. The data stays in the
     /// pipeline, still counted against the memory budget, and may be delivered later, so a retry

@@ -172,9 +172,22 @@ internal sealed partial class ReceiverIngest
             return Statistics.Count(new ReceiveOutcome(ReceiveStatus.InvalidArgument, $"the {noun} is not a valid {what}: {problem}"));
         }
 
+        // A protobuf request goes on as its (checked) bytes, copied out of the receive buffer into
+        // pooled segments: while it waits on an edge it is a few arrays, not a graph of objects the
+        // collector must copy, and an operator that reads the objects decodes them then.
         var wireSize = body.Length;
+        SegmentedBytes? encoded = null;
+        if (!json && _options.Forward == OtlpForwarding.Encoded)
+        {
+            encoded = new SegmentedBytes(pooled: true);
+            foreach (var segment in body.Sequence)
+            {
+                encoded.Write(segment.Span);
+            }
+        }
+
         body.Dispose();
-        return await IngestAsync(request, reserved, wireSize, tenant, requestAborted).ConfigureAwait(false);
+        return await IngestAsync(request, reserved, wireSize, tenant, requestAborted, encoded).ConfigureAwait(false);
     }
 
     /// <summary>Managed bytes charged per byte of OTLP/JSON text, before it is parsed.</summary>
@@ -187,13 +200,18 @@ internal sealed partial class ReceiverIngest
     /// Admits one decoded request and returns the answer for its client. The reserved
     /// bytes are already charged to the memory budget; they are released when the batch settles.
     /// </summary>
-    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long reserved, long wireSize, string? tenant, CancellationToken requestAborted)
+    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long reserved, long wireSize, string? tenant, CancellationToken requestAborted, SegmentedBytes? encoded = null)
     {
         var batchSize = reserved;
         var memory = _context.Memory;
         var (share, tracker) = Acknowledgement.Create(batchSize, (t, _) => memory.Release(t.SizeBytes));
         var context = new BatchContext(tenant, NoMetadata, _context.TimeProvider.GetUtcNow());
         var batch = TelemetryBatch.Create(request, context, share, wireSize);
+        if (encoded is not null)
+        {
+            // The same request (its item count and signal), carried as its bytes.
+            batch = TelemetryBatch.FromSegments(batch.Signal, encoded, batch.ItemCount, context, share);
+        }
 
         using var deadline = new CancellationTokenSource(_options.AdmissionTimeout, _context.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, requestAborted);

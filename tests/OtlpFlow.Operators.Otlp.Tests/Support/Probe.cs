@@ -105,6 +105,10 @@ internal sealed class Probe
 
         // A pipeline aborted at its drain deadline cancels the wait, so a failed test never hangs.
         await resumed.WaitAsync(cancellationToken);
+
+        // Kept past the write (whose share the engine settles then): its objects are read now, since
+        // an encoded batch's pooled bytes go back to the pool once its share is settled.
+        _ = batch.Payload;
         lock (_lock)
         {
             _batches.Add(batch);
