@@ -10,13 +10,21 @@ namespace OtlpFlow.Operators.Flow;
 /// once the held data reaches <c>maxDelay</c> worth, the shaper takes no more input until the
 /// schedule catches up, so backpressure reaches upstream.
 /// </summary>
+/// <remarks>
+/// A batch's wait for its turn is started by <see cref="ProcessAsync"/> right after the schedule
+/// gives the turn, so it is running before the call returns; the pump only awaits it. Were the
+/// pump to read the clock and start the wait itself, on its own thread, whoever moves the clock
+/// meanwhile (a fake clock advanced once the call returned) could move it between that reading and
+/// the start of the wait, and the batch would leave that much after its turn, or never if the clock
+/// is not moved again.
+/// </remarks>
 [Operator("flow.shaper", Options = typeof(ShaperOptions), Description = "Smooths bursts to a target rate by delaying (never dropping), with backpressure past a delay budget.")]
 public sealed partial class ShaperOperator : ProcessorOperator
 {
     private readonly ShaperOptions _options;
     private readonly LeakyBucketLimiter _schedule;
     private readonly Lock _lock = new();
-    private readonly Queue<(TelemetryBatch Batch, long DueTimestamp)> _held = new();
+    private readonly Queue<(TelemetryBatch Batch, Task Turn)> _held = new();
     private readonly SemaphoreSlim _signal = new(0);
     private Task _pump = Task.CompletedTask;
     private bool _completing;
@@ -66,10 +74,12 @@ public sealed partial class ShaperOperator : ProcessorOperator
             await FlowDelay.WaitAsync(delay, Context.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
 
-        var due = Context.TimeProvider.GetTimestamp() + (long)(delay.TotalSeconds * Context.TimeProvider.TimestampFrequency);
+        // The delay counts from the limiter's reading of the clock just now: the wait starts here,
+        // before the call returns, not when the pump reaches the batch (see the remarks).
+        var turn = FlowDelay.WaitAsync(delay, Context.TimeProvider, CancellationToken.None);
         lock (_lock)
         {
-            _held.Enqueue((HeldBatch.Hold(batch), due));
+            _held.Enqueue((HeldBatch.Hold(batch), turn));
         }
 
         _signal.Release();
@@ -96,11 +106,10 @@ public sealed partial class ShaperOperator : ProcessorOperator
 
     private async Task PumpAsync()
     {
-        var time = Context.TimeProvider;
         while (true)
         {
             await _signal.WaitAsync().ConfigureAwait(false);
-            (TelemetryBatch Batch, long DueTimestamp) next;
+            (TelemetryBatch Batch, Task Turn) next;
             lock (_lock)
             {
                 if (!_held.TryPeek(out next))
@@ -114,10 +123,9 @@ public sealed partial class ShaperOperator : ProcessorOperator
                 }
             }
 
-            var wait = time.GetElapsedTime(time.GetTimestamp(), next.DueTimestamp);
             try
             {
-                await FlowDelay.WaitAsync(wait, time, CancellationToken.None).ConfigureAwait(false);
+                await next.Turn.ConfigureAwait(false);
                 lock (_lock)
                 {
                     _held.Dequeue();
