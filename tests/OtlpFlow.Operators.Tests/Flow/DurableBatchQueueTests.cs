@@ -7,8 +7,14 @@ namespace OtlpFlow.Operators.Tests.Flow;
 
 public sealed class DurableBatchQueueTests
 {
-    private static TelemetryBatch Batch(int first, int spans = 10, string? tenant = null) =>
-        TelemetryBatch.Create(FlowTestData.Request(spans, firstSpan: first), new BatchContext(tenant, new Dictionary<string, string> { ["k"] = "v" }, DateTimeOffset.UnixEpoch));
+    private static TelemetryBatch Batch(int first, int spans = 10, string? tenant = null, bool encoded = false)
+    {
+        var request = FlowTestData.Request(spans, firstSpan: first);
+        var context = new BatchContext(tenant, new Dictionary<string, string> { ["k"] = "v" }, DateTimeOffset.UnixEpoch);
+        return encoded
+            ? TelemetryBatch.FromEncoded(Signal.Traces, SegmentedBytes.Encode(request), spans, context)
+            : TelemetryBatch.Create(request, context);
+    }
 
     private static string FirstName(DurableRecord record) =>
         ((ExportTraceServiceRequest)record.Batch.Payload).ResourceSpans[0].ScopeSpans[0].Spans[0].Name;
@@ -24,15 +30,21 @@ public sealed class DurableBatchQueueTests
         return records;
     }
 
-    [Fact]
-    public async Task Records_survive_a_reopen_in_order_with_their_context()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Records_survive_a_reopen_in_order_with_their_context(bool encoded)
     {
         using var folder = new TempDirectory();
         using (var queue = DurableBatchQueue.Open(folder.Path, 1024 * 1024))
         {
             for (var i = 0; i < 3; i++)
             {
-                await queue.EnqueueAsync(Batch(i * 10, tenant: "t" + i), CancellationToken.None);
+                var batch = Batch(i * 10, tenant: "t" + i, encoded: encoded);
+                await queue.EnqueueAsync(batch, CancellationToken.None);
+
+                // An encoded batch is written as its bytes: queueing it builds no objects.
+                Assert.Equal(encoded, batch.TryGetEncoded(out _));
             }
         }
 

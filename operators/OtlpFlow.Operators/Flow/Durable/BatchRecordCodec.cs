@@ -32,7 +32,18 @@ internal static class BatchRecordCodec
             }
 
             writer.Flush();
-            batch.Payload.WriteTo(stream);
+            if (batch.TryGetEncoded(out var encoded))
+            {
+                // Still encoded: written as it is, without building its objects.
+                foreach (var segment in encoded)
+                {
+                    stream.Write(segment.Span);
+                }
+            }
+            else
+            {
+                batch.Payload.WriteTo(stream);
+            }
         }
 
         return stream.ToArray();
