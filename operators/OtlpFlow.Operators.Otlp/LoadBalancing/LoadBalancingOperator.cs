@@ -194,7 +194,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
             throw new InvalidOperationException($"operator '{Context.Id}': there is no member to send to; list 'endpoints' or give the membership source members");
         }
 
-        var count = BatchSplit.CountItems(batch.Payload);
+        var count = batch.ItemCount;
         var counts = new int[view.Members.Length];
         int[] decisions;
         if (_load is { } load)
@@ -220,7 +220,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                 continue;
             }
 
-            var part = batch.Derive(counts[m] == count ? batch.Payload : BatchSplit.Select(batch.Payload, decisions, m));
+            var part = counts[m] == count ? batch.WithAcknowledgement(batch.Ack.AddShare()) : Encoded(batch, BatchSplit.Select(batch.Payload, decisions, m), counts[m]);
             Interlocked.Increment(ref _pending);
             bool queued;
             try
@@ -271,6 +271,17 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         {
             batch.Ack.Deliver();
         }
+    }
+
+    /// <summary>
+    /// A member's part of <paramref name="batch"/>, encoded at once into pooled segments: it waits in
+    /// the member's queue as bytes (not as objects the collector copies) and is sent as they are.
+    /// </summary>
+    private static TelemetryBatch Encoded(TelemetryBatch batch, Google.Protobuf.IMessage part, int items)
+    {
+        var writer = new SegmentedBytes(pooled: true);
+        Google.Protobuf.MessageExtensions.WriteTo(part, writer);
+        return TelemetryBatch.FromSegments(batch.Signal, writer, items, batch.Context, batch.Ack.AddShare());
     }
 
     /// <summary>
