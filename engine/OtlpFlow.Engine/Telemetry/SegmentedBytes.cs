@@ -19,6 +19,7 @@ public sealed class SegmentedBytes : IBufferWriter<byte>
     private static readonly System.Collections.Concurrent.ConcurrentBag<byte[]> Pool = [];
     private static int _pooled;
     private readonly List<byte[]> _segments = [];
+    private readonly List<int> _filled = [];
     private readonly bool _pooledSegments;
     private int _used;
 
@@ -98,12 +99,12 @@ public sealed class SegmentedBytes : IBufferWriter<byte>
             return new ReadOnlySequence<byte>(_segments[0], 0, _used);
         }
 
-        var first = new Segment(_segments[0], _segments[0].Length, 0);
+        // A segment left for a larger request than its free end holds was filled only in part.
+        var first = new Segment(_segments[0], _filled[0], 0);
         var last = first;
         for (var i = 1; i < _segments.Count; i++)
         {
-            var length = i == _segments.Count - 1 ? _used : _segments[i].Length;
-            last = last.Append(_segments[i], length);
+            last = last.Append(_segments[i], i == _segments.Count - 1 ? _used : _filled[i]);
         }
 
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
@@ -115,6 +116,11 @@ public sealed class SegmentedBytes : IBufferWriter<byte>
         if (_segments.Count > 0 && _segments[^1].Length - _used >= need)
         {
             return _segments[^1];
+        }
+
+        if (_segments.Count > 0)
+        {
+            _filled.Add(_used);
         }
 
         // A hint larger than a segment (a caller that needs one contiguous span) gets its own array.

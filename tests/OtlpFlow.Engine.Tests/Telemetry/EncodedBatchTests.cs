@@ -65,6 +65,25 @@ public sealed class EncodedBatchTests
     }
 
     [Fact]
+    public void A_writer_asked_for_more_room_than_a_segment_has_left_skips_its_free_end()
+    {
+        var writer = new SegmentedBytes();
+        var expected = new List<byte>();
+        foreach (var (size, value) in new[] { (SegmentedBytes.SegmentSize - 100, (byte)1), (500, (byte)2), (3, (byte)3), (SegmentedBytes.SegmentSize * 2, (byte)4), (7, (byte)5) })
+        {
+            // Each write asks for its whole size at once, as a caller needing one contiguous span does.
+            writer.GetSpan(size)[..size].Fill(value);
+            writer.Advance(size);
+            expected.AddRange(Enumerable.Repeat(value, size));
+        }
+
+        var sequence = writer.ToSequence();
+        Assert.Equal(expected.Count, sequence.Length);
+        Assert.Equal(expected.Count, writer.Length);
+        Assert.Equal(expected, sequence.ToArray());
+    }
+
+    [Fact]
     public void Batches_sharing_encoded_data_decode_it_once_and_a_copy_for_a_mutating_operator_is_independent()
     {
         var batch = TelemetryBatch.FromEncoded(Signal.Traces, SegmentedBytes.Encode(Request(2)), 2);
