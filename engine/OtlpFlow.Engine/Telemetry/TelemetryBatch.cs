@@ -125,8 +125,7 @@ public sealed class TelemetryBatch
         ArgumentNullException.ThrowIfNull(message);
         var writer = new SegmentedBytes(pooled: true);
         message.WriteTo(writer);
-        var encoded = writer.ToSequence();
-        return new(signal, new EncodedPayload(signal, encoded, new RentedSegments(writer.Segments)), itemCount, encoded.Length, context ?? BatchContext.Empty, Acknowledgement.None);
+        return FromSegments(signal, writer, itemCount, context ?? BatchContext.Empty, Acknowledgement.None);
     }
 
     /// <summary>
@@ -202,9 +201,7 @@ public sealed class TelemetryBatch
         }
 
         // Copied first: merging the shares finishes the parts, whose segments may then be reused.
-        var encoded = writer.ToSequence();
-        var ack = Acknowledgement.Merge(batches.Select(b => b.Ack).ToList());
-        return new TelemetryBatch(signal, new EncodedPayload(signal, encoded, new RentedSegments(writer.Segments)), items, encoded.Length, context, ack);
+        return FromSegments(signal, writer, items, context, Acknowledgement.Merge(batches.Select(b => b.Ack).ToList()));
     }
 
     /// <summary>Makes a batch of any signal from an export request message.</summary>
