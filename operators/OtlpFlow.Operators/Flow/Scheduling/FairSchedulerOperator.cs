@@ -17,6 +17,7 @@ public sealed class FairSchedulerOperator : KeyedQueueOperator
     private readonly Dictionary<string, Flow> _flows = new(StringComparer.Ordinal);
     private readonly LinkedList<Flow> _active = new();
     private bool _visiting;
+    private int _queued;
 
     /// <summary>Creates the operator.</summary>
     public FairSchedulerOperator(FairSchedulerOptions options, OperatorContext context)
@@ -37,6 +38,18 @@ public sealed class FairSchedulerOperator : KeyedQueueOperator
         }
     }
 
+    /// <summary>Batches waiting in the key queues now (taken out ones, on their way downstream, not counted).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (SyncRoot)
+            {
+                return _queued;
+            }
+        }
+    }
+
     /// <inheritdoc />
     protected override int QueuedFor(string key) => FlowFor(key, create: false)?.Queue.Count ?? 0;
 
@@ -45,6 +58,7 @@ public sealed class FairSchedulerOperator : KeyedQueueOperator
     {
         var flow = FlowFor(key, create: true)!;
         flow.Queue.Enqueue((batch, Weight(batch, _options.Unit)));
+        _queued++;
         if (flow.Node.List is null)
         {
             _active.AddLast(flow.Node);
@@ -68,6 +82,7 @@ public sealed class FairSchedulerOperator : KeyedQueueOperator
             if (weight <= flow.Deficit)
             {
                 flow.Queue.Dequeue();
+                _queued--;
                 flow.Deficit -= weight;
                 if (flow.Queue.Count == 0)
                 {
