@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers.Binary;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Resource.V1;
@@ -43,48 +44,8 @@ internal sealed class InternedScopes
     /// The resource entry of <paramref name="resourceSpans"/> (its resource and schema url),
     /// created with no reference when new (take one by interning a scope under it at once). Its key holds the encoded ResourceSpans fields 1 and 3.
     /// </summary>
-    public int InternResource(ResourceSpans resourceSpans)
-    {
-        var size = 0;
-        if (resourceSpans.Resource is { } resource)
-        {
-            size += 1 + CodedOutputStream.ComputeMessageSize(resource);
-        }
-
-        var split = size;
-        if (resourceSpans.SchemaUrl.Length > 0)
-        {
-            size += 1 + CodedOutputStream.ComputeStringSize(resourceSpans.SchemaUrl);
-        }
-
-        var key = Scratch(size);
-        using var output = new CodedOutputStream(key);
-        if (resourceSpans.Resource is { } r)
-        {
-            output.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            output.WriteMessage(r);
-        }
-
-        if (resourceSpans.SchemaUrl.Length > 0)
-        {
-            output.WriteTag(3, WireFormat.WireType.LengthDelimited);
-            output.WriteString(resourceSpans.SchemaUrl);
-        }
-
-        output.Flush();
-        var lookup = _resourceIds.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (lookup.TryGetValue(key.AsSpan(0, size), out var id))
-        {
-            return id;
-        }
-
-        var bytes = key.AsSpan(0, size).ToArray();
-        id = NewId(ref _resources, ref _resourceCount, _freeResources);
-        _resources[id] = new Entry(bytes, split, -1, _extractor.FromResource(resourceSpans.Resource));
-        _resourceIds.Add(bytes, id);
-        HeldBytes += bytes.Length;
-        return id;
-    }
+    public int InternResource(ResourceSpans resourceSpans) =>
+        InternResource(resourceSpans.Resource is not null, resourceSpans.Resource?.ToByteArray() ?? [], Encoding.UTF8.GetBytes(resourceSpans.SchemaUrl));
 
     /// <summary>
     /// The resource entry of an encoded ResourceSpans, from its raw <c>resource</c> field (when
@@ -94,9 +55,8 @@ internal sealed class InternedScopes
     public int InternResource(bool hasResource, ReadOnlySpan<byte> resource, ReadOnlySpan<byte> schemaUrl)
     {
         var size = 0;
-        var split = 0;
         var key = Field(ref size, 1, hasResource, resource, 0);
-        split = size;
+        var split = size;
         key = Field(ref size, 3, schemaUrl.Length > 0, schemaUrl, 0);
         var lookup = _resourceIds.GetAlternateLookup<ReadOnlySpan<byte>>();
         if (lookup.TryGetValue(key.AsSpan(0, size), out var id))
@@ -162,50 +122,8 @@ internal sealed class InternedScopes
     }
 
     /// <summary>The scope entry of <paramref name="scopeSpans"/> under resource <paramref name="resourceId"/>, taking a reference on the resource when new.</summary>
-    public int InternScope(int resourceId, ScopeSpans scopeSpans)
-    {
-        var size = 4;
-        if (scopeSpans.Scope is { } scope)
-        {
-            size += 1 + CodedOutputStream.ComputeMessageSize(scope);
-        }
-
-        var split = size;
-        if (scopeSpans.SchemaUrl.Length > 0)
-        {
-            size += 1 + CodedOutputStream.ComputeStringSize(scopeSpans.SchemaUrl);
-        }
-
-        var key = Scratch(size);
-        using var output = new CodedOutputStream(key);
-        output.WriteFixed32((uint)resourceId);
-        if (scopeSpans.Scope is { } s)
-        {
-            output.WriteTag(1, WireFormat.WireType.LengthDelimited);
-            output.WriteMessage(s);
-        }
-
-        if (scopeSpans.SchemaUrl.Length > 0)
-        {
-            output.WriteTag(3, WireFormat.WireType.LengthDelimited);
-            output.WriteString(scopeSpans.SchemaUrl);
-        }
-
-        output.Flush();
-        var lookup = _scopeIds.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (lookup.TryGetValue(key.AsSpan(0, size), out var id))
-        {
-            return id;
-        }
-
-        var bytes = key.AsSpan(0, size).ToArray();
-        id = NewId(ref _scopes, ref _scopeCount, _freeScopes);
-        _scopes[id] = new Entry(bytes, split, resourceId, null);
-        _scopeIds.Add(bytes, id);
-        _resources[resourceId].References++;
-        HeldBytes += bytes.Length;
-        return id;
-    }
+    public int InternScope(int resourceId, ScopeSpans scopeSpans) =>
+        InternScope(resourceId, scopeSpans.Scope is not null, scopeSpans.Scope?.ToByteArray() ?? [], Encoding.UTF8.GetBytes(scopeSpans.SchemaUrl));
 
     /// <summary>The resource of a scope entry.</summary>
     public int ResourceOf(int scopeId) => _scopes[scopeId].Parent;

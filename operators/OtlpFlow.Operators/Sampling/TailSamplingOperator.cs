@@ -33,8 +33,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 {
     private const string NotSampledReason = "not-sampled";
     private const int MaxSpansPerBatch = 8192;
-    private const byte Held = 0;
-    private const byte LateKeep = 1;
 
     private readonly TailSamplingOptions _options;
     private readonly TailPolicy[] _policies;
@@ -268,130 +266,133 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     /// </summary>
     private async ValueTask HoldAsync(TelemetryBatch batch, ExportTraceServiceRequest request, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
     {
+        var late = new LateSpans(batch.Context, now);
         var sequence = _batchSequence++;
-        var n = batch.ItemCount;
-        byte[]? late = null;
-        List<string>? lateReasons = null;
-        var i = 0;
-        for (var r = 0; r < request.ResourceSpans.Count; r++)
+        foreach (var resourceSpans in request.ResourceSpans)
         {
-            var resourceSpans = request.ResourceSpans[r];
             var resourceId = -1;
-            for (var s = 0; s < resourceSpans.ScopeSpans.Count; s++)
+            foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
-                var scopeSpans = resourceSpans.ScopeSpans[s];
                 var scopeId = -1;
-                var spans = scopeSpans.Spans;
-                for (var k = 0; k < spans.Count; k++, i++)
+                foreach (var span in scopeSpans.Spans)
                 {
-                    var span = spans[k];
-                    var key = TraceKey.From(span.TraceId);
-                    if (!_traces.TryGetValue(key, out var trace))
-                    {
-                        if (_keptCache.TryGet(key, out var keptReason))
-                        {
-                            late ??= NewDecisions(n, out lateReasons);
-                            late[i] = LateKeep;
-                            Counters.CountKept(1, keptReason);
-                            _lateKept++;
-                            continue;
-                        }
-
-                        if (_droppedCache.TryGet(key, out var droppedReason))
-                        {
-                            late ??= NewDecisions(n, out lateReasons);
-                            var index = lateReasons!.IndexOf(droppedReason);
-                            if (index < 0)
-                            {
-                                index = lateReasons.Count;
-                                lateReasons.Add(droppedReason);
-                            }
-
-                            late[i] = (byte)Math.Min(index, byte.MaxValue);
-                            Counters.CountDropped(1, droppedReason);
-                            _lateDropped++;
-                            continue;
-                        }
-
-                        trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
-                        _traces.Add(key, trace);
-                        _arrival.Enqueue(trace);
-                        _due.Enqueue(trace, trace.Due);
-                    }
-
-                    if (trace.LastBatch != sequence)
-                    {
-                        trace.LastBatch = sequence;
-                        trace.AddShare(batch.Ack.AddShare());
-                    }
-
-                    // Resources and scopes are interned on their first held span: one whose spans
-                    // are all late is never interned.
                     if (scopeId < 0)
                     {
-                        if (resourceId < 0)
-                        {
-                            resourceId = _scopes.InternResource(resourceSpans);
-                        }
-
+                        resourceId = resourceId < 0 ? _scopes.InternResource(resourceSpans) : resourceId;
                         scopeId = _scopes.InternScope(resourceId, scopeSpans);
                     }
 
-                    Hold(trace, span, resourceId, scopeId);
-                    if (span.ParentSpanId.IsEmpty && !trace.RootSeen)
+                    var trace = Place(batch, TraceKey.From(span.TraceId), sequence, now, late, out var held);
+                    var length = _arena.Write(span, scopeId, out var chunk, out var offset);
+                    Link(trace, chunk, offset, length, resourceId, scopeId, span.StartTimeUnixNano, span.EndTimeUnixNano, (int)(span.Status?.Code ?? Status.Types.StatusCode.Unset));
+                    if (held)
                     {
-                        trace.RootSeen = true;
-                        var due = now + _options.AfterRootWait;
-                        if (due < trace.Due)
+                        if (_values.ReadsAttributes || _values.ReadsTraceState)
                         {
-                            trace.Due = due;
-                            _due.Enqueue(trace, due);
+                            _values.AddSpanValues(trace, span);
+                        }
+
+                        if (span.ParentSpanId.IsEmpty)
+                        {
+                            RootArrived(trace, now);
                         }
                     }
                 }
             }
         }
 
-        UpdateHeld();
-        if (late is null)
-        {
-            return;
-        }
-
-        // More than 254 distinct reasons in one batch share the last slot; the counts above are exact.
-        if (late.AsSpan(0, n).Contains(LateKeep))
-        {
-            await output.EmitAsync(batch.Derive(SpanTable.Select(request, late, LateKeep)), cancellationToken).ConfigureAwait(false);
-        }
-
-        for (var k = 2; k < lateReasons!.Count; k++)
-        {
-            if (late.AsSpan(0, n).Contains((byte)k))
-            {
-                await output.DropAsync(batch.Derive(SpanTable.Select(request, late, (byte)k)), lateReasons[k], cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        ArrayPool<byte>.Shared.Return(late);
+        await SendLateAsync(batch, late, output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// <see cref="HoldAsync"/> for an encoded request: walks its ResourceSpans, ScopeSpans and spans
     /// in place, reads the few fields the sampler needs, and copies each span's bytes into the arena;
-    /// no object is built for a span unless a policy reads its attributes. Spans of traces decided
-    /// already go out (or are counted) at once, each group as its own request.
+    /// no object is built for a span unless a policy reads its attributes.
     /// </summary>
     private async ValueTask HoldEncodedAsync(TelemetryBatch batch, ReadOnlySequence<byte> encoded, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
     {
         var late = new LateSpans(batch.Context, now);
         WalkRequest(batch, Contiguous(encoded).Span, _batchSequence++, now, late);
+        await SendLateAsync(batch, late, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The trace a span of trace <paramref name="key"/> joins: its held trace (new if needed, holding
+    /// one share of <paramref name="batch"/>), or, for a trace decided already, the late group of that
+    /// decision (<paramref name="held"/> false; counted here).
+    /// </summary>
+    private HeldTrace Place(TelemetryBatch batch, TraceKey key, long sequence, DateTimeOffset now, LateSpans late, out bool held)
+    {
+        if (!_traces.TryGetValue(key, out var trace))
+        {
+            if (_keptCache.TryGet(key, out var keptReason))
+            {
+                Counters.CountKept(1, keptReason);
+                _lateKept++;
+                held = false;
+                return late.Kept ??= late.NewGroup();
+            }
+
+            if (_droppedCache.TryGet(key, out var droppedReason))
+            {
+                Counters.CountDropped(1, droppedReason);
+                _lateDropped++;
+                held = false;
+                late.Dropped ??= new Dictionary<string, HeldTrace>(StringComparer.Ordinal);
+                if (!late.Dropped.TryGetValue(droppedReason, out var group))
+                {
+                    late.Dropped[droppedReason] = group = late.NewGroup();
+                }
+
+                return group;
+            }
+
+            trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
+            _traces.Add(key, trace);
+            _arrival.Enqueue(trace);
+            _due.Enqueue(trace, trace.Due);
+        }
+
+        if (trace.LastBatch != sequence)
+        {
+            trace.LastBatch = sequence;
+            trace.AddShare(batch.Ack.AddShare());
+        }
+
+        held = true;
+        return trace;
+    }
+
+    /// <summary>A trace's root arrived: it is decided <c>afterRootWait</c> from now, if that is sooner.</summary>
+    private void RootArrived(HeldTrace trace, DateTimeOffset now)
+    {
+        if (trace.RootSeen)
+        {
+            return;
+        }
+
+        trace.RootSeen = true;
+        var due = now + _options.AfterRootWait;
+        if (due < trace.Due)
+        {
+            trace.Due = due;
+            _due.Enqueue(trace, due);
+        }
+    }
+
+    /// <summary>
+    /// Sends on the spans of a batch whose traces were decided already, each decision's group as one
+    /// request rebuilt from the arena (the groups were written there only for this), or counts and
+    /// refuses dropped ones when <c>dropped</c> is not linked.
+    /// </summary>
+    private async ValueTask SendLateAsync(TelemetryBatch batch, LateSpans late, IOperatorOutput output, CancellationToken cancellationToken)
+    {
         UpdateHeld();
         if (late.Kept is null && late.Dropped is null)
         {
             return;
         }
 
-        // The late groups were written to the arena only to be encoded here.
         var outgoing = new List<Outgoing>();
         try
         {
@@ -442,90 +443,28 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         return _contiguous.AsMemory(0, (int)encoded.Length);
     }
 
+    /// <summary>
+    /// Walks ExportTraceServiceRequest { ResourceSpans (1) { resource (1), ScopeSpans (2) { scope (1),
+    /// spans (2), schema_url (3) }, schema_url (3) } } in place.
+    /// </summary>
     private void WalkRequest(TelemetryBatch batch, ReadOnlySpan<byte> request, long sequence, DateTimeOffset now, LateSpans late)
     {
-        var reader = new ProtoReader(request);
-        while (reader.Next(out var field, out var wire))
+        var requestReader = new ProtoReader(request);
+        while (NextChild(ref requestReader, 1, out var resourceSpans))
         {
-            if (field != 1 || wire != ProtoReader.LengthDelimited)
-            {
-                reader.Skip(wire);
-                continue;
-            }
-
-            // ResourceSpans: resource (1) and schema_url (3) first, wherever they are; then the scopes (2).
-            var resourceSpans = reader.ReadBytes();
-            var fields = new ProtoReader(resourceSpans);
-            var hasResource = false;
-            ReadOnlySpan<byte> resource = default;
-            ReadOnlySpan<byte> resourceSchema = default;
-            while (fields.Next(out var f, out var w))
-            {
-                if (f == 1 && w == ProtoReader.LengthDelimited)
-                {
-                    hasResource = true;
-                    resource = fields.ReadBytes();
-                }
-                else if (f == 3 && w == ProtoReader.LengthDelimited)
-                {
-                    resourceSchema = fields.ReadBytes();
-                }
-                else
-                {
-                    fields.Skip(w);
-                }
-            }
-
+            var hasResource = HeaderOf(resourceSpans, out var resource, out var resourceSchema);
             var resourceId = -1;
             var scopes = new ProtoReader(resourceSpans);
-            while (scopes.Next(out var f, out var w))
+            while (NextChild(ref scopes, 2, out var scopeSpans))
             {
-                if (f != 2 || w != ProtoReader.LengthDelimited)
-                {
-                    scopes.Skip(w);
-                    continue;
-                }
-
-                var scopeSpans = scopes.ReadBytes();
-                var scopeFields = new ProtoReader(scopeSpans);
-                var hasScope = false;
-                ReadOnlySpan<byte> scope = default;
-                ReadOnlySpan<byte> scopeSchema = default;
-                while (scopeFields.Next(out var sf, out var sw))
-                {
-                    if (sf == 1 && sw == ProtoReader.LengthDelimited)
-                    {
-                        hasScope = true;
-                        scope = scopeFields.ReadBytes();
-                    }
-                    else if (sf == 3 && sw == ProtoReader.LengthDelimited)
-                    {
-                        scopeSchema = scopeFields.ReadBytes();
-                    }
-                    else
-                    {
-                        scopeFields.Skip(sw);
-                    }
-                }
-
+                var hasScope = HeaderOf(scopeSpans, out var scope, out var scopeSchema);
                 var scopeId = -1;
                 var spans = new ProtoReader(scopeSpans);
-                while (spans.Next(out var pf, out var pw))
+                while (NextChild(ref spans, 2, out var span))
                 {
-                    if (pf != 2 || pw != ProtoReader.LengthDelimited)
-                    {
-                        spans.Skip(pw);
-                        continue;
-                    }
-
-                    var span = spans.ReadBytes();
                     if (scopeId < 0)
                     {
-                        if (resourceId < 0)
-                        {
-                            resourceId = _scopes.InternResource(hasResource, resource, resourceSchema);
-                        }
-
+                        resourceId = resourceId < 0 ? _scopes.InternResource(hasResource, resource, resourceSchema) : resourceId;
                         scopeId = _scopes.InternScope(resourceId, hasScope, scope, scopeSchema);
                     }
 
@@ -533,6 +472,54 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
                 }
             }
         }
+    }
+
+    /// <summary>Moves to the next length-delimited field number <paramref name="field"/>, skipping others; false at the end.</summary>
+    private static bool NextChild(ref ProtoReader reader, int field, out ReadOnlySpan<byte> child)
+    {
+        while (reader.Next(out var f, out var wire))
+        {
+            if (f == field && wire == ProtoReader.LengthDelimited)
+            {
+                child = reader.ReadBytes();
+                return true;
+            }
+
+            reader.Skip(wire);
+        }
+
+        child = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The header of a ResourceSpans or ScopeSpans, wherever in it the fields are: its resource or
+    /// scope (field 1; returns whether present) and its schema_url (field 3).
+    /// </summary>
+    private static bool HeaderOf(ReadOnlySpan<byte> entry, out ReadOnlySpan<byte> first, out ReadOnlySpan<byte> schemaUrl)
+    {
+        var present = false;
+        first = default;
+        schemaUrl = default;
+        var reader = new ProtoReader(entry);
+        while (reader.Next(out var field, out var wire))
+        {
+            if (field == 1 && wire == ProtoReader.LengthDelimited)
+            {
+                present = true;
+                first = reader.ReadBytes();
+            }
+            else if (field == 3 && wire == ProtoReader.LengthDelimited)
+            {
+                schemaUrl = reader.ReadBytes();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        return present;
     }
 
     private void HoldEncodedSpan(TelemetryBatch batch, ReadOnlySpan<byte> span, long sequence, int resourceId, int scopeId, DateTimeOffset now, LateSpans late)
@@ -568,66 +555,21 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
             }
         }
 
-        var key = TraceKey.From(traceId);
-        if (!_traces.TryGetValue(key, out var trace))
-        {
-            if (_keptCache.TryGet(key, out var keptReason))
-            {
-                Counters.CountKept(1, keptReason);
-                _lateKept++;
-                var kept = late.Kept ??= late.NewGroup();
-                Link(kept, span, resourceId, scopeId, start, end, status, readValues: false);
-                return;
-            }
-
-            if (_droppedCache.TryGet(key, out var droppedReason))
-            {
-                Counters.CountDropped(1, droppedReason);
-                _lateDropped++;
-                late.Dropped ??= new Dictionary<string, HeldTrace>(StringComparer.Ordinal);
-                if (!late.Dropped.TryGetValue(droppedReason, out var dropped))
-                {
-                    late.Dropped[droppedReason] = dropped = late.NewGroup();
-                }
-
-                Link(dropped, span, resourceId, scopeId, start, end, status, readValues: false);
-                return;
-            }
-
-            trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
-            _traces.Add(key, trace);
-            _arrival.Enqueue(trace);
-            _due.Enqueue(trace, trace.Due);
-        }
-
-        if (trace.LastBatch != sequence)
-        {
-            trace.LastBatch = sequence;
-            trace.AddShare(batch.Ack.AddShare());
-        }
-
-        Link(trace, span, resourceId, scopeId, start, end, status, readValues: true);
-        if (isRoot && !trace.RootSeen)
-        {
-            trace.RootSeen = true;
-            var due = now + _options.AfterRootWait;
-            if (due < trace.Due)
-            {
-                trace.Due = due;
-                _due.Enqueue(trace, due);
-            }
-        }
-    }
-
-    /// <summary>Copies an encoded span into the arena and adds it to <paramref name="trace"/>.</summary>
-    private void Link(HeldTrace trace, ReadOnlySpan<byte> span, int resourceId, int scopeId, ulong start, ulong end, int status, bool readValues)
-    {
+        var trace = Place(batch, TraceKey.From(traceId), sequence, now, late, out var held);
         var length = _arena.Write(span, scopeId, out var chunk, out var offset);
         Link(trace, chunk, offset, length, resourceId, scopeId, start, end, status);
-        if (readValues && (_values.ReadsAttributes || _values.ReadsTraceState))
+        if (held)
         {
-            // Only policies that read attributes or tracestates pay for the span's objects.
-            _values.AddSpanValues(trace, Span.Parser.ParseFrom(span));
+            if (_values.ReadsAttributes || _values.ReadsTraceState)
+            {
+                // Only policies that read attributes or tracestates pay for the span's objects.
+                _values.AddSpanValues(trace, Span.Parser.ParseFrom(span));
+            }
+
+            if (isRoot)
+            {
+                RootArrived(trace, now);
+            }
         }
     }
 
@@ -648,17 +590,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         }
 
         return code;
-    }
-
-    /// <summary>Writes one span to the arena, links it to its trace, and adds what the policies read to the trace's summary.</summary>
-    private void Hold(HeldTrace trace, Span span, int resourceId, int scopeId)
-    {
-        var length = _arena.Write(span, scopeId, out var chunk, out var offset);
-        Link(trace, chunk, offset, length, resourceId, scopeId, span.StartTimeUnixNano, span.EndTimeUnixNano, (int)(span.Status?.Code ?? Status.Types.StatusCode.Unset));
-        if (_values.ReadsAttributes || _values.ReadsTraceState)
-        {
-            _values.AddSpanValues(trace, span);
-        }
     }
 
     /// <summary>Links a record written at (<paramref name="chunk"/>, <paramref name="offset"/>) to its trace and adds it to the trace's summary.</summary>
@@ -683,7 +614,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         _heldSpans++;
     }
 
-    /// <summary>The spans of one encoded request whose traces were decided already, grouped by decision.</summary>
+    /// <summary>The spans of one batch whose traces were decided already, grouped by decision.</summary>
     private sealed class LateSpans(BatchContext context, DateTimeOffset now)
     {
         public HeldTrace? Kept { get; set; }
@@ -707,14 +638,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         {
             Interlocked.Exchange(ref _peakHeldSpans, _heldSpans);
         }
-    }
-
-    private static byte[] NewDecisions(int n, out List<string> reasons)
-    {
-        var decisions = ArrayPool<byte>.Shared.Rent(n);
-        Array.Clear(decisions);
-        reasons = [string.Empty, string.Empty];
-        return decisions;
     }
 
     private async ValueTask WaitForRoomAsync(long incomingBytes, CancellationToken cancellationToken)
