@@ -3,9 +3,11 @@ using OtlpFlow.Engine.Telemetry;
 namespace OtlpFlow.Engine.Operators;
 
 /// <summary>
-/// Where an operator sends its results. Every send waits for room downstream (backpressure) and
-/// reaches every operator linked to the port. Counting (items out, drops by reason) happens here,
-/// so operators never keep their own conservation counters.
+/// Where an operator sends its results: the engine passes one to every call (<c>ProcessAsync</c>,
+/// <c>TickAsync</c>, <c>FlushAsync</c>, a source's <c>RunAsync</c>). Every send waits for room
+/// downstream (backpressure) and reaches every operator linked to the port. Counting (items out,
+/// drops by reason) happens here, so operators never keep their own conservation counters, and a
+/// batch handed to it is the engine's to settle: a send that fails fails the batch's clients.
 /// </summary>
 public interface IOperatorOutput
 {
@@ -43,6 +45,14 @@ public interface IOperatorOutput
     /// in + returned = out + dropped.
     /// </summary>
     void CountReturned(long items);
+
+    /// <summary>
+    /// Counts items the operator made rather than received (metrics computed from spans, a copy
+    /// sent twice), so conservation reads in + returned + created = out + dropped.
+    /// </summary>
+    void CountCreated(long items)
+    {
+    }
 
     /// <summary>True when some operator reads <paramref name="port"/>.</summary>
     bool IsLinked(string port);

@@ -51,4 +51,20 @@ public sealed class OperatorContext
 
     /// <summary>Cancelled when the pipeline is asked to stop: sources finish then, and the graph drains.</summary>
     public CancellationToken StopToken { get; }
+
+    /// <summary>
+    /// True when some operator reads the operator's <paramref name="port"/>: known from
+    /// <see cref="OperatorBase.StartAsync"/> on, false outside a pipeline. An operator that needs a
+    /// port linked checks it there and throws a clear error.
+    /// </summary>
+    public bool IsLinked(string port) => Ports?.Invoke(port) ?? false;
+
+    /// <summary>The registry the operator was built from (nested stages are built from it too).</summary>
+    internal OperatorRegistry? Registry { get; init; }
+
+    /// <summary>The operator's node once the engine has placed it in a pipeline.</summary>
+    internal Pipeline.OperatorNode? Node { get; set; }
+
+    /// <summary>Answers <see cref="IsLinked"/>; set by the engine when it links the operator.</summary>
+    internal Func<string, bool>? Ports { get; set; }
 }

@@ -1,51 +1,66 @@
-using System.Threading.Tasks.Dataflow;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Engine.Operators;
 
 /// <summary>
-/// An operator that takes batches in and sends batches out. The easy path: override
-/// <see cref="ProcessAsync"/>; the engine hosts it in a bounded block with the declared capacity and
-/// parallelism, counts what flows, catches per-batch errors and releases the input's
-/// acknowledgement share after the call.
+/// An operator that takes batches in and sends batches out. Override <see cref="ProcessAsync"/>;
+/// the engine hosts it in a bounded block with the declared capacity and parallelism, counts what
+/// flows, catches per-batch errors and settles acknowledgements. Periodic work goes in
+/// <see cref="TickAsync"/>, which the engine runs in turn with <see cref="ProcessAsync"/>.
 /// </summary>
 /// <remarks>
-/// Acknowledgement rule: when <see cref="ProcessAsync"/> returns, the engine releases the input
-/// batch's share unless the batch itself was emitted or dropped. Batches derived from it
-/// (<see cref="TelemetryBatch.Derive"/>) hold their own shares. To keep data past the call (batching,
-/// tail sampling), take a share with <see cref="Acknowledgement.AddShare"/> while the call runs.
+/// <para>The output passed to each call is the operator's only way out, and it owns what the call
+/// made: when a call ends, the engine settles the input batch and every batch derived from it
+/// (<see cref="TelemetryBatch.Derive"/>) that the call neither emitted, dropped nor retained. So an
+/// operator never touches acknowledgements: it emits, drops, or keeps a batch with
+/// <see cref="TelemetryBatch.Retain"/> and emits it later.</para>
+/// <para>A call that throws fails the batches it still owned (a
+/// <see cref="PermanentFailureException"/> tells clients not to retry); the operator goes on.</para>
 /// </remarks>
 public abstract class ProcessorOperator : OperatorBase
 {
+    private Action<TimeSpan>? _tickRequested;
+
     /// <summary>Creates the processor.</summary>
     protected ProcessorOperator(OperatorContext context) : base(context) { }
-
-    private IOperatorOutput? _output;
 
     /// <inheritdoc />
     public override OperatorKind Kind => OperatorKind.Processor;
 
     /// <summary>
-    /// The operator's ports, for emitting outside <see cref="ProcessAsync"/> (a timer that flushes a
-    /// batch). Inside <see cref="ProcessAsync"/> and <see cref="FlushAsync"/> use the output passed in.
+    /// How often the engine calls <see cref="TickAsync"/>; zero (the default) for no periodic tick.
+    /// Read once, after <see cref="OperatorBase.StartAsync"/>. <see cref="RequestTick"/> asks for an
+    /// earlier one at any time.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Before <see cref="AttachOutput"/>.</exception>
-    protected IOperatorOutput Output => _output ?? throw new InvalidOperationException("The operator is not attached to a pipeline yet.");
-
-    /// <summary>Gives the operator its ports. The engine calls it before start; tests may call it with a <c>RecordingOutput</c>.</summary>
-    public void AttachOutput(IOperatorOutput output) => _output = output ?? throw new ArgumentNullException(nameof(output));
+    public virtual TimeSpan TickInterval => TimeSpan.Zero;
 
     /// <summary>Handles one batch. Throwing fails this batch only; see <see cref="OperatorFaultException"/> for fatal errors.</summary>
     public abstract ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken);
 
-    /// <summary>Called once after the last batch, when the pipeline drains: emit whatever is held.</summary>
+    /// <summary>
+    /// Periodic work (a window that closes, a decision that is due), run by the engine every
+    /// <see cref="TickInterval"/> and when <see cref="RequestTick"/> asked for it; never at the same
+    /// time as <see cref="ProcessAsync"/> or another tick, and no more once the input has ended
+    /// (<see cref="FlushAsync"/> comes after the last tick). The time is the context's
+    /// <see cref="OperatorContext.TimeProvider"/>. An exception is counted and logged, and the
+    /// ticks go on; <see cref="OperatorFaultException"/> stops the pipeline.
+    /// </summary>
+    public virtual ValueTask TickAsync(IOperatorOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Called once after the last batch and the last tick, when the pipeline drains: emit whatever is held.</summary>
     public virtual ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// Full control: return your own Dataflow arrangement for this operator's input, or null (the
-    /// default) for the engine's block around <see cref="ProcessAsync"/>. The block's
-    /// <see cref="IDataflowBlock.Completion"/> must complete only after everything it accepted was
-    /// handled, and the block owns the acknowledgement of every batch it accepts.
+    /// Asks the engine for a tick within <paramref name="dueIn"/> (zero: as soon as the operator's
+    /// turn comes), earlier than <see cref="TickInterval"/> would give. Safe from any thread; does
+    /// nothing outside a running pipeline.
     /// </summary>
-    public virtual ITargetBlock<TelemetryBatch>? CreateBlock(IOperatorOutput output, ExecutionDataflowBlockOptions options) => null;
+    protected void RequestTick(TimeSpan dueIn) => Volatile.Read(ref _tickRequested)?.Invoke(dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn);
+
+    /// <summary>True when the operator overrides <see cref="TickAsync"/>: the engine then runs ticks for it.</summary>
+    internal bool HasTicks =>
+        GetType().GetMethod(nameof(TickAsync), [typeof(IOperatorOutput), typeof(CancellationToken)])!.DeclaringType != typeof(ProcessorOperator);
+
+    /// <summary>Connects <see cref="RequestTick"/> to the engine's tick loop.</summary>
+    internal void OnTickRequested(Action<TimeSpan>? requested) => Volatile.Write(ref _tickRequested, requested);
 }

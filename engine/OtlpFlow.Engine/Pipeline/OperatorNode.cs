@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
@@ -16,8 +17,17 @@ internal sealed partial class OperatorNode : IOperatorOutput
 {
     private readonly RunningPipeline _pipeline;
     private readonly Dictionary<string, Edge[]> _ports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TelemetryBatch, byte> _held = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _tickLock = new();
     private int _pendingUpstream;
     private bool? _mutatesDownstream;
+    private int _heldPruneAt = 64;
+    private SemaphoreSlim? _turn;
+    private Task _ticks = Task.CompletedTask;
+    private CancellationTokenSource? _tickStop;
+    private CancellationTokenSource? _tickWake;
+    private long _tickRequestedAt = long.MaxValue;
+    private long _tickWaitingUntil = long.MaxValue;
 
     public OperatorNode(RunningPipeline pipeline, OperatorSpec spec, OperatorBase op, int capacity, int parallelism, bool ordered, TaskScheduler? scheduler)
     {
@@ -34,6 +44,8 @@ internal sealed partial class OperatorNode : IOperatorOutput
         }
 
         _ports[IOperatorOutput.DroppedPort] = [];
+        op.Context.Ports = IsLinked;
+        op.Context.Node = this;
     }
 
     public OperatorSpec Spec { get; }
@@ -91,12 +103,16 @@ internal sealed partial class OperatorNode : IOperatorOutput
 
     public void CreateInput(CancellationToken abortToken)
     {
-        if (Operator is not ProcessorOperator processor)
+        if (Operator.Kind == OperatorKind.Source)
         {
             return;
         }
 
-        processor.AttachOutput(this);
+        if (Operator is ProcessorOperator { HasTicks: true })
+        {
+            _turn = new SemaphoreSlim(1, 1);
+        }
+
         var options = new ExecutionDataflowBlockOptions
         {
             BoundedCapacity = Capacity,
@@ -106,14 +122,6 @@ internal sealed partial class OperatorNode : IOperatorOutput
             TaskScheduler = Scheduler ?? TaskScheduler.Default,
         };
 
-        if (processor.CreateBlock(this, options) is { } custom)
-        {
-            Input = custom;
-            InputCompletion = custom.Completion;
-            QueueDepth = custom is ActionBlock<TelemetryBatch> action ? () => action.InputCount : static () => 0;
-            return;
-        }
-
         if (Parallelism > 1 && Ordered)
         {
             // Batches run in parallel but their results leave in arrival order: the transform runs
@@ -122,7 +130,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
                 async batch =>
                 {
                     var call = new BufferedCall(this, buffered: true);
-                    await ProcessAsync(processor, call.For(batch), batch, abortToken).ConfigureAwait(false);
+                    await ProcessAsync(call.For(batch), batch, abortToken).ConfigureAwait(false);
                     return call;
                 },
                 options);
@@ -139,7 +147,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
         // One at a time, calls can share one output object: no allocation per batch.
         var shared = Parallelism == 1 ? new BufferedCall(this, buffered: false) : null;
         var block = new ActionBlock<TelemetryBatch>(
-            batch => ProcessAsync(processor, (shared ?? new BufferedCall(this, buffered: false)).For(batch), batch, abortToken),
+            batch => ProcessAsync((shared ?? new BufferedCall(this, buffered: false)).For(batch), batch, abortToken),
             options);
         Input = block;
         InputCompletion = block.Completion;
@@ -147,71 +155,380 @@ internal sealed partial class OperatorNode : IOperatorOutput
     }
 
     /// <summary>
-    /// Runs the operator on one batch with the engine's guarantees: per-batch errors fail that batch
-    /// only (guarantee 4), and the input's acknowledgement share is released unless it was passed on.
+    /// Waits for the input to end, stops the ticks, and lets the operator flush what it holds,
+    /// through a call-scoped output like any other call.
     /// </summary>
-    private async Task ProcessAsync(ProcessorOperator processor, BufferedCall call, TelemetryBatch batch, CancellationToken abortToken)
+    public async Task DrainAsync(CancellationToken abortToken)
+    {
+        await InputCompletion.ConfigureAwait(false);
+        await StopTicksAsync().ConfigureAwait(false);
+        var call = new BufferedCall(this, buffered: false).For(null);
+        Exception? error = null;
+        try
+        {
+            switch (Operator)
+            {
+                case ProcessorOperator processor:
+                    await processor.FlushAsync(call, abortToken).ConfigureAwait(false);
+                    break;
+                case SinkOperator sink:
+                    await sink.FlushAsync(abortToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            throw;
+        }
+        finally
+        {
+            call.Finish(error);
+        }
+    }
+
+    /// <summary>
+    /// Runs the operator on one batch with the engine's guarantees: per-batch errors fail that batch
+    /// only (guarantee 4), and what the call owned (the input, the batches derived from it) is
+    /// settled when it ends unless it was passed on or retained.
+    /// </summary>
+    private async Task ProcessAsync(BufferedCall call, TelemetryBatch batch, CancellationToken abortToken)
     {
         if (abortToken.IsCancellationRequested)
         {
             Counters.CountDropped(batch.ItemCount, "aborted");
             batch.Ack.Fail(batch.ItemCount, new OperationCanceledException("The pipeline was aborted before this batch was processed."));
+            call.Finish(null);
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
+        Exception? error = null;
+        var turn = _turn;
+        var inTurn = false;
         try
         {
-            await processor.ProcessAsync(batch, call, abortToken).ConfigureAwait(false);
-            if (processor.Kind == OperatorKind.Sink && !call.InputPassedOn)
+            if (turn is not null)
             {
-                // A sink's "out" is what it delivered: the batch less what it refused itself.
-                Counters.CountOut(Math.Max(0, batch.ItemCount - call.ItemsAccounted));
+                await turn.WaitAsync(abortToken).ConfigureAwait(false);
+                inTurn = true;
+            }
+
+            if (Operator is SinkOperator sink)
+            {
+                await sink.WriteAsync(batch, abortToken).ConfigureAwait(false);
+
+                // A sink's "out" is what it delivered.
+                Counters.CountOut(batch.ItemCount);
+            }
+            else
+            {
+                await ((ProcessorOperator)Operator).ProcessAsync(batch, call, abortToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OperatorFaultException && !(ex is OperationCanceledException && abortToken.IsCancellationRequested))
         {
+            error = ex;
             Counters.CountError();
             var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
-            Counters.CountDropped(lost, "error");
-            if (!call.InputPassedOn)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
-            }
-
+            Counters.CountDropped(lost, PermanentFailureException.IsPermanent(ex) ? "rejected" : "error");
+            call.MarkAccounted(lost);
             LogBatchFailed(_pipeline.Logger, Id, batch.ItemCount, ex);
             _pipeline.Publish(PipelineEventKind.BatchFailed, Id, $"a batch of {batch.ItemCount} items failed: {ex.Message}");
         }
         catch (OperationCanceledException ex)
         {
-            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "aborted");
-            if (!call.InputPassedOn)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
-            }
+            error = ex;
+            var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
+            Counters.CountDropped(lost, "aborted");
+            call.MarkAccounted(lost);
         }
         catch (OperatorFaultException ex)
         {
-            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "error");
-            if (!call.InputPassedOn)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
-            }
-
+            error = ex;
+            var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
+            Counters.CountDropped(lost, "error");
+            call.MarkAccounted(lost);
             _pipeline.Fault(this, ex);
         }
         finally
         {
-            if (!call.InputPassedOn)
+            if (inTurn)
             {
-                batch.Ack.Deliver();
+                turn!.Release();
             }
 
+            call.Finish(error);
             _pipeline.Metrics.RecordProcessing(Id, Stopwatch.GetElapsedTime(started));
         }
     }
 
-    // --- IOperatorOutput: the node's ports, used directly by sources and custom blocks. ---
+    /// <summary>
+    /// Runs one call of a nested stage (<see cref="NestedStage"/>) with the guarantees of any call:
+    /// its output is this operator's ports, what it owned is settled when it ends, and an exception
+    /// fails this batch only (counted as this operator's error); a fault stops the pipeline.
+    /// </summary>
+    internal async Task RunNestedAsync(ProcessorOperator stage, TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        var call = new BufferedCall(this, buffered: false).For(batch);
+        Exception? error = null;
+        try
+        {
+            await stage.ProcessAsync(batch, call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperatorFaultException ex)
+        {
+            error = ex;
+            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "error");
+            _pipeline.Fault(this, ex);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            Counters.CountError();
+            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), ex is OperationCanceledException ? "aborted" : "error");
+            if (ex is not OperationCanceledException)
+            {
+                LogBatchFailed(_pipeline.Logger, $"{Id}/{stage.Context.Id}", batch.ItemCount, ex);
+                _pipeline.Publish(PipelineEventKind.BatchFailed, Id, $"a batch of {batch.ItemCount} items failed in stage '{stage.Context.Id}': {ex.Message}");
+            }
+        }
+        finally
+        {
+            call.Finish(error);
+        }
+    }
+
+    /// <summary>Runs a nested stage's flush through a call-scoped output of this operator.</summary>
+    internal async Task FlushNestedAsync(ProcessorOperator stage, CancellationToken cancellationToken)
+    {
+        var call = new BufferedCall(this, buffered: false).For(null);
+        Exception? error = null;
+        try
+        {
+            await stage.FlushAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            throw;
+        }
+        finally
+        {
+            call.Finish(error);
+        }
+    }
+
+    // --- Ticks: periodic work the engine runs in turn with ProcessAsync. ---
+
+    /// <summary>Starts the tick loop of an operator that has ticks; call after its StartAsync.</summary>
+    public void StartTicks(CancellationToken abortToken)
+    {
+        if (Operator is not ProcessorOperator { HasTicks: true } processor)
+        {
+            return;
+        }
+
+        _tickStop = CancellationTokenSource.CreateLinkedTokenSource(abortToken);
+        processor.OnTickRequested(RequestTick);
+        var stop = _tickStop.Token;
+        _ticks = Task.Run(() => TickLoopAsync(processor, stop, abortToken), CancellationToken.None);
+    }
+
+    /// <summary>Stops the ticks and waits for a running one to end.</summary>
+    private async Task StopTicksAsync()
+    {
+        if (_tickStop is null)
+        {
+            return;
+        }
+
+        ((ProcessorOperator)Operator).OnTickRequested(null);
+        await _tickStop.CancelAsync().ConfigureAwait(false);
+        await _ticks.ConfigureAwait(false);
+    }
+
+    private void RequestTick(TimeSpan dueIn)
+    {
+        var time = Operator.Context.TimeProvider;
+        var due = time.GetTimestamp() + (long)(dueIn.TotalSeconds * time.TimestampFrequency);
+        CancellationTokenSource? wake = null;
+        lock (_tickLock)
+        {
+            if (due < _tickRequestedAt)
+            {
+                _tickRequestedAt = due;
+                if (due < _tickWaitingUntil)
+                {
+                    wake = _tickWake;
+                }
+            }
+        }
+
+        try
+        {
+            wake?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That wait already ended.
+        }
+    }
+
+    private async Task TickLoopAsync(ProcessorOperator processor, CancellationToken stop, CancellationToken abortToken)
+    {
+        var time = processor.Context.TimeProvider;
+        var interval = processor.TickInterval;
+        var every = interval > TimeSpan.Zero ? (long)(interval.TotalSeconds * time.TimestampFrequency) : long.MaxValue;
+        var nextPeriodic = every == long.MaxValue ? long.MaxValue : time.GetTimestamp() + every;
+        // A tick's emissions are recorded and sent after its turn ends, before the next tick: while
+        // they wait for room downstream, ProcessAsync goes on taking input.
+        var call = new BufferedCall(this, buffered: true);
+        while (!stop.IsCancellationRequested)
+        {
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            TimeSpan wait;
+            lock (_tickLock)
+            {
+                var due = Math.Min(nextPeriodic, _tickRequestedAt);
+                var now = time.GetTimestamp();
+                wait = due == long.MaxValue ? Timeout.InfiniteTimeSpan
+                    : due <= now ? TimeSpan.Zero
+                    : TimeSpan.FromMilliseconds(Math.Ceiling((due - now) * 1000.0 / time.TimestampFrequency)); // whole ms: Task.Delay truncates
+                _tickWaitingUntil = due;
+                _tickWake = wake;
+            }
+
+            if (wait != TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, time, wake.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped, or woken for an earlier tick: the loop looks again.
+                    continue;
+                }
+                finally
+                {
+                    lock (_tickLock)
+                    {
+                        _tickWake = null;
+                        _tickWaitingUntil = long.MaxValue;
+                    }
+                }
+            }
+
+            lock (_tickLock)
+            {
+                var now = time.GetTimestamp();
+                if (Math.Min(nextPeriodic, _tickRequestedAt) > now)
+                {
+                    continue; // the clock was read early; wait the rest
+                }
+
+                _tickRequestedAt = long.MaxValue;
+                if (nextPeriodic <= now)
+                {
+                    nextPeriodic = now + every;
+                }
+            }
+
+            try
+            {
+                await _turn!.WaitAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Exception? error = null;
+            try
+            {
+                await processor.TickAsync(call.For(null), abortToken).ConfigureAwait(false);
+            }
+            catch (OperatorFaultException ex)
+            {
+                error = ex;
+                _pipeline.Fault(this, ex);
+                return;
+            }
+            catch (OperationCanceledException ex) when (abortToken.IsCancellationRequested)
+            {
+                error = ex;
+                return;
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+                Counters.CountTickError();
+                LogTickFailed(_pipeline.Logger, Id, ex);
+                _pipeline.Publish(PipelineEventKind.TickFailed, Id, $"operator '{Id}': a tick failed: {ex.Message}");
+            }
+            finally
+            {
+                call.Finish(error);
+                _turn.Release();
+            }
+
+            await call.ReplayAsync(abortToken).ConfigureAwait(false);
+        }
+    }
+
+    // --- Held batches: retained past their call; the engine fails what is still held at the end. ---
+
+    internal void Hold(TelemetryBatch batch)
+    {
+        batch.HeldBy = this;
+        _held.TryAdd(batch, 0);
+        if (_held.Count >= Volatile.Read(ref _heldPruneAt))
+        {
+            // Batches merged into others are settled without passing through an output.
+            foreach (var held in _held.Keys)
+            {
+                if (held.Ack.IsSettled)
+                {
+                    _held.TryRemove(held, out _);
+                }
+            }
+
+            Volatile.Write(ref _heldPruneAt, Math.Max(64, _held.Count * 2));
+        }
+    }
+
+    private void Release(TelemetryBatch batch)
+    {
+        if (batch.HeldBy == this)
+        {
+            batch.HeldBy = null;
+            _held.TryRemove(batch, out _);
+        }
+    }
+
+    /// <summary>
+    /// Fails every batch the operator retained and never passed on, once it has ended (drained,
+    /// stopped or aborted): its clients hear that the data was lost instead of waiting for ever.
+    /// </summary>
+    public async Task EndAsync()
+    {
+        await StopTicksAsync().ConfigureAwait(false);
+        foreach (var batch in _held.Keys)
+        {
+            _held.TryRemove(batch, out _);
+            if (!batch.Ack.IsSettled)
+            {
+                Counters.CountDropped(batch.ItemCount, "abandoned");
+                batch.Ack.Fail(batch.ItemCount, new InvalidOperationException($"operator '{Id}' ended while still holding this batch"));
+            }
+        }
+
+        _turn?.Dispose();
+        _tickStop?.Dispose();
+    }
+
+    // --- IOperatorOutput: the node's ports, used by sources and by the calls' outputs. ---
 
     public ValueTask EmitAsync(TelemetryBatch batch, CancellationToken cancellationToken = default) =>
         EmitAsync(IOperatorOutput.DefaultPort, batch, cancellationToken);
@@ -224,6 +541,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
             throw new ArgumentException($"operator '{Id}' has no port '{port}' (ports: {string.Join(", ", _ports.Keys)})", nameof(port));
         }
 
+        Release(batch);
         if (Operator.Kind == OperatorKind.Source)
         {
             // Once a source hands a batch over, it is in flight: a stop drains it instead of
@@ -249,6 +567,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
     public async ValueTask DropAsync(TelemetryBatch batch, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        Release(batch);
         Counters.CountDropped(batch.ItemCount, reason);
         var edges = _ports[IOperatorOutput.DroppedPort];
         if (edges.Length == 0)
@@ -263,6 +582,8 @@ internal sealed partial class OperatorNode : IOperatorOutput
     public void CountDropped(long items, string reason) => Counters.CountDropped(items, reason);
 
     public void CountReturned(long items) => Counters.CountReturned(items);
+
+    public void CountCreated(long items) => Counters.CountCreated(items);
 
     public bool IsLinked(string port) => _ports.TryGetValue(port, out var edges) && edges.Length > 0;
 
@@ -280,6 +601,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// Sends to every linked input, awaiting room in each (guarantees 1 and 2). Each extra target gets
     /// its own acknowledgement share; an operator that mutates data gets its own copy when the data
     /// is shared. The original goes last so its share is never settled before the forks are taken.
+    /// A send that fails (the pipeline aborts) fails the batch's clients.
     /// </summary>
     private async ValueTask SendAsync(Edge[] edges, TelemetryBatch batch, CancellationToken cancellationToken)
     {
@@ -303,7 +625,16 @@ internal sealed partial class OperatorNode : IOperatorOutput
                 toSend = batch;
             }
 
-            await target.AcceptAsync(toSend, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await target.AcceptAsync(toSend, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The targets not reached yet never got their share: the batch's clients must hear.
+                batch.Ack.Fail(batch.ItemCount, ex);
+                throw;
+            }
         }
     }
 
@@ -334,29 +665,94 @@ internal sealed partial class OperatorNode : IOperatorOutput
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a batch of {Items} items failed")]
     private static partial void LogBatchFailed(ILogger logger, string operatorId, int items, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a tick failed")]
+    private static partial void LogTickFailed(ILogger logger, string operatorId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a call ended without emitting or dropping {Items} items it derived; they are counted as dropped (unemitted)")]
+    private static partial void LogUnemitted(ILogger logger, string operatorId, int items);
+
     private readonly record struct Edge(OperatorNode Target);
 
     /// <summary>
-    /// The output an operator sees during one call: it tracks whether the input batch itself was
-    /// passed on and how many of its items were accounted for, and in buffered mode records the
-    /// emissions for in-order replay.
+    /// The output an operator sees during one call (<c>ProcessAsync</c>, <c>TickAsync</c>,
+    /// <c>FlushAsync</c>). It owns what the call made: the input and the batches derived from it
+    /// stay owned until emitted, dropped or retained, and <see cref="Finish"/> settles the rest. In
+    /// buffered mode it records the emissions for in-order replay.
     /// </summary>
     internal sealed class BufferedCall(OperatorNode node, bool buffered) : IOperatorOutput
     {
+        private readonly List<TelemetryBatch> _owned = [];
         private List<(string? Port, TelemetryBatch Batch, string? Reason)>? _pending;
         private TelemetryBatch? _input;
 
-        public bool InputPassedOn { get; private set; }
-
         public long ItemsAccounted { get; private set; }
 
-        /// <summary>Starts a call for <paramref name="input"/> (a shared instance is reset here).</summary>
-        public BufferedCall For(TelemetryBatch input)
+        /// <summary>Starts a call for <paramref name="input"/>, or for none (a tick, a flush); a shared instance is reset here.</summary>
+        public BufferedCall For(TelemetryBatch? input)
         {
+            _owned.Clear();
+            _pending?.Clear();
             _input = input;
-            InputPassedOn = false;
             ItemsAccounted = 0;
+            if (input is not null)
+            {
+                input.Scope = this;
+                _owned.Add(input);
+            }
+
             return this;
+        }
+
+        /// <summary>Takes ownership of a batch derived during the call.</summary>
+        public void Track(TelemetryBatch derived)
+        {
+            derived.Scope = this;
+            _owned.Add(derived);
+        }
+
+        /// <summary>Hands a batch the call owned to the operator, to be passed on later.</summary>
+        public void Retain(TelemetryBatch batch)
+        {
+            Disown(batch);
+            node.Hold(batch);
+        }
+
+        public void MarkAccounted(long items) => ItemsAccounted += items;
+
+        /// <summary>
+        /// Ends the call: settles what it still owns. After an exception everything owned fails
+        /// with it; otherwise the input's share is released (the operator consumed it), as is a
+        /// derived batch split further, and a derived batch that went nowhere is counted as dropped.
+        /// </summary>
+        public void Finish(Exception? error)
+        {
+            for (var i = _owned.Count - 1; i >= 0; i--)
+            {
+                var batch = _owned[i];
+                if (batch.Scope == this)
+                {
+                    batch.Scope = null;
+                }
+
+                if (error is not null)
+                {
+                    batch.Ack.Fail(batch.ItemCount, error);
+                }
+                else if (ReferenceEquals(batch, _input) || batch.HasDerived)
+                {
+                    // Consumed: the operator kept what it needed, or split it into batches derived from it.
+                    batch.Ack.Deliver();
+                }
+                else if (!batch.Ack.IsSettled)
+                {
+                    node.Counters.CountDropped(batch.ItemCount, "unemitted");
+                    batch.Ack.Refuse(batch.ItemCount, $"operator '{node.Id}' did not emit it");
+                    LogUnemitted(node._pipeline.Logger, node.Id, batch.ItemCount);
+                }
+            }
+
+            _owned.Clear();
+            _input = null;
         }
 
         public ValueTask EmitAsync(TelemetryBatch batch, CancellationToken cancellationToken = default) =>
@@ -364,6 +760,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
 
         public ValueTask EmitAsync(string port, TelemetryBatch batch, CancellationToken cancellationToken = default)
         {
+            ArgumentNullException.ThrowIfNull(batch);
             Note(batch);
             if (buffered)
             {
@@ -376,6 +773,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
 
         public ValueTask DropAsync(TelemetryBatch batch, string reason, CancellationToken cancellationToken = default)
         {
+            ArgumentNullException.ThrowIfNull(batch);
             Note(batch);
             if (buffered)
             {
@@ -393,6 +791,8 @@ internal sealed partial class OperatorNode : IOperatorOutput
         }
 
         public void CountReturned(long items) => node.CountReturned(items);
+
+        public void CountCreated(long items) => node.CountCreated(items);
 
         public bool IsLinked(string port) => node.IsLinked(port);
 
@@ -435,9 +835,23 @@ internal sealed partial class OperatorNode : IOperatorOutput
         private void Note(TelemetryBatch batch)
         {
             ItemsAccounted += batch.ItemCount;
-            if (ReferenceEquals(batch, _input))
+            Disown(batch);
+        }
+
+        private void Disown(TelemetryBatch batch)
+        {
+            for (var i = _owned.Count - 1; i >= 0; i--)
             {
-                InputPassedOn = true;
+                if (ReferenceEquals(_owned[i], batch))
+                {
+                    _owned.RemoveAt(i);
+                    if (batch.Scope == this)
+                    {
+                        batch.Scope = null;
+                    }
+
+                    return;
+                }
             }
         }
     }

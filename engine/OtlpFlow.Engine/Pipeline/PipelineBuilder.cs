@@ -181,7 +181,10 @@ public sealed class PipelineBuilder
             _timeProvider,
             _services,
             pipeline.Memory,
-            pipeline.StopToken);
+            pipeline.StopToken)
+        {
+            Registry = _registry,
+        };
         OperatorBase instance;
         try
         {

@@ -22,6 +22,15 @@ public enum PipelineEventKind
     /// <summary>A batch failed in an operator (the pipeline goes on).</summary>
     BatchFailed,
 
+    /// <summary>An operator's <c>TickAsync</c> threw (the ticks and the pipeline go on).</summary>
+    TickFailed,
+
+    /// <summary>
+    /// An operator drained with items in + returned + created ≠ items out + dropped: it lost or
+    /// made items without counting them.
+    /// </summary>
+    Unbalanced,
+
     /// <summary>An operator failed fatally; the pipeline stops.</summary>
     Faulted,
 

@@ -156,6 +156,11 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             }
         }
 
+        foreach (var node in _nodes)
+        {
+            node.StartTicks(_abort.Token);
+        }
+
         Publish(PipelineEventKind.Started, null, $"pipeline '{Name}' started with {_nodes.Count} operators");
         var runs = _nodes.Select(RunAsync).ToArray();
         _ = FinishAsync(runs);
@@ -284,13 +289,16 @@ public sealed partial class RunningPipeline : IAsyncDisposable
                     // A source that stops by throwing on its stop token has simply finished.
                 }
             }
-            else if (node.Operator is ProcessorOperator processor)
+            else
             {
-                await node.InputCompletion.ConfigureAwait(false);
-                await processor.FlushAsync(node, _abort.Token).ConfigureAwait(false);
+                await node.DrainAsync(_abort.Token).ConfigureAwait(false);
             }
 
             Publish(PipelineEventKind.OperatorCompleted, node.Id, $"operator '{node.Id}' completed ({node.Counters})");
+            if (!node.Counters.Balanced)
+            {
+                Publish(PipelineEventKind.Unbalanced, node.Id, $"operator '{node.Id}' does not balance: {node.Counters} ({node.Counters.Imbalance:+#;-#;0} items)");
+            }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
@@ -322,6 +330,8 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             {
                 LogDisposeFailed(Logger, node.Id, ex);
             }
+
+            await node.EndAsync().ConfigureAwait(false);
         }
 
         DisposeSchedulers();

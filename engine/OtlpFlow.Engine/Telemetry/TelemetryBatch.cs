@@ -218,16 +218,48 @@ public sealed class TelemetryBatch
     /// A batch derived from this one (filtered, split, rewritten) with the same context and a new
     /// share of this batch's acknowledgement. The payload must be of the same signal.
     /// </summary>
+    /// <remarks>
+    /// Inside an operator call the engine owns the derived batch's share: if the call neither emits
+    /// nor drops it (nor <see cref="Retain"/>s it), the engine settles it when the call ends: failed
+    /// with the call's exception when it threw; otherwise released when batches were derived from it
+    /// in turn (it was split into them), else counted as dropped ("unemitted").
+    /// </remarks>
     public TelemetryBatch Derive(IMessage payload)
     {
         var derived = Create(payload, Context, Ack.AddShare());
         if (derived.Signal != Signal)
         {
+            derived.Ack.Deliver();
             throw new ArgumentException($"A batch of {Signal} cannot be derived into {derived.Signal}.", nameof(payload));
         }
 
+        Scope?.Track(derived);
+        HasDerived = true;
         return derived;
     }
+
+    /// <summary>
+    /// Keeps this batch past the operator call that received or derived it (a batcher, a queue, a
+    /// sampler waiting for a decision). The engine then does not settle it when the call ends; it
+    /// stays open until the operator emits or drops it through any of its outputs (a later call,
+    /// <c>TickAsync</c>, <c>FlushAsync</c>). Should the operator end (drain, stop, abort) still
+    /// holding it, the engine fails it, so its client always hears. Outside a call it does nothing.
+    /// </summary>
+    /// <returns>This batch.</returns>
+    public TelemetryBatch Retain()
+    {
+        Scope?.Retain(this);
+        return this;
+    }
+
+    /// <summary>The operator call that owns this batch's settlement while it runs; null outside one.</summary>
+    internal Pipeline.OperatorNode.BufferedCall? Scope { get; set; }
+
+    /// <summary>True once a batch was derived from this one: a call that split it into others has consumed it.</summary>
+    internal bool HasDerived { get; private set; }
+
+    /// <summary>The operator holding this batch after <see cref="Retain"/>; null when none.</summary>
+    internal Pipeline.OperatorNode? HeldBy { get; set; }
 
     /// <summary>A deep copy of the payload with its own share of the acknowledgement (for a fan-out to an operator that mutates data).</summary>
     public TelemetryBatch Fork(bool clonePayload)
@@ -254,8 +286,12 @@ public sealed class TelemetryBatch
     }
 
     /// <summary>The same data with another context (for example a tenant assigned by an operator) and a new share.</summary>
-    public TelemetryBatch WithContext(BatchContext context) =>
-        new(Signal, _payload, ItemCount, _sizeBytes, context, Ack.AddShare());
+    public TelemetryBatch WithContext(BatchContext context)
+    {
+        var derived = new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, context, Ack.AddShare());
+        Scope?.Track(derived);
+        return derived;
+    }
 
     /// <summary>
     /// The same data and context holding <paramref name="share"/> instead of a share of this batch's

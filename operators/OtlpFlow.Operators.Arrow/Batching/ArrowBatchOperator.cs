@@ -72,15 +72,7 @@ public sealed class ArrowBatchOperator : GatheringOperator
         var payload = gathered.Merge();
         Learn(gathered.Signal, payload, gathered.Weight);
         var batch = TelemetryBatch.Create(payload, gathered.Context, Acknowledgement.Merge(gathered.Shares));
-        try
-        {
-            await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            batch.Ack.Fail(batch.ItemCount, ex);
-            throw;
-        }
+        await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     private void Learn(Signal signal, IMessage payload, long otlpBytes)

@@ -1,105 +1,67 @@
-using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Flow;
 
 /// <summary>
-/// What the buffering flow operators share: <see cref="ProcessorOperator.ProcessAsync"/> puts
-/// batches into a buffer of the derived class's making (keeping their acknowledgements open), and
-/// one sender takes them out with <see cref="TakeNext"/> whenever downstream has room. Because the
-/// sender waits for downstream, what goes next is chosen at the last moment. A drain sends
-/// everything still buffered.
+/// What the buffering flow operators share: <see cref="ProcessorOperator.ProcessAsync"/> retains
+/// batches in a buffer of the derived class's making, and asks for a tick; each tick sends the
+/// batch that goes next (<see cref="TakeNext"/>). The engine sends a tick's batch after the tick's
+/// turn, while input goes on arriving, and runs the next tick only once downstream took it, so what
+/// goes next is chosen at the last moment. A full buffer sends its next batch from the call that
+/// found it full; a drain sends everything still buffered.
 /// </summary>
-public abstract partial class BufferedSenderOperator : ProcessorOperator
+public abstract class BufferedSenderOperator : ProcessorOperator
 {
-    private readonly SemaphoreSlim _available = new(0);
-    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _sender = Task.CompletedTask;
-    private bool _completing;
-
     /// <summary>Creates the operator.</summary>
     protected BufferedSenderOperator(OperatorContext context) : base(context) { }
 
-    /// <summary>Guards the buffer; <see cref="TakeNext"/> is called holding it.</summary>
+    /// <summary>Guards the buffer for readers on other threads (properties, metrics); calls and ticks never overlap.</summary>
     protected Lock SyncRoot { get; } = new();
 
-    /// <summary>Completes when the sender next takes a batch out (room was freed). Read it holding <see cref="SyncRoot"/>.</summary>
-    protected Task RoomFreed => _room.Task;
+    /// <summary>
+    /// Takes the batch that goes next, or null when nothing is buffered. May throw
+    /// <see cref="OperatorFaultException"/> when the buffer is broken.
+    /// </summary>
+    protected abstract TelemetryBatch? TakeNext();
+
+    /// <summary>Tells the engine a batch was buffered: a tick will send what goes next.</summary>
+    protected void Signal() => RequestTick(TimeSpan.Zero);
+
+    /// <summary>Sends the batch that goes next now (from a call that found the buffer full); false when none was buffered.</summary>
+    protected async ValueTask<bool> SendNextAsync(IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        TelemetryBatch? next;
+        lock (SyncRoot)
+        {
+            next = TakeNext();
+        }
+
+        if (next is null)
+        {
+            return false;
+        }
+
+        await output.EmitAsync(next, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
     /// <inheritdoc />
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public override async ValueTask TickAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
-        _sender = Task.Run(SendAsync, CancellationToken.None);
-        return Task.CompletedTask;
+        if (await SendNextAsync(output, cancellationToken).ConfigureAwait(false))
+        {
+            // More may be waiting: the next tick comes once downstream took this one.
+            Signal();
+        }
     }
 
     /// <inheritdoc />
     public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
-        lock (SyncRoot)
+        while (await SendNextAsync(output, cancellationToken).ConfigureAwait(false))
         {
-            _completing = true;
-        }
-
-        _available.Release();
-        await _sender.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc />
-    public override async ValueTask DisposeAsync()
-    {
-        _available.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Tells the sender a batch was buffered.</summary>
-    protected void Signal() => _available.Release();
-
-    /// <summary>
-    /// Takes the batch that goes next, or null when nothing is buffered (called holding
-    /// <see cref="SyncRoot"/>). May throw <see cref="OperatorFaultException"/> when the buffer is broken.
-    /// </summary>
-    protected abstract TelemetryBatch? TakeNext();
-
-    private async Task SendAsync()
-    {
-        while (true)
-        {
-            await _available.WaitAsync().ConfigureAwait(false);
-            TelemetryBatch? next;
-            TaskCompletionSource room;
-            lock (SyncRoot)
-            {
-                next = TakeNext();
-                if (next is null && _completing)
-                {
-                    return;
-                }
-
-                room = _room;
-                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
-            room.TrySetResult();
-            if (next is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                await Output.EmitAsync(next, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                next.Ack.Fail(next.ItemCount, ex);
-                Output.CountDropped(next.ItemCount, "error");
-                LogEmitFailed(Context.Logger, Context.Id, ex);
-            }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending a buffered batch failed")]
-    private static partial void LogEmitFailed(ILogger logger, string operatorId, Exception exception);
 }

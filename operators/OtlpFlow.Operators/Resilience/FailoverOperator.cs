@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Reactive.Subjects;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Operators.Flow;
 
 namespace OtlpFlow.Operators.Resilience;
 
@@ -28,15 +28,12 @@ public sealed partial class FailoverOperator : ProcessorOperator
     private readonly string[] _targets;
     private readonly CircuitBreaker[] _breakers;
     private readonly RetryExecutor _retry;
-    private readonly SemaphoreSlim _inFlight;
-    private readonly Channel<FailoverJob> _resends = Channel.CreateUnbounded<FailoverJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<(FailoverJob Job, Exception? Error)> _returned = new();
+    private readonly List<FailoverJob> _waiting = [];
     private readonly ConcurrentDictionary<FailoverJob, byte> _jobs = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Subject<TargetChange> _targetChanges = new();
-    private Task _resendLoop = Task.CompletedTask;
+    private TaskCompletionSource _changed = NewSignal();
     private int _preferred;
-    private int _flushing;
 
     /// <summary>Creates the operator; its breakers start closed.</summary>
     public FailoverOperator(FailoverOptions options, OperatorContext context)
@@ -46,7 +43,6 @@ public sealed partial class FailoverOperator : ProcessorOperator
         _targets = [.. options.Targets];
         _breakers = _targets.Select(t => new CircuitBreaker(options.Breaker, $"{context.Id}.{t}", context.TimeProvider, context.Logger, context.Meter)).ToArray();
         _retry = new RetryExecutor(options.Retry, context.TimeProvider);
-        _inFlight = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
     }
 
     /// <inheritdoc />
@@ -64,56 +60,85 @@ public sealed partial class FailoverOperator : ProcessorOperator
     /// <summary>Counts of sends, re-sends, deliveries and give-ups.</summary>
     public FailoverStatistics Statistics { get; } = new();
 
-    /// <summary>Checks that every target is read by some operator and starts the re-send loop.</summary>
+    /// <summary>Checks that every target is read by some operator.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var target in _targets)
         {
-            if (!Output.IsLinked(target))
+            if (!Context.IsLinked(target))
             {
                 throw new InvalidOperationException(
                     $"operator '{Context.Id}': target '{target}' is not linked; give an exporter \"inputs\": [\"{Context.Id}.{target}\"]");
             }
         }
 
-        _resendLoop = Task.Run(ResendLoopAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    /// <summary>Holds a share of the batch and sends it to the first target that admits it (waiting for in-flight room first).</summary>
+    /// <summary>
+    /// Holds a share of the batch and sends it to the first target that admits it. With
+    /// <c>maxInFlight</c> batches out, the call itself does the ticks' work (re-sends, give-ups)
+    /// until one comes back, so backpressure reaches upstream.
+    /// </summary>
     public override async ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(output);
+        while (_jobs.Count >= _options.MaxInFlight)
+        {
+            var changed = Volatile.Read(ref _changed).Task;
+            var next = await ResendAsync(output, cancellationToken).ConfigureAwait(false);
+            if (_jobs.Count < _options.MaxInFlight)
+            {
+                break;
+            }
+
+            await WaitAsync(changed, next, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The failover answers the batch's clients itself, from its targets' outcomes: it keeps a
+        // share of the batch's requests rather than the batch (the targets get copies).
         var job = new FailoverJob(batch.Payload, batch.Context, batch.ItemCount, batch.Ack.AddShare(), Context.TimeProvider.GetTimestamp());
         _jobs.TryAdd(job, 0);
-        if (!await TrySendAsync(job, cancellationToken).ConfigureAwait(false))
+        if (!await TrySendAsync(job, output, cancellationToken).ConfigureAwait(false))
         {
-            _resends.Writer.TryWrite(job); // no target admits it now: the loop waits and tries again
+            _waiting.Add(job); // no target admits it now: a tick tries again after a backoff
+            RequestTick(TimeSpan.Zero);
         }
     }
 
-    /// <summary>Waits until every batch taken in has been delivered or given up on.</summary>
+    /// <summary>Re-sends what came back from a target, or gives up on it when the retry budget is spent.</summary>
+    public override async ValueTask TickAsync(IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        if (await ResendAsync(output, cancellationToken).ConfigureAwait(false) is { } due)
+        {
+            RequestTick(due);
+        }
+    }
+
+    /// <summary>Waits until every batch taken in has been delivered or given up on, re-sending meanwhile.</summary>
     public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _flushing, 1);
-        if (_jobs.IsEmpty)
+        ArgumentNullException.ThrowIfNull(output);
+        while (!_jobs.IsEmpty)
         {
-            _drained.TrySetResult();
-        }
+            var changed = Volatile.Read(ref _changed).Task;
+            var next = await ResendAsync(output, cancellationToken).ConfigureAwait(false);
+            if (_jobs.IsEmpty)
+            {
+                break;
+            }
 
-        await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(changed, next, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <summary>Stops the re-send loop and fails whatever was not delivered.</summary>
+    /// <summary>Fails whatever was not delivered.</summary>
     public override async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _resends.Writer.TryComplete();
-        await _resendLoop.ConfigureAwait(false);
         foreach (var job in _jobs.Keys)
         {
-            GiveUp(job, new OperationCanceledException("the failover stopped before any target accepted this batch"));
+            GiveUp(job, new OperationCanceledException("the failover stopped before any target accepted this batch"), output: null);
         }
 
         foreach (var breaker in _breakers)
@@ -123,13 +148,26 @@ public sealed partial class FailoverOperator : ProcessorOperator
 
         _targetChanges.OnCompleted();
         _targetChanges.Dispose();
-        _inFlight.Dispose();
-        _stopping.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    private async Task WaitAsync(Task changed, TimeSpan? next, CancellationToken cancellationToken)
+    {
+        if (next is { } due)
+        {
+            await Task.WhenAny(changed, FlowDelay.WaitAsync(due, Context.TimeProvider, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        else
+        {
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Sends the job to the first target that admits it; false when none does.</summary>
-    private async ValueTask<bool> TrySendAsync(FailoverJob job, CancellationToken cancellationToken)
+    private async ValueTask<bool> TrySendAsync(FailoverJob job, IOperatorOutput output, CancellationToken cancellationToken)
     {
         var excluded = job.LastFailed;
         for (var i = 0; i < _targets.Length; i++)
@@ -154,18 +192,11 @@ public sealed partial class FailoverOperator : ProcessorOperator
             var copy = TelemetryBatch.Create(job.Payload, job.Context, ack);
             Statistics.CountSent(job.Sends++ > 0);
 
-            // Before the send: a target may settle the copy before the send returns.
+            // Before the send: a target may settle the copy before the send returns. A send that
+            // fails fails the copy (the engine settles what it could not hand over), which counts
+            // as a failure of that target and brings the job back.
             job.Held = false;
-            try
-            {
-                await Output.EmitAsync(_targets[i], copy, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // Never handed over: settle the copy ourselves, which counts as a failure of that target.
-                ack.Fail(job.Items, ex);
-            }
-
+            await output.EmitAsync(_targets[i], copy, cancellationToken).ConfigureAwait(false);
             return true;
         }
 
@@ -189,51 +220,67 @@ public sealed partial class FailoverOperator : ProcessorOperator
         }
 
         _breakers[target].RecordFailure(permit);
-        if (!job.Held)
-        {
-            // Counted out when sent; back with us now, to be sent again or given up.
-            Output.CountReturned(job.Items);
-            job.Held = true;
-        }
-
         job.LastFailed = target;
         job.LastError = result.Error;
         LogTargetFailed(Context.Logger, Context.Id, job.Items, _targets[target], result.Error?.Message ?? "failed");
-        if (!_resends.Writer.TryWrite(job))
-        {
-            GiveUp(job, result.Error ?? new InvalidOperationException("the failover stopped"));
-        }
+        _returned.Enqueue((job, result.Error));
+        RequestTick(TimeSpan.Zero);
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
     }
 
-    private async Task ResendLoopAsync()
+    /// <summary>
+    /// Takes back what targets failed, re-sends every job whose time has come (another target
+    /// first; when none admits it, every target again after a backoff that grows per round), and
+    /// gives up on jobs past the retry budget. Returns how long until the next job is due, if any.
+    /// </summary>
+    private async ValueTask<TimeSpan?> ResendAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
-        var token = _stopping.Token;
-        try
+        var now = Context.TimeProvider.GetTimestamp();
+        while (_returned.TryDequeue(out var back))
         {
-            await foreach (var job in _resends.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            if (!back.Job.Held)
             {
-                // Another target first; when none admits the job, wait (backoff, growing per round)
-                // and then try every target again, the one that just failed it included.
-                while (!await TrySendAsync(job, token).ConfigureAwait(false))
-                {
-                    job.Rounds++;
-                    var decision = _retry.Decide(job.Rounds, Context.TimeProvider.GetElapsedTime(job.Started), AttemptOutcome.Retryable(), job.LastDelay);
-                    if (!decision.Retry)
-                    {
-                        GiveUp(job, job.LastError ?? new InvalidOperationException($"no target accepted the batch ({decision.Stop})"));
-                        break;
-                    }
-
-                    job.LastDelay = decision.Delay;
-                    job.LastFailed = -1;
-                    await Task.Delay(decision.Delay, Context.TimeProvider, token).ConfigureAwait(false);
-                }
+                // Counted out when sent; back with us now, to be sent again or given up.
+                output.CountReturned(back.Job.Items);
+                back.Job.Held = true;
             }
+
+            back.Job.NextTry = now;
+            _waiting.Add(back.Job);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+
+        TimeSpan? next = null;
+        foreach (var job in _waiting.ToList())
         {
-            // Stopping: DisposeAsync fails what is left.
+            if (job.NextTry > now)
+            {
+                var wait = Context.TimeProvider.GetElapsedTime(now, job.NextTry);
+                next = next is null || wait < next ? wait : next;
+                continue;
+            }
+
+            _waiting.Remove(job);
+            if (await TrySendAsync(job, output, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            job.Rounds++;
+            var decision = _retry.Decide(job.Rounds, Context.TimeProvider.GetElapsedTime(job.Started), AttemptOutcome.Retryable(), job.LastDelay);
+            if (!decision.Retry)
+            {
+                GiveUp(job, job.LastError ?? new InvalidOperationException($"no target accepted the batch ({decision.Stop})"), output);
+                continue;
+            }
+
+            job.LastDelay = decision.Delay;
+            job.LastFailed = -1;
+            job.NextTry = now + (long)(decision.Delay.TotalSeconds * Context.TimeProvider.TimestampFrequency);
+            _waiting.Add(job);
+            next = next is null || decision.Delay < next ? decision.Delay : next;
         }
+
+        return next;
     }
 
     private void NotePreferred(int target)
@@ -258,7 +305,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
         _targetChanges.OnNext(change);
     }
 
-    private void GiveUp(FailoverJob job, Exception error)
+    private void GiveUp(FailoverJob job, Exception error, IOperatorOutput? output)
     {
         if (!_jobs.ContainsKey(job))
         {
@@ -270,7 +317,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
         {
             // Not at any target: these items end here. (A job still at a target when the failover
             // stops was counted out; the target settles its copy.)
-            Output.CountDropped(job.Items, "failed");
+            output?.CountDropped(job.Items, "failed");
         }
 
         LogGaveUp(Context.Logger, Context.Id, job.Items, error.Message);
@@ -290,11 +337,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
             job.Share.Deliver();
         }
 
-        _inFlight.Release();
-        if (_jobs.IsEmpty && Volatile.Read(ref _flushing) == 1)
-        {
-            _drained.TrySetResult();
-        }
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': target '{Target}' failed {Items} items, sending them to the next target: {Message}")]
@@ -334,6 +377,9 @@ public sealed partial class FailoverOperator : ProcessorOperator
         public int Rounds { get; set; }
 
         public TimeSpan LastDelay { get; set; }
+
+        /// <summary>When the job may be sent again (a timestamp of the operator's clock).</summary>
+        public long NextTry { get; set; }
 
         public Action<AcknowledgementTracker, AcknowledgementResult> Callback(FailoverOperator owner, int target, CircuitPermit permit) =>
             (_, result) => owner.OnSettled(this, target, permit, result);

@@ -36,7 +36,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 
     private readonly TailSamplingOptions _options;
     private readonly TailPolicy[] _policies;
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<TraceKey, HeldTrace> _traces = [];
     private readonly PriorityQueue<HeldTrace, DateTimeOffset> _due = new();
     private readonly Queue<HeldTrace> _arrival = new();
@@ -47,9 +46,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     private readonly InternedScopes _scopes;
     private readonly HeldTraceWriter _writer;
     private byte[] _contiguous = [];
-    private readonly ITimer _timer;
-    private Task _timerRun = Task.CompletedTask;
-    private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _heldTraceCount;
     private long _heldBytes;
     private long _heldSpans;
     private long _peakHeldSpans;
@@ -85,7 +82,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         _keptCache = new DecisionCache(options.KeptCacheSize);
         _droppedCache = new DecisionCache(options.DroppedCacheSize);
         Counters = new SamplingCounters(context.Id, context.Meter);
-        _timer = context.TimeProvider.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         context.Meter?.CreateObservableGauge("otlpflow.sampling.tail.held.spans", () => new Measurement<long>(HeldSpans, new KeyValuePair<string, object?>("operator", context.Id)), "{span}", "Spans a tail sampler holds.");
         context.Meter?.CreateObservableGauge("otlpflow.sampling.tail.held.bytes", () => new Measurement<long>(HeldBytes, new KeyValuePair<string, object?>("operator", context.Id)), "By", "Bytes a tail sampler holds (arena chunks and interned resources and scopes).");
     }
@@ -94,21 +90,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     public SamplingCounters Counters { get; }
 
     /// <summary>Traces held, undecided.</summary>
-    public int HeldTraces
-    {
-        get
-        {
-            _gate.Wait();
-            try
-            {
-                return _traces.Count;
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-    }
+    public int HeldTraces => Volatile.Read(ref _heldTraceCount);
 
     /// <summary>
     /// Bytes held for undecided traces: the arena chunks that hold at least one of their spans
@@ -169,96 +151,78 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         var encoded = batch.TryGetEncoded(out var bytes);
         var request = encoded ? null : batch.Traces!;
 
-        List<Outgoing>? outgoing;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (_options.OnFull == TailSamplingFullMode.Block)
         {
-            if (_options.OnFull == TailSamplingFullMode.Block)
-            {
-                // What the batch can add: its spans' encodings with their record headers, and the
-                // chunk the last of them may open.
-                var incoming = batch.SizeBytes + ((long)batch.ItemCount * SpanArena.HeaderSize) + _arena.ChunkSize;
-                await WaitForRoomAsync(incoming, cancellationToken).ConfigureAwait(false);
-            }
+            // What the batch can add: its spans' encodings with their record headers, and the
+            // chunk the last of them may open.
+            var incoming = batch.SizeBytes + ((long)batch.ItemCount * SpanArena.HeaderSize) + _arena.ChunkSize;
+            await WaitForRoomAsync(incoming, output, cancellationToken).ConfigureAwait(false);
+        }
 
-            var now = Context.TimeProvider.GetUtcNow();
-            if (request is null)
-            {
-                await HoldEncodedAsync(batch, bytes, now, output, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await HoldAsync(batch, request, now, output, cancellationToken).ConfigureAwait(false);
-            }
+        var now = Context.TimeProvider.GetUtcNow();
+        if (request is null)
+        {
+            await HoldEncodedAsync(batch, bytes, now, output, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await HoldAsync(batch, request, now, output, cancellationToken).ConfigureAwait(false);
+        }
 
-            var decide = new List<HeldTrace>();
-            if (_options.OnFull == TailSamplingFullMode.DecideEarly)
+        var decide = new List<HeldTrace>();
+        if (_options.OnFull == TailSamplingFullMode.DecideEarly)
+        {
+            while ((_traces.Count > _options.MaxTraces || _heldBytes > _options.MaxBytes.Bytes) && _arrival.TryDequeue(out var oldest))
             {
-                while ((_traces.Count > _options.MaxTraces || _heldBytes > _options.MaxBytes.Bytes) && _arrival.TryDequeue(out var oldest))
+                if (!oldest.Decided)
                 {
-                    if (!oldest.Decided)
-                    {
-                        Release(oldest);
-                        decide.Add(oldest);
-                        _decidedEarly++;
-                    }
+                    Release(oldest);
+                    decide.Add(oldest);
+                    _decidedEarly++;
                 }
             }
-
-            TakeDue(now, decide);
-            outgoing = Decide(decide, now, output);
-            ArmTimer(now);
-        }
-        finally
-        {
-            _gate.Release();
         }
 
+        TakeDue(now, decide);
+        var outgoing = Decide(decide, now, output);
+        ScheduleTick(now);
         await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Decides the traces whose wait is over (the engine calls it when the earliest is due).</summary>
+    public override async ValueTask TickAsync(IOperatorOutput output, CancellationToken cancellationToken)
+    {
+        await DecideDueAsync(output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public override async ValueTask FlushAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        await _timerRun.ConfigureAwait(false);
-        List<Outgoing>? outgoing;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var all = new List<HeldTrace>(_traces.Count);
+        while (_arrival.TryDequeue(out var trace))
         {
-            var all = new List<HeldTrace>(_traces.Count);
-            while (_arrival.TryDequeue(out var trace))
+            if (!trace.Decided)
             {
-                if (!trace.Decided)
-                {
-                    Release(trace);
-                    all.Add(trace);
-                }
+                Release(trace);
+                all.Add(trace);
             }
-
-            _due.Clear();
-            outgoing = Decide(all, Context.TimeProvider.GetUtcNow(), output);
-        }
-        finally
-        {
-            _gate.Release();
         }
 
+        _due.Clear();
+        var outgoing = Decide(all, Context.TimeProvider.GetUtcNow(), output);
         await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public override async ValueTask DisposeAsync()
+    private async ValueTask DecideDueAsync(IOperatorOutput output, CancellationToken cancellationToken)
     {
-        await _timer.DisposeAsync().ConfigureAwait(false);
-        await _timerRun.ConfigureAwait(false);
-        _gate.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
+        var now = Context.TimeProvider.GetUtcNow();
+        var decide = new List<HeldTrace>();
+        TakeDue(now, decide);
+        var outgoing = Decide(decide, now, output);
+        ScheduleTick(now);
+        await SendAsync(outgoing, output, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Completes when the decisions started by the timer so far have been sent (for tests driving a fake clock).</summary>
-    internal Task WhenTimerIdle() => _timerRun;
 
     /// <summary>
     /// Adds the batch's spans to their traces — each span's encoding to the arena, its fields to its
@@ -349,6 +313,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 
             trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
             _traces.Add(key, trace);
+            Volatile.Write(ref _heldTraceCount, _traces.Count);
             _arrival.Enqueue(trace);
             _due.Enqueue(trace, trace.Due);
         }
@@ -640,26 +605,27 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         }
     }
 
-    private async ValueTask WaitForRoomAsync(long incomingBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// With <c>onFull: block</c>, holds the call (and so the input: backpressure) until the batch
+    /// fits. No tick runs meanwhile, so the call decides what falls due itself, and room comes from that.
+    /// </summary>
+    private async ValueTask WaitForRoomAsync(long incomingBytes, IOperatorOutput output, CancellationToken cancellationToken)
     {
         while (_traces.Count > 0 && (_traces.Count >= _options.MaxTraces || _heldBytes + incomingBytes > _options.MaxBytes.Bytes))
         {
-            if (_roomFreed.Task.IsCompleted)
+            SkipStale();
+            if (!_due.TryPeek(out _, out var next))
             {
-                _roomFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return; // nothing will fall due: let the batch in rather than wait for ever
             }
 
-            var room = _roomFreed.Task;
-            _gate.Release();
-            try
+            var wait = next - Context.TimeProvider.GetUtcNow();
+            if (wait > TimeSpan.Zero)
             {
-                await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(wait, Context.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
-            finally
-            {
-                // Re-taken even when cancelled: the caller's finally releases it.
-                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+
+            await DecideDueAsync(output, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -684,6 +650,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     {
         trace.Decided = true;
         _traces.Remove(trace.Key);
+        Volatile.Write(ref _heldTraceCount, _traces.Count);
         ReleaseRecords(trace);
     }
 
@@ -703,7 +670,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 
         _heldSpans -= trace.SpanCount;
         UpdateHeld();
-        _roomFreed.TrySetResult();
     }
 
     /// <summary>Lets the arena and the interned entries reuse what decided traces released.</summary>
@@ -913,7 +879,17 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     /// <summary>An encoded request waiting to be sent (to <c>out</c>, or to <c>dropped</c> with its reason).</summary>
     private readonly record struct Outgoing(byte[] Buffer, int Size, int Items, BatchContext Context, Acknowledgement Ack, string? DropReason);
 
-    private void ArmTimer(DateTimeOffset now)
+    /// <summary>Asks the engine for a tick when the earliest held trace is due.</summary>
+    private void ScheduleTick(DateTimeOffset now)
+    {
+        SkipStale();
+        if (_due.TryPeek(out _, out var next))
+        {
+            RequestTick(next - now);
+        }
+    }
+
+    private void SkipStale()
     {
         // Traces decided on time leave the arrival queue too: it would otherwise keep every trace
         // ever seen when nothing is decided early (onFull: block).
@@ -927,64 +903,5 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         {
             _due.Dequeue();
         }
-
-        if (_due.TryPeek(out _, out var next))
-        {
-            var wait = next - now;
-            _timer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
     }
-
-    private void OnTimer()
-    {
-        // One timer run at a time; each re-arms the timer for the next due trace when it is done.
-        _timerRun = _timerRun.ContinueWith(_ => RunTimerAsync(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
-    }
-
-    private async Task RunTimerAsync()
-    {
-        try
-        {
-            await _gate.WaitAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
-
-        List<Outgoing>? outgoing = null;
-        try
-        {
-            var now = Context.TimeProvider.GetUtcNow();
-            var decide = new List<HeldTrace>();
-            TakeDue(now, decide);
-            outgoing = Decide(decide, now, Output);
-            ArmTimer(now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        try
-        {
-            await SendAsync(outgoing, Output, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // The batches not sent had their shares failed; the operator goes on.
-            LogTimerDecisionFailed(Context.Logger, Context.Id, ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': sending traces decided on time failed")]
-    private static partial void LogTimerDecisionFailed(ILogger logger, string operatorId, Exception exception);
 }

@@ -86,14 +86,13 @@ public sealed partial class BackpressureOperator : BufferedSenderOperator
         ArgumentNullException.ThrowIfNull(output);
         while (true)
         {
-            Task room;
             TelemetryBatch? evicted = null;
             lock (SyncRoot)
             {
                 var spilling = _spill is { Count: > 0 };
                 if (!spilling && _memory.Count < _options.BufferSize)
                 {
-                    _memory.Enqueue(HeldBatch.Hold(batch));
+                    _memory.Enqueue(batch.Retain());
                     Signal();
                     return;
                 }
@@ -105,31 +104,29 @@ public sealed partial class BackpressureOperator : BufferedSenderOperator
                         break;
                     case BackpressurePolicy.DropOldest:
                         evicted = _memory.Dequeue();
-                        _memory.Enqueue(HeldBatch.Hold(batch));
+                        _memory.Enqueue(batch.Retain());
                         break;
                     case BackpressurePolicy.Spill:
-                        var held = HeldBatch.Hold(batch);
-                        if (_spill!.TryWrite(held, _options.SettleOnSpill))
+                        if (_spill!.TryWrite(batch, _options.SettleOnSpill))
                         {
                             Signal();
                             return;
                         }
 
-                        held.Ack.Deliver(); // not kept after all; the input's own share remains
                         break;
                 }
-
-                room = RoomFreed;
             }
 
             if (evicted is not null)
             {
-                // The evicted batch is either this call's input or one held from an earlier call.
-                await (ReferenceEquals(evicted, batch) ? output : Output).DropAsync(evicted, DropReason, cancellationToken).ConfigureAwait(false);
+                // The evicted batch is this call's input or one retained by an earlier call: either
+                // leaves through this call's output.
+                await output.DropAsync(evicted, DropReason, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Full (and the spill too): this call sends what goes next itself, waiting for downstream.
+            await SendNextAsync(output, cancellationToken).ConfigureAwait(false);
         }
     }
 

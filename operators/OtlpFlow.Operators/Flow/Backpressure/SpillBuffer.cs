@@ -36,7 +36,11 @@ internal sealed class SpillBuffer : IDisposable
     /// <summary>Bytes in spill files now.</summary>
     public long BytesOnDisk => _bytesOnDisk;
 
-    /// <summary>Writes a batch if it fits in the budget; the share it keeps is the batch's own (or none when settled on spill).</summary>
+    /// <summary>
+    /// Writes a batch if it fits in the budget. The spill is a queue of acknowledgements as much as
+    /// of data: the batch object goes (its memory is the point of spilling), so the buffer keeps a
+    /// share of its requests for the batch read back later, or none when settled on spill.
+    /// </summary>
     public bool TryWrite(TelemetryBatch batch, bool settle)
     {
         var record = Encode(batch);
@@ -58,15 +62,8 @@ internal sealed class SpillBuffer : IDisposable
         segment.Length += record.Length;
         segment.Records++;
         _bytesOnDisk += record.Length;
-        if (settle)
-        {
-            batch.Ack.Deliver();
-            _shares.Enqueue(Acknowledgement.None);
-        }
-        else
-        {
-            _shares.Enqueue(batch.Ack);
-        }
+        // The caller's batch is released by the engine when its call ends; what is on disk holds its own share.
+        _shares.Enqueue(settle ? Acknowledgement.None : batch.Ack.AddShare());
 
         return true;
     }

@@ -45,7 +45,7 @@ public sealed class GatheredBatches
 
     internal void Add(TelemetryBatch batch, long weight)
     {
-        Batches.Add(batch.WithAcknowledgement(batch.Ack.AddShare()));
+        Batches.Add(batch.Retain());
         Weight += weight;
     }
 

@@ -67,21 +67,19 @@ public abstract class RateLimitOperator : ProcessorOperator
         _ => batch.ItemCount,
     };
 
-    private async ValueTask LimitAsync(IPermitLimiter limiter, TelemetryBatch batch, IOperatorOutput output, RateLimitAction action, CancellationToken cancellationToken)
+    private long Weight(Google.Protobuf.IMessage payload) => _options.Unit switch
     {
-        try
+        RateLimitUnit.Bytes => payload.CalculateSize(),
+        RateLimitUnit.Batches => 1,
+        _ => payload switch
         {
-            await LimitCoreAsync(limiter, batch, output, action, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // A derived batch's share would otherwise stay open for ever (the engine only fails the input's).
-            batch.Ack.Fail(batch.ItemCount, ex);
-            throw;
-        }
-    }
+            OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest t => OtlpItems.Count(t),
+            OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceRequest l => OtlpItems.Count(l),
+            _ => OtlpItems.Count((OpenTelemetry.Proto.Collector.Metrics.V1.ExportMetricsServiceRequest)payload),
+        },
+    };
 
-    private async ValueTask LimitCoreAsync(IPermitLimiter limiter, TelemetryBatch batch, IOperatorOutput output, RateLimitAction action, CancellationToken cancellationToken)
+    private async ValueTask LimitAsync(IPermitLimiter limiter, TelemetryBatch batch, IOperatorOutput output, RateLimitAction action, CancellationToken cancellationToken)
     {
         var weight = Weight(batch);
         if (limiter.TryAcquire(weight, out var delay))
@@ -119,23 +117,14 @@ public abstract class RateLimitOperator : ProcessorOperator
         if (_options.Unit != RateLimitUnit.Batches && available > 0 && batch.ItemCount > 1)
         {
             var (head, rest) = BatchPieces.Cut(batch.Payload, available, _options.Unit == RateLimitUnit.Bytes);
-            if (rest is not null)
-            {
-                var first = batch.Derive(head);
-                if (limiter.TryAcquire(Weight(first), out var delay))
-                {
-                    var remainder = batch.Derive(rest);
 
-                    // The pieces hold their own shares; the whole (possibly itself derived) is done.
-                    batch.Ack.Deliver();
-                    batch = remainder;
-                    await PassAsync(first, delay, output, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    // Another caller took the room meanwhile: the piece is not sent, and its share goes.
-                    first.Ack.Deliver();
-                }
+            // Another caller may have taken the room meanwhile: then the batch goes on whole.
+            if (rest is not null && limiter.TryAcquire(Weight(head), out var delay))
+            {
+                // The whole is split into the pieces, which the engine then treats as consumed.
+                var first = batch.Derive(head);
+                batch = batch.Derive(rest);
+                await PassAsync(first, delay, output, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -145,7 +134,7 @@ public abstract class RateLimitOperator : ProcessorOperator
         }
         else
         {
-            await LimitCoreAsync(limiter, batch, output, RateLimitAction.Wait, cancellationToken).ConfigureAwait(false);
+            await LimitAsync(limiter, batch, output, RateLimitAction.Wait, cancellationToken).ConfigureAwait(false);
         }
     }
 

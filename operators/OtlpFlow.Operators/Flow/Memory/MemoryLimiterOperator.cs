@@ -48,21 +48,24 @@ public sealed class MemoryLimiterOperator : ProcessorOperator
 
             if (level == Pressure.Hard || time.GetElapsedTime(started) >= _options.MaxWait)
             {
-                Refuse(batch, output, what, level);
-                return;
+                throw Refuse(batch, output, what, level);
             }
 
             await FlowDelay.WaitAsync(_options.CheckInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private void Refuse(TelemetryBatch batch, IOperatorOutput output, string what, Pressure level)
+    /// <summary>
+    /// Counts the batch as refused and makes the failure its clients hear: transient, with the wait
+    /// they should take (the engine fails the batch with it when the call throws it).
+    /// </summary>
+    private MemoryLimitExceededException Refuse(TelemetryBatch batch, IOperatorOutput output, string what, Pressure level)
     {
         output.CountDropped(batch.ItemCount, DropReason);
         var message = level == Pressure.Hard
             ? $"operator '{Context.Id}': {what} is above its hard limit; data refused, retry later"
             : $"operator '{Context.Id}': {what} stayed above its soft limit for {_options.MaxWait.TotalMilliseconds:0} ms; data refused, retry later";
-        batch.Ack.Fail(batch.ItemCount, new MemoryLimitExceededException(message) { RetryAfter = _options.MaxWait > TimeSpan.Zero ? _options.MaxWait : TimeSpan.FromSeconds(1) });
+        return new MemoryLimitExceededException(message) { RetryAfter = _options.MaxWait > TimeSpan.Zero ? _options.MaxWait : TimeSpan.FromSeconds(1) };
     }
 
     private (Pressure Level, string What) Measure()

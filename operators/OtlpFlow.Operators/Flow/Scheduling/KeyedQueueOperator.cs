@@ -5,8 +5,7 @@ namespace OtlpFlow.Operators.Flow;
 
 /// <summary>
 /// What the schedulers share: batches are split by a <see cref="FlowKey"/> and held in per-key queues
-/// (their acknowledgements kept open); the sender picks what goes next whenever downstream takes a
-/// batch. The choice is the derived class's: fair shares, priorities.
+/// (retained); each tick picks what goes next once downstream took the last one. The choice is the derived class's: fair shares, priorities.
 /// </summary>
 public abstract class KeyedQueueOperator : BufferedSenderOperator
 {
@@ -35,16 +34,8 @@ public abstract class KeyedQueueOperator : BufferedSenderOperator
         for (var i = 0; i < groups.Count; i++)
         {
             var (key, payload) = groups[i];
-            var part = groups.Count == 1 ? HeldBatch.Hold(batch) : batch.Derive(payload);
-            try
-            {
-                await EnqueueAsync(key, part, output, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                part.Ack.Fail(part.ItemCount, ex);
-                throw;
-            }
+            var part = groups.Count == 1 ? batch : batch.Derive(payload);
+            await EnqueueAsync(key, part, output, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -72,17 +63,14 @@ public abstract class KeyedQueueOperator : BufferedSenderOperator
     {
         while (true)
         {
-            Task room;
             lock (SyncRoot)
             {
                 if (QueuedFor(key) < _queueCapacity)
                 {
-                    Enqueue(key, part);
+                    Enqueue(key, part.Retain());
                     Signal();
                     return;
                 }
-
-                room = RoomFreed;
             }
 
             if (_onFull == QueueFullAction.DropNewest)
@@ -91,7 +79,8 @@ public abstract class KeyedQueueOperator : BufferedSenderOperator
                 return;
             }
 
-            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Full: this call sends what goes next itself, and so waits for downstream (backpressure).
+            await SendNextAsync(output, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using OtlpFlow.Engine.Operators;
-using OtlpFlow.Engine.Options;
+
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Operators.Flow;
@@ -25,7 +23,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
     private const int GroupsPerWorker = 16;
 
     private readonly WorkStealingOptions _options;
-    private readonly ProcessorOperator[] _stages;
+    private readonly NestedStage[] _stages;
     private readonly LinkedList<WorkItem>[] _deques;
     private readonly bool[] _groupBusy;
     private readonly FlowKey? _orderBy;
@@ -44,7 +42,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _orderBy = options.OrderBy is null ? null : FlowKey.Parse(options.OrderBy);
-        _stages = Enumerable.Range(0, options.Workers).Select(i => CreateStage(options.Stage!, i)).ToArray();
+        _stages = Enumerable.Range(0, options.Workers).Select(i => NestedStage.Create(context, options.Stage!, i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
         _deques = Enumerable.Range(0, options.Workers).Select(_ => new LinkedList<WorkItem>()).ToArray();
         _groupBusy = new bool[options.Workers * GroupsPerWorker];
     }
@@ -53,17 +51,16 @@ public sealed class WorkStealingOperator : ProcessorOperator
     public long Stolen => Interlocked.Read(ref _stolen);
 
     /// <inheritdoc />
-    public override bool MutatesData => _stages[0].MutatesData;
+    public override bool MutatesData => _stages[0].Operator.MutatesData;
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> OutputPorts => _stages[0].OutputPorts;
+    public override IReadOnlyList<string> OutputPorts => _stages[0].Operator.OutputPorts;
 
     /// <inheritdoc />
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var stage in _stages)
         {
-            stage.AttachOutput(Output);
             await stage.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -76,7 +73,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
         ArgumentNullException.ThrowIfNull(batch);
         if (_orderBy is null)
         {
-            await EnqueueAsync(HeldBatch.Hold(batch), group: -1, cancellationToken).ConfigureAwait(false);
+            await EnqueueAsync(batch, group: -1, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -98,7 +95,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
 
         foreach (var (group, payload) in parts)
         {
-            var part = parts.Count == 1 ? HeldBatch.Hold(batch) : batch.Derive(payload);
+            var part = parts.Count == 1 ? batch : batch.Derive(payload);
             await EnqueueAsync(part, group, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -110,7 +107,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
         await Task.WhenAll(_workers).WaitAsync(cancellationToken).ConfigureAwait(false);
         foreach (var stage in _stages)
         {
-            await stage.FlushAsync(output, cancellationToken).ConfigureAwait(false);
+            await stage.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -125,41 +122,6 @@ public sealed class WorkStealingOperator : ProcessorOperator
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private ProcessorOperator CreateStage(JsonObject spec, int index)
-    {
-        var type = spec["type"]!.GetValue<string>();
-        var registry = Context.Services.GetService<OperatorRegistry>() ?? new OperatorRegistry().AddAssembly(typeof(WorkStealingOperator).Assembly);
-        if (!registry.TryGet(type, out var descriptor) || descriptor.Kind != OperatorKind.Processor)
-        {
-            throw new ArgumentException($"operator '{Context.Id}': 'stage' must be a processor type, got '{type}'");
-        }
-
-        var optionsJson = new JsonObject();
-        foreach (var (key, value) in spec)
-        {
-            if (key != "type")
-            {
-                optionsJson[key] = value?.DeepClone();
-            }
-        }
-
-        object? options = null;
-        if (descriptor.OptionsType is { } optionsType)
-        {
-            var errors = new List<OptionError>();
-            options = OptionsBinder.Bind(optionsType, optionsJson, errors);
-            if (options is null)
-            {
-                throw new ArgumentException($"operator '{Context.Id}': 'stage': " + string.Join("; ", errors.Select(e => $"'{e.Key}' {e.Message}")));
-            }
-        }
-
-        var context = new OperatorContext($"{Context.Id}/{index}", type, Context.Logger, Context.Meter, Context.TimeProvider, Context.Services, Context.Memory, Context.StopToken);
-        return (ProcessorOperator)(options is null
-            ? ActivatorUtilities.CreateInstance(Context.Services, descriptor.OperatorType, context)
-            : ActivatorUtilities.CreateInstance(Context.Services, descriptor.OperatorType, options, context));
-    }
-
     private int GroupOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_groupBusy.Length);
 
     private static Google.Protobuf.IMessage Merge(List<Google.Protobuf.IMessage> payloads) => payloads[0] switch
@@ -171,40 +133,32 @@ public sealed class WorkStealingOperator : ProcessorOperator
 
     private async ValueTask EnqueueAsync(TelemetryBatch batch, int group, CancellationToken cancellationToken)
     {
-        try
+        while (true)
         {
-            while (true)
+            Task wait;
+            TaskCompletionSource? added = null;
+            lock (_lock)
             {
-                Task wait;
-                TaskCompletionSource? added = null;
-                lock (_lock)
+                if (_queued < _options.QueueCapacity)
                 {
-                    if (_queued < _options.QueueCapacity)
-                    {
-                        // A group always lives in one deque, so its arrival order is that deque's order.
-                        var deque = group >= 0 ? group % _deques.Length : _nextDeque++ % _deques.Length;
-                        _deques[deque].AddLast(new WorkItem(batch, group));
-                        _queued++;
-                        added = _changed;
-                        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    }
-
-                    wait = _changed.Task;
+                    // A group always lives in one deque, so its arrival order is that deque's order.
+                    var deque = group >= 0 ? group % _deques.Length : _nextDeque++ % _deques.Length;
+                    _deques[deque].AddLast(new WorkItem(batch.Retain(), group));
+                    _queued++;
+                    added = _changed;
+                    _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
 
-                if (added is not null)
-                {
-                    added.TrySetResult();
-                    return;
-                }
-
-                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                wait = _changed.Task;
             }
-        }
-        catch (Exception ex)
-        {
-            batch.Ack.Fail(batch.ItemCount, ex);
-            throw;
+
+            if (added is not null)
+            {
+                added.TrySetResult();
+                return;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -232,7 +186,7 @@ public sealed class WorkStealingOperator : ProcessorOperator
                 continue;
             }
 
-            await RunAsync(stage, item.Batch).ConfigureAwait(false);
+            await stage.ProcessAsync(item.Batch, CancellationToken.None).ConfigureAwait(false);
             Signal(() =>
             {
                 _queued--;
@@ -292,31 +246,6 @@ public sealed class WorkStealingOperator : ProcessorOperator
         return null;
     }
 
-    private async Task RunAsync(ProcessorOperator stage, TelemetryBatch batch)
-    {
-        var call = new StageCall(Output, batch);
-        try
-        {
-            await stage.ProcessAsync(batch, call, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // As the engine does for any processor: this batch fails, the worker goes on.
-            Output.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "error");
-            if (!call.InputPassedOn)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
-            }
-        }
-        finally
-        {
-            if (!call.InputPassedOn)
-            {
-                batch.Ack.Deliver();
-            }
-        }
-    }
-
     private void Signal(Action change)
     {
         TaskCompletionSource changed;
@@ -331,43 +260,4 @@ public sealed class WorkStealingOperator : ProcessorOperator
     }
 
     private sealed record WorkItem(TelemetryBatch Batch, int Group);
-
-    /// <summary>The stage's output for one call: forwards to this operator's ports and notes whether the input was passed on.</summary>
-    private sealed class StageCall(IOperatorOutput output, TelemetryBatch input) : IOperatorOutput
-    {
-        public bool InputPassedOn { get; private set; }
-
-        public long ItemsAccounted { get; private set; }
-
-        public ValueTask EmitAsync(TelemetryBatch batch, CancellationToken cancellationToken = default) =>
-            EmitAsync(IOperatorOutput.DefaultPort, batch, cancellationToken);
-
-        public ValueTask EmitAsync(string port, TelemetryBatch batch, CancellationToken cancellationToken = default)
-        {
-            Note(batch);
-            return output.EmitAsync(port, batch, cancellationToken);
-        }
-
-        public ValueTask DropAsync(TelemetryBatch batch, string reason, CancellationToken cancellationToken = default)
-        {
-            Note(batch);
-            return output.DropAsync(batch, reason, cancellationToken);
-        }
-
-        public void CountDropped(long items, string reason)
-        {
-            ItemsAccounted += items;
-            output.CountDropped(items, reason);
-        }
-
-        public void CountReturned(long items) => output.CountReturned(items);
-
-        public bool IsLinked(string port) => output.IsLinked(port);
-
-        private void Note(TelemetryBatch batch)
-        {
-            ItemsAccounted += batch.ItemCount;
-            InputPassedOn |= ReferenceEquals(batch, input);
-        }
-    }
 }
