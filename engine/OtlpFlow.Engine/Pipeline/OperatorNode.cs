@@ -547,6 +547,7 @@ internal sealed partial class OperatorNode : IOperatorOutput
             // Once a source hands a batch over, it is in flight: a stop drains it instead of
             // cancelling the send, and only an abort (drain deadline, fault) gives up on it.
             cancellationToken = _pipeline.AbortToken;
+            Counters.CountCreated(batch.ItemCount); // a source makes what it emits
             if (batch.Ack.IsNone)
             {
                 batch = await TrackAsync(batch, cancellationToken).ConfigureAwait(false);

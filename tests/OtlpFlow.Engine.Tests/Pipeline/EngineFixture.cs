@@ -20,17 +20,26 @@ public sealed class EngineFixture
         .AddOperator<HoldingProcessor>("test.holding")
         .AddOperator<MutatingProcessor>("test.mutating")
         .AddOperator<PortsProcessor, RouterOptions>("test.ports")
-        .AddOperator<CollectingSink, CollectingSinkOptions>("test.sink");
+        .AddOperator<CollectingSink, CollectingSinkOptions>("test.sink")
+        .AddOperator<DeriveAndForget>("test.deriveAndForget")
+        .AddOperator<DeriveThenThrow>("test.deriveThenThrow")
+        .AddOperator<Keeper>("test.keeper")
+        .AddOperator<Ticker, TickerOptions>("test.ticker")
+        .AddOperator<Duplicator, DuplicatorOptions>("test.duplicator")
+        .AddOperator<RejectingSink>("test.rejecting")
+        .AddOperator<Staged, StagedOptions>("test.staged");
+
+    public ContractState Contract { get; } = new();
 
     public RunningPipeline Build(string json, TimeProvider? time = null)
     {
-        var services = new ServiceCollection().AddSingleton(State).BuildServiceProvider();
+        var services = new ServiceCollection().AddSingleton(State).AddSingleton(Contract).BuildServiceProvider();
         return new PipelineBuilder(Registry, services, timeProvider: time).Build(PipelineLoader.Parse(json, "test.json"));
     }
 
     public IReadOnlyList<PipelineError> Validate(string json)
     {
-        var services = new ServiceCollection().AddSingleton(State).BuildServiceProvider();
+        var services = new ServiceCollection().AddSingleton(State).AddSingleton(Contract).BuildServiceProvider();
         return new PipelineBuilder(Registry, services).Validate(PipelineLoader.Parse(json, "test.json"));
     }
 

@@ -14,7 +14,6 @@ public sealed class ArrowBatchOperatorTests
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var batcher = new ArrowBatchOperator(options, TestOperatorContext.Create(id: "batch", type: "arrow.batch", timeProvider: time));
         var output = new RecordingOutput();
-        batcher.AttachOutput(output);
         return (batcher, output, time);
     }
 
@@ -63,11 +62,14 @@ public sealed class ArrowBatchOperatorTests
         var request = (await Generated.RequestsAsync(Signal.Logs, seed: 1, count: 10, batchSize: 10))[0];
         await batcher.ProcessAsync(TelemetryBatch.Create(request), output, CancellationToken.None);
 
+        // The ticks the engine would run: one early (nothing is due), one on time.
         time.Advance(TimeSpan.FromMilliseconds(199));
+        await batcher.TickAsync(output, CancellationToken.None);
         Assert.Empty(output.On());
 
         time.Advance(TimeSpan.FromMilliseconds(1));
-        await Poll.UntilAsync(() => output.On().Count == 1, "the batch to be sent on the latency bound", TimeSpan.FromSeconds(10));
+        await batcher.TickAsync(output, CancellationToken.None);
+        Assert.Single(output.On());
         Assert.Equal(10, output.On()[0].ItemCount);
         Assert.Equal(1, batcher.SentByLatency);
         await batcher.DisposeAsync();

@@ -25,7 +25,6 @@ public class BatchOperatorTests
     private BatchOperator Create(BatchOptions options)
     {
         var op = new BatchOperator(options, TestOperatorContext.Create(timeProvider: _time));
-        op.AttachOutput(_output);
         return op;
     }
 
@@ -82,11 +81,14 @@ public class BatchOperatorTests
     {
         var op = Create(new BatchOptions { Size = 100, Timeout = TimeSpan.FromMilliseconds(200) });
         await Send(op, 3);
+        // The ticks the engine would run: one early (nothing is due), one on time.
         _time.Advance(TimeSpan.FromMilliseconds(199));
+        await op.TickAsync(_output, default);
         Assert.Empty(_output.Emitted);
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        await Eventually(() => _output.On().Count == 1);
+        await op.TickAsync(_output, default);
+        Assert.Single(_output.On());
         Assert.Equal(3, _output.On()[0].ItemCount);
     }
 

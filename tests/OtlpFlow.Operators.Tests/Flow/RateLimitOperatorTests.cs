@@ -16,7 +16,6 @@ public sealed class RateLimitOperatorTests
         var op = new TokenBucketOperator(
             new TokenBucketOptions { Rate = rate, Burst = burst, OnLimit = onLimit, Key = key, Unit = unit, SplitRemainder = remainder, MaxPartitions = maxPartitions, PartitionIdleTimeout = TimeSpan.FromMinutes(1) },
             TestOperatorContext.Create(timeProvider: _time));
-        op.AttachOutput(_output);
         return op;
     }
 

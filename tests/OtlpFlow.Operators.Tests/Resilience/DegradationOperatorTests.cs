@@ -21,7 +21,6 @@ public sealed class DegradationOperatorTests
         var load = new StrongBox<double>();
         op.AddSignal("test", () => load.Value);
         var output = new RecordingOutput();
-        op.AttachOutput(output);
         await op.StartAsync(CancellationToken.None);
         return (op, output, load);
     }
@@ -124,7 +123,6 @@ public sealed class DegradationOperatorTests
         var op = new DegradationOperator(options, TestOperatorContext.Create("degrade", timeProvider: _time));
         await using var _ = op;
         var output = new RecordingOutput();
-        op.AttachOutput(output);
         for (var i = 0; i < 2; i++)
         {
             var (batch, tracker) = ResilienceTestData.Batch(1, _random);
@@ -150,7 +148,6 @@ public sealed class DegradationOperatorTests
         var op = new DegradationOperator(options, TestOperatorContext.Create("degrade", timeProvider: _time));
         await using var _ = op;
         var output = new RecordingOutput();
-        op.AttachOutput(output);
         for (var i = 0; i < 3; i++)
         {
             var (batch, _) = ResilienceTestData.Batch(1, _random);

@@ -287,7 +287,6 @@ public class TailSamplingHeldDataTests
         var options = TailSamplingTestKit.Bind("""{ "decisionWait": "10s", "policies": [ { "type": "statusCode", "codes": ["ERROR"] } ] }""");
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var sampler = new TailSamplingOperator(options, TestOperatorContext.Create("tail", timeProvider: clock));
-        sampler.AttachOutput(output);
 
         var (share1, tracker1) = Acknowledgement.Create();
         var (share2, tracker2) = Acknowledgement.Create();
@@ -299,7 +298,7 @@ public class TailSamplingHeldDataTests
         share2.Deliver();
 
         clock.Advance(TimeSpan.FromSeconds(10));
-        await sampler.WhenTimerIdle();
+        await sampler.TickAsync(output, default);
 
         Assert.Equal(4, output.Recording.Dropped["not-sampled"]);
         Assert.Empty(output.Recording.On(IOperatorOutput.DroppedPort));

@@ -20,7 +20,6 @@ internal sealed class TailSamplingTestKit : IAsyncDisposable
         Encoded = encoded;
         Options = Bind(optionsJson);
         Sampler = new TailSamplingOperator(Options, TestOperatorContext.Create("tail", timeProvider: Clock));
-        Sampler.AttachOutput(Output);
     }
 
     public bool Encoded { get; }
@@ -66,7 +65,7 @@ internal sealed class TailSamplingTestKit : IAsyncDisposable
     public async Task AdvanceAsync(TimeSpan by)
     {
         Clock.Advance(by);
-        await Sampler.WhenTimerIdle();
+        await Sampler.TickAsync(Output, default); // what the engine runs when the earliest trace is due
     }
 
     /// <summary>Trace ids (hex) of the spans sent to a port.</summary>

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Pipeline;
+using OtlpFlow.Engine.Telemetry;
+
+namespace OtlpFlow.Engine.Tests.Pipeline;
+
+/// <summary>
+/// The operator contract: the engine owns what a call made, runs ticks in turn with calls,
+/// counts created items, keeps sinks to delivered-or-failed, and runs nested stages with the
+/// same guarantees.
+/// </summary>
+public sealed class OperatorContractTests
+{
+    private static async Task<AcknowledgementResult[]> ResultsAsync(EngineFixture f) =>
+        await Task.WhenAll(f.State.Trackers.Select(t => t.Completion));
+
+    [Fact]
+    public async Task A_derived_batch_the_call_never_emitted_is_settled_when_the_call_ends_and_counted_as_dropped()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 5, "spansPerBatch": 3, "track": true },
+            "bug":  { "type": "test.deriveAndForget", "inputs": ["src"] },
+            "sink": { "type": "test.sink", "inputs": ["bug"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        // Before the engine owned derived batches, these requests were never answered.
+        var results = await ResultsAsync(f);
+        Assert.Equal(5, results.Length);
+        Assert.All(results, r => Assert.Equal(3, r.RefusedItems));
+        Assert.Equal(15, p.Counters["bug"].DroppedByReason["unemitted"]);
+        Assert.True(p.Counters["bug"].Balanced);
+    }
+
+    [Fact]
+    public async Task A_derived_batch_of_a_call_that_throws_fails_with_the_calls_exception()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 3, "spansPerBatch": 2, "track": true },
+            "bug":  { "type": "test.deriveThenThrow", "inputs": ["src"] },
+            "sink": { "type": "test.sink", "inputs": ["bug"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        var results = await ResultsAsync(f);
+        Assert.All(results, r =>
+        {
+            Assert.False(r.Succeeded);
+            Assert.Equal("lost its way after deriving", r.Error!.Message);
+        });
+        Assert.Equal(3, p.Counters["bug"].Errors);
+    }
+
+    [Fact]
+    public async Task A_retained_batch_never_emitted_fails_when_the_operator_ends_so_its_client_hears()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 4, "spansPerBatch": 2, "track": true },
+            "keep": { "type": "test.keeper", "inputs": ["src"] },
+            "sink": { "type": "test.sink", "inputs": ["keep"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        var results = await ResultsAsync(f);
+        Assert.All(results, r => Assert.Contains("ended while still holding", r.Error!.Message, StringComparison.Ordinal));
+        Assert.Equal(8, p.Counters["keep"].DroppedByReason["abandoned"]);
+        Assert.True(p.Counters["keep"].Balanced);
+    }
+
+    [Fact]
+    public async Task Ticks_run_in_turn_with_calls_a_failing_tick_is_counted_and_the_ticks_stop_before_the_flush()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 50, "spansPerBatch": 2, "track": true, "holdUntil": "end" },
+            "tick": { "type": "test.ticker", "inputs": ["src"], "throwOnTick": 1 },
+            "sink": { "type": "test.sink", "inputs": ["tick"] } } }
+        """, time);
+        await p.StartAsync();
+
+        // The first tick throws: counted, and the ticks go on.
+        await EngineFixture.Eventually(() => p.Counters["tick"].BatchesIn == 50, "the batches to reach the ticker");
+        time.Advance(TimeSpan.FromSeconds(1));
+        await EngineFixture.Eventually(() => p.Counters["tick"].TickErrors == 1, "the failing tick");
+        Assert.Equal(0, f.State.ItemsReceivedBy("sink"));
+
+        // The next tick sends everything held.
+        var next = f.Contract.NextTick;
+        time.Advance(TimeSpan.FromSeconds(1));
+        await next;
+        await EngineFixture.Eventually(() => f.State.ItemsReceivedBy("sink") == 100, "the held batches to arrive");
+
+        f.State.Open("end");
+        await p.Completion;
+        Assert.False(f.Contract.Overlapped, "a tick ran at the same time as a call");
+        Assert.Equal("flush", f.Contract.Calls.Last());
+        Assert.DoesNotContain("tick-after-flush", f.Contract.Calls);
+        Assert.All(await ResultsAsync(f), r => Assert.True(r.Succeeded));
+        Assert.True(p.Counters["tick"].Balanced, p.Counters["tick"].ToString());
+    }
+
+    [Fact]
+    public async Task Items_an_operator_makes_balance_when_counted_as_created_and_are_flagged_when_not()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":     { "type": "test.source", "batches": 10, "spansPerBatch": 100 },
+            "honest":  { "type": "test.duplicator", "inputs": ["src"], "countCreated": true },
+            "sloppy":  { "type": "test.duplicator", "inputs": ["src"] },
+            "sink":    { "type": "test.sink", "inputs": ["honest", "sloppy"] } } }
+        """);
+        var events = new ConcurrentQueue<PipelineEvent>();
+        using var subscription = p.Events.Subscribe(new Collect(events));
+        await p.StartAsync();
+        await p.Completion;
+
+        Assert.Equal(1000, p.Counters["honest"].ItemsCreated);
+        Assert.True(p.Counters["honest"].Balanced);
+        Assert.False(p.Counters["sloppy"].Balanced);
+        Assert.Equal(1000, p.Counters["sloppy"].Imbalance);
+        var flagged = Assert.Single(events, e => e.Kind == PipelineEventKind.Unbalanced);
+        Assert.Equal("sloppy", flagged.OperatorId);
+        Assert.Contains("in 1000, out 2000", flagged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_sink_that_fails_permanently_counts_the_batch_dropped_not_delivered_and_its_client_hears_permanent()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 4, "spansPerBatch": 5, "boomEvery": 2, "track": true },
+            "sink": { "type": "test.rejecting", "inputs": ["src"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        var sink = p.Counters["sink"];
+        Assert.Equal(20, sink.ItemsIn);
+        Assert.Equal(10, sink.ItemsOut);
+        Assert.Equal(10, sink.DroppedByReason["rejected"]);
+        Assert.True(sink.Balanced);
+        var failed = (await ResultsAsync(f)).Where(r => !r.Succeeded).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, r => Assert.True(PermanentFailureException.IsPermanent(r.Error)));
+    }
+
+    [Fact]
+    public async Task A_nested_stage_fails_only_the_batch_its_call_threw_on()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":    { "type": "test.source", "batches": 9, "spansPerBatch": 2, "boomEvery": 3, "track": true },
+            "staged": { "type": "test.staged", "inputs": ["src"], "stage": { "type": "test.throwing" } },
+            "sink":   { "type": "test.sink", "inputs": ["staged"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        Assert.Equal(12, f.State.ItemsReceivedBy("sink"));
+        var results = await ResultsAsync(f);
+        Assert.Equal(3, results.Count(r => !r.Succeeded));
+        Assert.Equal(3, p.Counters["staged"].Errors);
+        Assert.True(p.Counters["staged"].Balanced, p.Counters["staged"].ToString());
+    }
+
+    [Fact]
+    public async Task A_fault_in_a_nested_stage_stops_the_pipeline_and_names_the_operator()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":    { "type": "test.source", "batches": 3 },
+            "staged": { "type": "test.staged", "inputs": ["src"], "stage": { "type": "test.fatal" } },
+            "sink":   { "type": "test.sink", "inputs": ["staged"] } } }
+        """);
+        await p.StartAsync();
+        var error = await Assert.ThrowsAsync<PipelineFaultedException>(() => p.Completion);
+        Assert.Equal("staged", error.OperatorId);
+    }
+
+    [Fact]
+    public void A_nested_stage_of_an_unknown_type_is_reported_by_validation()
+    {
+        var errors = new EngineFixture().Validate("""
+        { "operators": {
+            "src":    { "type": "test.source" },
+            "staged": { "type": "test.staged", "inputs": ["src"], "stage": { "type": "test.pas" } },
+            "sink":   { "type": "test.sink", "inputs": ["staged"] } } }
+        """);
+        var error = Assert.Single(errors);
+        Assert.Contains("'test.pas' is unknown (did you mean 'test.pass'?)", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class Collect(ConcurrentQueue<PipelineEvent> events) : IObserver<PipelineEvent>
+    {
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error)
+        {
+        }
+
+        public void OnNext(PipelineEvent value) => events.Enqueue(value);
+    }
+}
