@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -34,12 +35,15 @@ namespace OtlpFlow.Engine.Testing;
 public sealed class OperatorHarness : IAsyncDisposable
 {
     private const string SourceId = "harness_in";
+    private const string ProcessDurationInstrument = "otlpflow.operator.process.duration";
     private static readonly JsonDocumentOptions OptionsText = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     private readonly HarnessWiring _wiring;
     private readonly TimeSpan _drainTimeout;
     private readonly ConcurrentQueue<AcknowledgementTracker> _requests = new();
     private readonly ConcurrentQueue<Task> _handoffs = new();
+    private readonly MeterListener _calls = new();
+    private long _callsDone;
     private int _waiting;
     private int _completing;
     private bool _completed;
@@ -52,6 +56,26 @@ public sealed class OperatorHarness : IAsyncDisposable
         _wiring = wiring;
         TimeProvider = timeProvider;
         _drainTimeout = drainTimeout;
+
+        // The engine records how long each call took: that is how the harness knows a call has returned.
+        _calls.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter == pipeline.Meter && instrument.Name == ProcessDurationInstrument)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _calls.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "operator" && Equals(tag.Value, operatorId))
+                {
+                    Interlocked.Increment(ref _callsDone);
+                }
+            }
+        });
+        _calls.Start();
     }
 
     /// <summary>The pipeline the operator runs in (for its events, queue depths and meter).</summary>
@@ -239,6 +263,18 @@ public sealed class OperatorHarness : IAsyncDisposable
     public Task<AcknowledgementResult> SendAsync(IMessage request, CancellationToken cancellationToken = default) =>
         SendAsync(TelemetryBatch.Create(request, BatchContext.At(TimeProvider.GetUtcNow())), cancellationToken);
 
+    /// <summary>
+    /// Completes once every batch sent so far has been taken by the operator and its call has
+    /// returned: then a timer the operator set for that data exists, and <see cref="AdvanceTime"/> can
+    /// fire it. Applies to operators run through <c>ProcessAsync</c> (not to a custom <c>CreateBlock</c>).
+    /// </summary>
+    /// <exception cref="TimeoutException">Not idle within <see cref="OperatorHarnessOptions.DrainTimeout"/> (real time); is an output held?</exception>
+    public Task WhenIdleAsync() =>
+        Poll.UntilAsync(
+            () => Waiting == 0 && Interlocked.Read(ref _callsDone) >= Counters.BatchesIn,
+            $"operator '{OperatorId}' to process every batch sent",
+            _drainTimeout);
+
     /// <summary>Moves the fake clock forward, firing the timers that fall due (on this thread).</summary>
     /// <exception cref="InvalidOperationException">The harness runs on another clock than a <see cref="FakeTimeProvider"/>.</exception>
     public void AdvanceTime(TimeSpan by)
@@ -332,6 +368,7 @@ public sealed class OperatorHarness : IAsyncDisposable
     /// <summary>Stops the pipeline if it still runs (abandoning in-flight work, whose acknowledgements fail) and disposes it.</summary>
     public async ValueTask DisposeAsync()
     {
+        _calls.Dispose();
         foreach (var output in _wiring.Outputs)
         {
             output.Release();
