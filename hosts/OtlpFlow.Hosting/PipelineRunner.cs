@@ -149,7 +149,7 @@ public sealed partial class PipelineRunner
             Operators = operators,
             Drained = drained,
             FailedOperatorId = fault?.OperatorId,
-            ErrorMessage = fault is null ? null : spec.Redact(fault.InnerException?.Message ?? fault.Message),
+            ErrorMessage = fault is null ? null : spec.Redact(fault.Reason is { Length: > 0 } reason ? reason : fault.Message),
             Exception = fault,
             Elapsed = _timeProvider.GetElapsedTime(started),
         };

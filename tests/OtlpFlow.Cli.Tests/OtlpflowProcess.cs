@@ -109,6 +109,13 @@ internal sealed class OtlpflowProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>Kills the process at once, as a crash would.</summary>
     public async Task KillAsync()
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Options;
+using OtlpFlow.Engine.Plugins;
 
 namespace OtlpFlow.Engine.Pipeline;
 
@@ -196,10 +197,10 @@ public sealed class PipelineBuilder
         {
             // Whatever an operator's constructor throws is a problem with this operator's options,
             // reported with its location, never a stack trace.
-            var cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
-            errors.Add(spec.Error(op.Id, op.JsonPath, cause is ArgumentException or InvalidOperationException or FormatException
+            var cause = PluginLoadContext.Explain(descriptor.OperatorType, ex is TargetInvocationException { InnerException: { } inner } ? inner : ex);
+            errors.Add(spec.Error(op.Id, op.JsonPath, cause is ArgumentException or InvalidOperationException or FormatException or PluginLoadException
                 ? cause.Message
-                : $"'{op.Type}' cannot be created from these options: {cause.Message}"));
+                : $"'{op.Type}' cannot be created from these options: {ExceptionText.Chain(cause)}"));
             return null;
         }
 
@@ -311,11 +312,16 @@ public sealed class PipelineBuilder
             var full = Path.GetFullPath(plugin, baseDir);
             try
             {
-                _registry.AddAssembly(Assembly.LoadFrom(full));
+                // Each plugin in its own load context, its dependencies beside it (a path loaded before is reused).
+                _registry.AddAssembly(PluginLoadContext.LoadPlugin(full));
             }
-            catch (Exception ex) when (ex is IOException or BadImageFormatException or ArgumentException or TypeLoadException or ReflectionTypeLoadException)
+            catch (PluginLoadException ex)
             {
-                errors.Add(spec.Error(null, $"$.plugins[{i}]", $"plugin '{plugin}' could not be loaded from '{full}': {ex.Message}"));
+                errors.Add(spec.Error(null, $"$.plugins[{i}]", ex.Message));
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add(spec.Error(null, $"$.plugins[{i}]", $"plugin '{plugin}' could not be registered: {ex.Message}"));
             }
         }
     }

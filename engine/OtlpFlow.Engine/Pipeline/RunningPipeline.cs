@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Plugins;
 using OtlpFlow.Engine.Telemetry;
 
 namespace OtlpFlow.Engine.Pipeline;
@@ -150,7 +151,8 @@ public sealed partial class RunningPipeline : IAsyncDisposable
                     await s.Operator.DisposeAsync().ConfigureAwait(false);
                 }
 
-                var error = new PipelineFaultedException(node.Id, ex);
+                var error = new PipelineFaultedException(node.Id, PluginLoadContext.Explain(node.Operator.GetType(), ex));
+                LogStartFailed(Logger, node.Id, error.InnerException!);
                 _completion.TrySetException(error);
                 throw error;
             }
@@ -387,6 +389,9 @@ public sealed partial class RunningPipeline : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}' failed; the pipeline stops")]
     private static partial void LogFaulted(ILogger logger, string operatorId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}' failed to start; the pipeline stops")]
+    private static partial void LogStartFailed(ILogger logger, string operatorId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}' failed to dispose")]
     private static partial void LogDisposeFailed(ILogger logger, string operatorId, Exception exception);

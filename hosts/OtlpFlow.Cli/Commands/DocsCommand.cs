@@ -1,11 +1,13 @@
 using System.CommandLine;
 using OtlpFlow.Cli.Schema;
+using OtlpFlow.Engine.Operators;
 
 namespace OtlpFlow.Cli.Commands;
 
 /// <summary>
-/// <c>otlpflow docs [--output docs/operators.md]</c>: writes the operator reference, generated from the
-/// registered operators; <c>--output -</c> prints it.
+/// <c>otlpflow docs [PATH] [--plugin DLL]...</c>: writes the operator reference (default
+/// docs/operators.md), generated from the registered operators and those of the plugins named;
+/// <c>-</c> prints it.
 /// </summary>
 internal static class DocsCommand
 {
@@ -18,6 +20,10 @@ internal static class DocsCommand
     public static string Generate(CliEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        return new OperatorDocsGenerator(environment.CreateRegistry(), new OptionsCatalog(new XmlDocumentation())).Generate();
+        return Generate(environment.CreateRegistry());
     }
+
+    /// <summary>The reference's text for the operators of <paramref name="registry"/>.</summary>
+    public static string Generate(OperatorRegistry registry) =>
+        new OperatorDocsGenerator(registry, new OptionsCatalog(new XmlDocumentation())).Generate();
 }

@@ -10,25 +10,34 @@ using OtlpFlow.Engine.Options;
 namespace OtlpFlow.Cli.Commands;
 
 /// <summary>
-/// <c>otlpflow operators</c>: every registered operator type, sorted, with its kind, description
-/// and options (JSON name, expected value, default).
+/// <c>otlpflow operators [--plugin DLL]...</c>: every registered operator type (and those of the
+/// plugins named), sorted, with its kind, description and options (JSON name, expected value, default).
 /// </summary>
 internal static class OperatorsCommand
 {
     /// <summary>The command's syntax.</summary>
     public static Command Create(CliEnvironment environment)
     {
-        var command = new Command("operators", "List the operator types a pipeline may use, with their options and defaults.");
-        command.SetAction(_ => Execute(environment));
+        var plugins = PluginOption.Create();
+        var command = new Command("operators", "List the operator types a pipeline may use, with their options and defaults.")
+        {
+            plugins,
+        };
+        command.SetAction(parse => Execute(environment, parse.GetValue(plugins)));
         return command;
     }
 
-    /// <summary>Prints the catalogue; returns 0.</summary>
-    public static int Execute(CliEnvironment environment)
+    /// <summary>Prints the catalogue, with the operators of <paramref name="plugins"/>; returns 0, or 2 when a plugin cannot be loaded.</summary>
+    public static int Execute(CliEnvironment environment, IReadOnlyList<string>? plugins = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        if (PluginOption.CreateRegistry(environment, plugins) is not { } registry)
+        {
+            return ExitCodes.Invalid;
+        }
+
         var output = environment.Out;
-        var operators = environment.CreateRegistry().Operators.OrderBy(d => d.Type, StringComparer.Ordinal).ToList();
+        var operators = registry.Operators.OrderBy(d => d.Type, StringComparer.Ordinal).ToList();
         if (operators.Count == 0)
         {
             output.WriteLine("no operator types are registered");

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using OtlpFlow.Cli.Schema;
+using OtlpFlow.Engine.Operators;
 
 namespace OtlpFlow.Cli.Commands;
 
 /// <summary>
-/// <c>otlpflow schema [--output schema/otlpflow.schema.json]</c>: writes the JSON Schema of pipeline
-/// files, generated from the registered operators' options; <c>--output -</c> prints it.
+/// <c>otlpflow schema [PATH] [--plugin DLL]...</c>: writes the JSON Schema of pipeline files
+/// (default schema/otlpflow.schema.json), generated from the registered operators' options and
+/// those of the plugins named; <c>-</c> prints it.
 /// </summary>
 internal static class SchemaCommand
 {
@@ -25,7 +27,13 @@ internal static class SchemaCommand
     public static string Generate(CliEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        var generator = new PipelineSchemaGenerator(environment.CreateRegistry(), new OptionsCatalog(new XmlDocumentation()));
+        return Generate(environment.CreateRegistry());
+    }
+
+    /// <summary>The schema's text for the operators of <paramref name="registry"/>.</summary>
+    public static string Generate(OperatorRegistry registry)
+    {
+        var generator = new PipelineSchemaGenerator(registry, new OptionsCatalog(new XmlDocumentation()));
         return PipelineSchemaGenerator.ToText(generator.Generate());
     }
 }

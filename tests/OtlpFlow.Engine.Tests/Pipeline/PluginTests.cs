@@ -52,7 +52,7 @@ public sealed class PluginTests
             .Validate(PipelineLoader.Parse("""{ "plugins": ["no/such/plugin.dll"], "operators": {} }""", "p.json"));
 
         var error = Assert.Single(errors);
-        Assert.Contains("plugin 'no/such/plugin.dll' could not be loaded", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"plugin '{Path.GetFullPath("no/such/plugin.dll")}' could not be loaded: no such file", error.Message, StringComparison.Ordinal);
         Assert.Equal("$.plugins[0]", error.JsonPath);
     }
 }
