@@ -188,7 +188,17 @@ public sealed partial class FailoverOperator : ProcessorOperator
             return;
         }
 
-        _breakers[target].RecordFailure(permit);
+        var permanent = PermanentFailureException.IsPermanent(result.Error);
+        if (permanent)
+        {
+            // The data is at fault, not the target: it is up, and any other target would refuse it too.
+            _breakers[target].RecordSuccess(permit);
+        }
+        else
+        {
+            _breakers[target].RecordFailure(permit);
+        }
+
         if (!job.Held)
         {
             // Counted out when sent; back with us now, to be sent again or given up.
@@ -198,6 +208,12 @@ public sealed partial class FailoverOperator : ProcessorOperator
 
         job.LastFailed = target;
         job.LastError = result.Error;
+        if (permanent)
+        {
+            GiveUp(job, result.Error!);
+            return;
+        }
+
         LogTargetFailed(Context.Logger, Context.Id, job.Items, _targets[target], result.Error?.Message ?? "failed");
         if (!_resends.Writer.TryWrite(job))
         {
