@@ -46,7 +46,7 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(output);
-        if (batch.Context.Metadata is not ArrowEncodedMetadata attached)
+        if (batch.Context.Get<ArrowEncodedAttachment>() is not { } attached)
         {
             Interlocked.Increment(ref _passedThrough);
             await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
         }
 
         await Memory.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-        var context = batch.Context with { Metadata = attached.Inner };
+        var context = batch.Context.Without<ArrowEncodedAttachment>();
         TelemetryBatch result;
         await _order.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -82,7 +82,7 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
         await output.EmitAsync(result, cancellationToken).ConfigureAwait(false);
     }
 
-    private Google.Protobuf.IMessage? TryDecode(ArrowEncodedMetadata attached)
+    private Google.Protobuf.IMessage? TryDecode(ArrowEncodedAttachment attached)
     {
         var id = attached.Encoded.StreamId;
         if (!_streams.TryGetValue(id, out var stream))

@@ -8,7 +8,7 @@ namespace OtlpFlow.Operators.Arrow.Operators;
 
 /// <summary>
 /// Encodes every batch as the next message of one Arrow stream and attaches the message to the
-/// batch (see <see cref="ArrowEncodedMetadata"/>); the OTLP payload goes on unchanged. Messages
+/// batch (see <see cref="ArrowEncodedAttachment"/>); the OTLP payload goes on unchanged. Messages
 /// depend on the ones before them (stream dictionaries), so the operator encodes one batch at a
 /// time, in arrival order.
 /// </summary>
@@ -52,8 +52,7 @@ public sealed class ArrowEncodeOperator : ProcessorOperator
             var message = _encoder.Encode(batch.Payload);
             EncodedBytes += message.Bytes.Length;
             _bytes.Add(message.Bytes.Length, _tag);
-            var inner = batch.Context.Metadata is ArrowEncodedMetadata earlier ? earlier.Inner : batch.Context.Metadata;
-            encoded = batch.WithContext(batch.Context with { Metadata = new ArrowEncodedMetadata(inner, message, batch.Payload) });
+            encoded = batch.WithContext(batch.Context.With(new ArrowEncodedAttachment(message, batch.Payload)));
         }
         finally
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Telemetry;
 using OtlpFlow.Operators.Otlp.Exporter;
+using OtlpFlow.Operators.Resilience;
 using OtlpFlow.Operators.Routing;
 
 namespace OtlpFlow.Operators.Otlp.LoadBalancing;
@@ -35,6 +36,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly MembershipSet _own;
+    private readonly RetryExecutor _retry;
     private IMembershipSource _membership;
     private IMemberLoadSource? _load;
     private long _rotation;
@@ -54,6 +56,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _own = new MembershipSet(options.Endpoints);
+        _retry = new RetryExecutor(options.Retry, context.TimeProvider);
         _membership = _own;
     }
 
@@ -378,12 +381,16 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         }
     }
 
-    /// <summary>Sends with retries until success, a permanent failure, maxElapsed, or the member leaving (then re-routes).</summary>
+    /// <summary>
+    /// Sends with retries until success, a permanent failure, a limit of <c>retry</c> (the shared
+    /// <see cref="RetryExecutor"/>: backoff with jitter, the peer's RetryInfo / Retry-After,
+    /// maxAttempts, maxElapsed), or the member leaving (then re-routes).
+    /// </summary>
     private async Task SendAsync(LoadBalancingMember member, TelemetryBatch batch)
     {
         var time = Context.TimeProvider;
         var started = time.GetTimestamp();
-        var backoff = _options.Retry.Initial;
+        var previousWait = TimeSpan.Zero;
         for (var attempt = 1; ; attempt++)
         {
             OtlpSendResult result;
@@ -413,7 +420,9 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                 return;
             }
 
-            if (!result.Retryable || !_options.Retry.Enabled)
+            var outcome = result.Retryable ? AttemptOutcome.Retryable(result.RetryAfter) : AttemptOutcome.Permanent;
+            var decision = _retry.Decide(attempt, time.GetElapsedTime(started), outcome, previousWait);
+            if (decision.Stop is RetryStop.NotRetryable or RetryStop.Disabled)
             {
                 LogFailed(Context.Logger, Context.Id, member.Endpoint, batch.ItemCount, result.Message ?? string.Empty);
                 batch.Ack.Fail(batch.ItemCount, new OtlpExportException($"operator '{Context.Id}': {member.Endpoint} refused {batch.ItemCount} items: {result.Message}", result.Retryable));
@@ -426,20 +435,19 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                 return;
             }
 
-            var jitter = _options.Retry.Jitter;
-            var wait = result.RetryAfter ?? TimeSpan.FromTicks((long)(backoff.Ticks * (1 - jitter + (Random.Shared.NextDouble() * 2 * jitter))));
-            if (_options.Retry.MaxElapsed > TimeSpan.Zero && time.GetElapsedTime(started) + wait > _options.Retry.MaxElapsed)
+            if (!decision.Retry)
             {
-                LogFailed(Context.Logger, Context.Id, member.Endpoint, batch.ItemCount, $"gave up after {attempt} attempts: {result.Message}");
+                LogFailed(Context.Logger, Context.Id, member.Endpoint, batch.ItemCount, $"gave up after {attempt} attempts ({decision.Stop}): {result.Message}");
                 batch.Ack.Fail(batch.ItemCount, new OtlpExportException($"operator '{Context.Id}': gave up on {batch.ItemCount} items for {member.Endpoint} after {attempt} attempts: {result.Message}", isRetryable: true));
                 return;
             }
 
+            previousWait = decision.Delay;
             using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(member.Closing, _stopping.Token))
             {
                 try
                 {
-                    await Task.Delay(wait, time, waiting.Token).ConfigureAwait(false);
+                    await Task.Delay(decision.Delay, time, waiting.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (member.IsClosed && !_stopping.IsCancellationRequested)
                 {
@@ -448,8 +456,6 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                     return;
                 }
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.Retry.Max.Ticks));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using OtlpFlow.Operators.Otlp.Exporter;
+using OtlpFlow.Operators.Resilience;
 using OtlpFlow.Operators.Routing;
 
 namespace OtlpFlow.Operators.Otlp.LoadBalancing;
@@ -57,8 +58,11 @@ public sealed class LoadBalancingOptions : IValidatableObject
     /// <summary>The longest one attempt may take. Default <c>10s</c>.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Retrying of retryable failures, as for <c>otlp.exporter</c>.</summary>
-    public OtlpRetryOptions Retry { get; set; } = new();
+    /// <summary>
+    /// Retrying of retryable failures: the same <c>retry</c> object, keys and defaults as
+    /// <c>otlp.exporter</c>'s (exponential from <c>5s</c> to <c>30s</c> with jitter, for <c>5m</c>).
+    /// </summary>
+    public RetryOptions Retry { get; set; } = new();
 
     /// <summary>Batches each member's sending queue holds; when full, the input waits. Default 100.</summary>
     [Range(1, 1_000_000)]

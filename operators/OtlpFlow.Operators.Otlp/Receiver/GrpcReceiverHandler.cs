@@ -67,7 +67,9 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+            // A failure of the receiver itself: logged in full, answered in short.
+            ingest.LogUnexpected(ex);
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, "the request could not be processed"));
         }
 
         if (outcome.Status != ReceiveStatus.Ok)
@@ -90,7 +92,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
                 await http.Response.Body.WriteAsync(frame, http.RequestAborted).ConfigureAwait(false);
                 await FinishAsync(http, RpcStatus.Ok, null, null).ConfigureAwait(false);
                 break;
-            case ReceiveStatus.InvalidArgument:
+            case ReceiveStatus.InvalidArgument or ReceiveStatus.Rejected:
                 await FinishAsync(http, RpcStatus.InvalidArgument, outcome.Message, null).ConfigureAwait(false);
                 break;
             case ReceiveStatus.TooLarge:

@@ -69,7 +69,9 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, $"the request could not be processed: {ex.GetType().Name}: {ex.Message}"));
+            // A failure of the receiver itself: logged in full, answered in short.
+            ingest.LogUnexpected(ex);
+            outcome = ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Internal, "the request could not be processed"));
         }
 
         if (outcome.Status != ReceiveStatus.Ok)
@@ -131,7 +133,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
                 var response = OtlpMessages.Response(signal, outcome.Rejected, outcome.Rejected > 0 ? outcome.Message : null);
                 http.Response.StatusCode = StatusCodes.Status200OK;
                 return WriteBodyAsync(http, json, response);
-            case ReceiveStatus.InvalidArgument:
+            case ReceiveStatus.InvalidArgument or ReceiveStatus.Rejected:
                 return WriteErrorAsync(http, json, StatusCodes.Status400BadRequest, RpcStatus.InvalidArgument, outcome.Message, null);
             case ReceiveStatus.TooLarge:
                 return WriteErrorAsync(http, json, StatusCodes.Status413PayloadTooLarge, RpcStatus.ResourceExhausted, outcome.Message, null);

@@ -9,10 +9,13 @@ internal enum ReceiveStatus
     /// <summary>Malformed: INVALID_ARGUMENT / 400. Not retryable.</summary>
     InvalidArgument,
 
+    /// <summary>Failed downstream for good (a permanent failure): INVALID_ARGUMENT / 400. Not retryable.</summary>
+    Rejected,
+
     /// <summary>Larger than maxRequestSize: RESOURCE_EXHAUSTED without RetryInfo / 413. Not retryable.</summary>
     TooLarge,
 
-    /// <summary>No room in the graph in time, or the pipeline stopping: UNAVAILABLE / 503, retryable.</summary>
+    /// <summary>No room in the graph in time, the pipeline stopping, or a transient failure downstream: UNAVAILABLE / 503, retryable.</summary>
     Unavailable,
 
     /// <summary>Over the memory budget: RESOURCE_EXHAUSTED with RetryInfo / 429, retryable.</summary>
@@ -27,7 +30,7 @@ internal enum ReceiveStatus
     /// <summary>The client cancelled or reset the request: CANCELLED (if anyone is left to hear it).</summary>
     Cancelled,
 
-    /// <summary>Lost downstream to an error that a retry will not fix: INTERNAL / 500.</summary>
+    /// <summary>A failure of the receiver itself (a bug): INTERNAL / 500 with a status body. Never used for downstream failures.</summary>
     Internal,
 }
 

@@ -295,17 +295,39 @@ internal sealed partial class ReceiverIngest
     {
         if (!result.Succeeded)
         {
+            // Permanent (the data breaks a rule downstream): OTLP's "do not retry" answer. Anything
+            // else may pass if sent again: the retryable answer, with the advertised delay.
             var error = result.Error;
-            var retryable = error is not OtlpExportException { IsRetryable: false };
-            return retryable
-                ? new ReceiveOutcome(ReceiveStatus.Unavailable, $"{result.FailedItems} items could not be delivered: {error?.Message}", RetryAfter: _options.RetryAfter)
-                : new ReceiveOutcome(ReceiveStatus.Internal, $"{result.FailedItems} items were rejected downstream: {error?.Message}");
+            return PermanentFailureException.IsPermanent(error)
+                ? new ReceiveOutcome(ReceiveStatus.Rejected, $"{result.FailedItems} items were refused downstream: {ShortMessage(error)}")
+                : new ReceiveOutcome(ReceiveStatus.Unavailable, $"{result.FailedItems} items could not be delivered: {ShortMessage(error)}", RetryAfter: _options.RetryAfter);
         }
 
         return result.RefusedItems > 0
             ? new ReceiveOutcome(ReceiveStatus.Ok, result.RefusalReason ?? "refused by a policy", result.RefusedItems)
             : ReceiveOutcome.Success;
     }
+
+    /// <summary>The most a failure's message adds to an answer: clients need the gist, not a dump.</summary>
+    private const int MaxErrorMessage = 200;
+
+    /// <summary>
+    /// The message of the exception an operator failed the batch with, on one line and cut to
+    /// <see cref="MaxErrorMessage"/> characters: never a type name, an inner exception or a stack.
+    /// </summary>
+    internal static string ShortMessage(Exception? error)
+    {
+        while (error is AggregateException { InnerExceptions.Count: > 0 } aggregate)
+        {
+            error = aggregate.InnerExceptions[0];
+        }
+
+        var message = (error?.Message ?? "failed").ReplaceLineEndings(" ").Trim();
+        return message.Length <= MaxErrorMessage ? message : string.Concat(message.AsSpan(0, MaxErrorMessage - 1), "…");
+    }
+
+    /// <summary>Logs an unexpected failure of the receiver itself; the client gets a short answer.</summary>
+    public void LogUnexpected(Exception error) => LogReceiverFailed(_context.Logger, _context.Id, error);
 
     private async Task EmitAndReleaseAsync(TelemetryBatch batch)
     {
@@ -344,6 +366,9 @@ internal sealed partial class ReceiverIngest
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a request of {Items} items was not settled downstream within ackTimeout {AckTimeout}; the client was told to retry, and the data stays in the pipeline (a retry may duplicate it)")]
     private static partial void LogAckTimedOut(ILogger logger, string operatorId, int items, TimeSpan ackTimeout);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': a request could not be processed")]
+    private static partial void LogReceiverFailed(ILogger logger, string operatorId, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': a request of {Items} items passed its admission deadline while being handed over; it will be delivered, and the client was told to retry")]
     private static partial void LogAdmittedLate(ILogger logger, string operatorId, int items);

@@ -26,7 +26,7 @@ public sealed class ReceiverStatistics
     /// <summary>Requests larger than <c>maxRequestSize</c>.</summary>
     public long TooLarge => Interlocked.Read(ref _tooLarge);
 
-    /// <summary>Requests told to retry because the graph had no room in time (UNAVAILABLE / 503).</summary>
+    /// <summary>Requests told to retry (UNAVAILABLE / 503): the graph had no room in time, or their data failed downstream with a transient error.</summary>
     public long Unavailable => Interlocked.Read(ref _unavailable);
 
     /// <summary>Requests told to retry because of the memory budget (RESOURCE_EXHAUSTED / 429).</summary>
@@ -35,7 +35,7 @@ public sealed class ReceiverStatistics
     /// <summary>Requests refused for missing or wrong credentials.</summary>
     public long Unauthenticated => Interlocked.Read(ref _unauthenticated);
 
-    /// <summary>Requests whose data failed downstream with a permanent error.</summary>
+    /// <summary>Requests whose data failed downstream with a permanent error (answered INVALID_ARGUMENT / 400), or that the receiver failed to process.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>

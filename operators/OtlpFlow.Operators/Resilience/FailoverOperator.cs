@@ -219,10 +219,25 @@ public sealed partial class FailoverOperator : ProcessorOperator
             return;
         }
 
-        _breakers[target].RecordFailure(permit);
+        var permanent = PermanentFailureException.IsPermanent(result.Error);
+        if (permanent)
+        {
+            // The data is at fault, not the target: it is up, and any other target would refuse it too.
+            _breakers[target].RecordSuccess(permit);
+        }
+        else
+        {
+            _breakers[target].RecordFailure(permit);
+        }
+
         job.LastFailed = target;
         job.LastError = result.Error;
-        LogTargetFailed(Context.Logger, Context.Id, job.Items, _targets[target], result.Error?.Message ?? "failed");
+        if (!permanent)
+        {
+            LogTargetFailed(Context.Logger, Context.Id, job.Items, _targets[target], result.Error?.Message ?? "failed");
+        }
+
+        // Back with us: the next tick sends it again, or gives up on it (at once when permanent).
         _returned.Enqueue((job, result.Error));
         RequestTick(TimeSpan.Zero);
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
@@ -243,6 +258,12 @@ public sealed partial class FailoverOperator : ProcessorOperator
                 // Counted out when sent; back with us now, to be sent again or given up.
                 output.CountReturned(back.Job.Items);
                 back.Job.Held = true;
+            }
+
+            if (PermanentFailureException.IsPermanent(back.Error))
+            {
+                GiveUp(back.Job, back.Error!, output);
+                continue;
             }
 
             back.Job.NextTry = now;

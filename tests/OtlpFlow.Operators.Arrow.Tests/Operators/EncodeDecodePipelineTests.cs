@@ -53,4 +53,33 @@ public sealed class EncodeDecodePipelineTests : IDisposable
         Assert.Equal(0, decode.Memory.LiveBytes);
         Assert.Equal(await File.ReadAllBytesAsync(direct), await File.ReadAllBytesAsync(viaArrow));
     }
+
+    [Fact]
+    public async Task An_arrow_batch_still_decodes_after_an_operator_rewrote_its_tenant_and_metadata()
+    {
+        var direct = _dir.File("direct.json");
+        var viaArrow = _dir.File("arrow.json");
+        var generate = """{ "type": "generate", "signal": "traces", "count": 1000, "batchSize": 250, "seed": 12 }""";
+        await using (var plain = await Pipelines.RunToEndAsync($$"""
+            { "operators": {
+                "gen": {{generate}},
+                "out": { "type": "file.writer", "inputs": ["gen"], "path": {{JsonSerializer.Serialize(direct)}} } } }
+            """))
+        {
+        }
+
+        await using var arrow = await Pipelines.RunToEndAsync($$"""
+            { "operators": {
+                "gen": {{generate}},
+                "enc": { "type": "arrow.encode", "inputs": ["gen"] },
+                "tag": { "type": "test.rewriteMetadata", "inputs": ["enc"] },
+                "dec": { "type": "arrow.decode", "inputs": ["tag"] },
+                "out": { "type": "file.writer", "inputs": ["dec"], "path": {{JsonSerializer.Serialize(viaArrow)}} } } }
+            """);
+
+        var decode = (ArrowDecodeOperator)arrow.Operators["dec"];
+        Assert.Equal(4, decode.Decoded);
+        Assert.Equal(0, decode.PassedThrough);
+        Assert.Equal(await File.ReadAllBytesAsync(direct), await File.ReadAllBytesAsync(viaArrow));
+    }
 }

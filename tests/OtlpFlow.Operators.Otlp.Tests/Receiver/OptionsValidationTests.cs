@@ -32,4 +32,25 @@ public sealed class OptionsValidationTests
         Assert.Empty(Validate(Pipeline("http/protobuf")));
         Assert.Empty(Validate(Pipeline("http/json")));
     }
+
+    [Fact]
+    public void Loadbalancing_takes_the_same_retry_keys_as_the_exporter_and_its_old_ones()
+    {
+        const string Full = """
+            "retry": { "enabled": true, "backoff": "decorrelatedJitter", "initial": "100ms", "max": "2s", "factor": 3,
+                       "jitterMode": "full", "jitter": 0.2, "maxAttempts": 4, "maxElapsed": "1m", "honorRetryAfter": false }
+            """;
+        const string Old = """
+            "retry": { "enabled": true, "initial": "200ms", "max": "5s", "maxElapsed": "1m", "jitter": 0.3 }
+            """;
+        static string Pipeline(string type, string retry) => $$"""
+            { "operators": { "g": { "type": "generate" },
+                             "e": { "type": "{{type}}", "inputs": ["g"], {{(type == "loadbalancing" ? "\"endpoints\"" : "\"endpoint\"")}}: {{(type == "loadbalancing" ? "[\"http://127.0.0.1:4317\"]" : "\"http://127.0.0.1:4317\"")}}, {{retry}} } } }
+            """;
+
+        Assert.Empty(Validate(Pipeline("loadbalancing", Full)));
+        Assert.Empty(Validate(Pipeline("otlp.exporter", Full)));
+        Assert.Empty(Validate(Pipeline("loadbalancing", Old)));
+        Assert.Contains(Validate(Pipeline("loadbalancing", """ "retry": { "initial": "1s", "max": "2s", "factor": 0.5 } """)), e => e.Message.Contains("factor", StringComparison.OrdinalIgnoreCase));
+    }
 }

@@ -31,3 +31,13 @@ public sealed class FailSink(OperatorContext context) : SinkOperator(context)
     public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("the test sink fails every batch");
 }
+
+/// <summary>A sink whose every write fails for good, as a unique-key violation would.</summary>
+[Operator("test.failPermanent")]
+public sealed class FailPermanentSink(OperatorContext context) : SinkOperator(context)
+{
+    public const string Message = "order 42 already exists";
+
+    public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken) =>
+        throw new PermanentFailureException(Message, new InvalidOperationException("UNIQUE constraint failed: orders.id at line 7 of internal.sql"));
+}
