@@ -18,7 +18,8 @@ namespace OtlpFlow.Operators.Flow;
 /// the start of the wait, and the batch would leave that much after its turn, or never if the clock
 /// is not moved again.
 /// </remarks>
-[Operator("flow.shaper", Options = typeof(ShaperOptions), Description = "Smooths bursts to a target rate by delaying (never dropping), with backpressure past a delay budget.")]
+[Operator("flow.shaper", Options = typeof(ShaperOptions), Description = "Smooths bursts to a target rate by delaying (never dropping), with backpressure past a delay budget.",
+    Example = """{ "rate": 10000, "maxDelay": "500ms" }""")]
 public sealed partial class ShaperOperator : ProcessorOperator
 {
     private readonly ShaperOptions _options;
