@@ -26,6 +26,10 @@ public sealed class OperatorDocsTests
         Assert.Contains("Ports: none besides `dropped`.", text, StringComparison.Ordinal);
         Assert.Contains("Ports: `out`, and `dropped`.", text, StringComparison.Ordinal);
 
+        // Each operator's documented example, as a pipeline-file entry.
+        Assert.Contains("Example:\n\n```json\n{ \"type\": \"sampling.traceIdRatio\", \"inputs\": [\"in\"], \"ratio\": 0.25 }\n```", text, StringComparison.Ordinal);
+        Assert.Contains("{ \"type\": \"generate\", \"signal\"", text, StringComparison.Ordinal);
+
         // Nested options get tables of their own.
         Assert.Contains("`retry`:", text, StringComparison.Ordinal);
     }

@@ -16,4 +16,11 @@ public sealed class OperatorAttribute(string type) : Attribute
 
     /// <summary>One line saying what the operator does, shown by <c>otlpflow operators</c>.</summary>
     public string? Description { get; init; }
+
+    /// <summary>
+    /// A minimal valid configuration: a JSON object of the operator's option keys (without <c>type</c>
+    /// and <c>inputs</c>), <c>"{}"</c> when the defaults do. Shown in docs/operators.md by
+    /// <c>otlpflow docs</c>, and run by the conformance test that every built-in operator passes.
+    /// </summary>
+    public string? Example { get; init; }
 }

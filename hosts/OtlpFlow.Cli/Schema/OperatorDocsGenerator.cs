@@ -51,6 +51,7 @@ internal sealed class OperatorDocsGenerator(OperatorRegistry registry, OptionsCa
         text.Append($"{Capitalized(Kind(descriptor))}");
         text.Append(string.IsNullOrWhiteSpace(descriptor.Description) ? ".\n\n" : $": {descriptor.Description.TrimEnd('.')}.\n\n");
         text.Append($"Ports: {Ports(descriptor)}.\n\n");
+        WriteExample(text, descriptor);
 
         if (descriptor.OptionsType is null || OptionsBinder.Properties(descriptor.OptionsType).Count == 0)
         {
@@ -70,6 +71,22 @@ internal sealed class OperatorDocsGenerator(OperatorRegistry registry, OptionsCa
                 WriteTable(text, variantType, path + ".", nested, seen);
             }
         }
+    }
+
+    // The operator's documented example as a pipeline-file entry: its type, an input for all but
+    // sources, then its options as the author wrote them.
+    private static void WriteExample(StringBuilder text, OperatorDescriptor descriptor)
+    {
+        if (descriptor.OperatorType.GetCustomAttribute<OperatorAttribute>()?.Example is not { } example)
+        {
+            return;
+        }
+
+        var options = example.Trim();
+        options = options.Length >= 2 && options[0] == '{' && options[^1] == '}' ? options[1..^1].Trim() : options;
+        var inputs = descriptor.Kind == OperatorKind.Source ? string.Empty : ", \"inputs\": [\"in\"]";
+        var separator = options.Length == 0 ? string.Empty : ", ";
+        text.Append($"Example:\n\n```json\n{{ \"type\": \"{descriptor.Type}\"{inputs}{separator}{options} }}\n```\n\n");
     }
 
     private void WriteTable(StringBuilder text, Type optionsType, string prefix, List<(string, Type)> nested, HashSet<Type> seen)

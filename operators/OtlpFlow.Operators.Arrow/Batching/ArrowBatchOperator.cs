@@ -15,7 +15,8 @@ namespace OtlpFlow.Operators.Arrow.Batching;
 /// all their parts.
 /// </summary>
 [Operator("arrow.batch", Options = typeof(ArrowBatchOptions),
-    Description = "Gathers batches toward a target Arrow-encoded size or a latency bound, learning the encoded-size ratio from the data.")]
+    Description = "Gathers batches toward a target Arrow-encoded size or a latency bound, learning the encoded-size ratio from the data.",
+    Example = """{ "targetSize": "256KiB", "maxLatency": "200ms" }""")]
 public sealed class ArrowBatchOperator : GatheringOperator
 {
     /// <summary>Encoded bytes per OTLP byte before anything is learned (about what generated traces give with zstd).</summary>

@@ -14,7 +14,8 @@ namespace OtlpFlow.Operators.Arrow.Flight;
 /// encoder, and a batch counts as delivered when the receiver acknowledges it.
 /// </summary>
 [Operator("arrow.flight.exporter", Options = typeof(ArrowFlightExporterOptions),
-    Description = "Sends batches Arrow-encoded over long-lived Arrow Flight DoPut streams, delivered on acknowledgement.")]
+    Description = "Sends batches Arrow-encoded over long-lived Arrow Flight DoPut streams, delivered on acknowledgement.",
+    Example = """{ "endpoint": "http://127.0.0.1:4319" }""")]
 public sealed class ArrowFlightExporterOperator : SinkOperator
 {
     private readonly ArrowFlightExporterOptions _options;

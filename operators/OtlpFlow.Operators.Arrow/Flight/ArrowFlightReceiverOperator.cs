@@ -20,7 +20,8 @@ namespace OtlpFlow.Operators.Arrow.Flight;
 /// every batch with a put result carrying its sequence number.
 /// </summary>
 [Operator("arrow.flight.receiver", Options = typeof(ArrowFlightReceiverOptions),
-    Description = "Receives Arrow-encoded OTLP over Arrow Flight DoPut streams, with an acknowledgement per batch.")]
+    Description = "Receives Arrow-encoded OTLP over Arrow Flight DoPut streams, with an acknowledgement per batch.",
+    Example = """{ "endpoint": "127.0.0.1:4319" }""")]
 public sealed partial class ArrowFlightReceiverOperator : SourceOperator
 {
     private readonly ArrowFlightReceiverOptions _options;

@@ -14,7 +14,8 @@ namespace OtlpFlow.Operators.Arrow.Operators;
 /// earlier message of the stream never arrived): its OTLP payload is still the data.
 /// </summary>
 [Operator("arrow.decode", Options = typeof(ArrowDecodeOptions),
-    Description = "Decodes the Arrow encoding attached by arrow.encode back into the OTLP payload.")]
+    Description = "Decodes the Arrow encoding attached by arrow.encode back into the OTLP payload.",
+    Example = """{}""")]
 public sealed partial class ArrowDecodeOperator : ProcessorOperator
 {
     private readonly SemaphoreSlim _order = new(1, 1);

@@ -13,7 +13,8 @@ namespace OtlpFlow.Operators.Arrow.Operators;
 /// time, in arrival order.
 /// </summary>
 [Operator("arrow.encode", Options = typeof(ArrowEncodeOptions),
-    Description = "Encodes batches as Arrow record batches (stream dictionaries, IPC with LZ4/ZSTD) and attaches them for arrow.decode.")]
+    Description = "Encodes batches as Arrow record batches (stream dictionaries, IPC with LZ4/ZSTD) and attaches them for arrow.decode.",
+    Example = """{ "compression": "lz4" }""")]
 public sealed class ArrowEncodeOperator : ProcessorOperator
 {
     private readonly SemaphoreSlim _order = new(1, 1);

@@ -16,7 +16,8 @@ namespace OtlpFlow.Operators.Coordination.Canary;
 /// batches go to the candidate and tests need no randomness.
 /// </remarks>
 [Operator("routing.canary", Options = typeof(CanaryOptions),
-    Description = "Sends a fraction of traffic to a candidate branch, compares drop and error rates with stable, promotes or rolls back.")]
+    Description = "Sends a fraction of traffic to a candidate branch, compares drop and error rates with stable, promotes or rolls back.",
+    Example = """{ "fraction": 0.1, "window": "5m" }""")]
 public sealed partial class CanaryOperator : ProcessorOperator
 {
     /// <summary>The port of the stable version.</summary>

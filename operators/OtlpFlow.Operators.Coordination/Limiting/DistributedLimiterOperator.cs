@@ -12,7 +12,8 @@ namespace OtlpFlow.Operators.Coordination.Limiting;
 /// script, one round trip per batch), with a local limit while Redis is unreachable.
 /// </summary>
 [Operator("flow.distributedLimiter", Options = typeof(DistributedLimiterOptions),
-    Description = "Cluster-wide rate limit shared through Redis (GCRA), with a local fallback limit while Redis is unreachable.")]
+    Description = "Cluster-wide rate limit shared through Redis (GCRA), with a local fallback limit while Redis is unreachable.",
+    Example = """{ "rate": 200000, "burst": 20000, "expectedInstances": 4, "redis": "127.0.0.1:6379" }""")]
 public sealed class DistributedLimiterOperator : ProcessorOperator
 {
     /// <summary>The drop reason counted for refused data.</summary>

@@ -12,7 +12,8 @@ namespace OtlpFlow.Operators.Coordination.Resilience;
 /// a failed call. Its openings are shared through Redis, so every instance opens together.
 /// </summary>
 [Operator("resilience.distributedBreaker", Options = typeof(DistributedBreakerOptions),
-    Description = "Circuit breaker fed by downstream acknowledgements; openings shared through Redis so instances open together.")]
+    Description = "Circuit breaker fed by downstream acknowledgements; openings shared through Redis so instances open together.",
+    Example = """{ "breaker": { "failureRatio": 0.5, "breakFor": "30s" }, "redis": "127.0.0.1:6379" }""")]
 public sealed class DistributedBreakerOperator : ProcessorOperator
 {
     /// <summary>The drop reason counted for batches refused while open.</summary>

@@ -25,7 +25,8 @@ namespace OtlpFlow.Operators.Otlp.Exporter;
 /// success is logged and counted, never retried.
 /// </remarks>
 [Operator("otlp.exporter", Options = typeof(OtlpExporterOptions),
-    Description = "Sends to an OTLP peer over gRPC or HTTP (protobuf, JSON) with retries and a sending queue.")]
+    Description = "Sends to an OTLP peer over gRPC or HTTP (protobuf, JSON) with retries and a sending queue.",
+    Example = """{ "endpoint": "http://127.0.0.1:4317" }""")]
 public sealed partial class OtlpExporterOperator : SinkOperator
 {
     private readonly OtlpExporterOptions _options;

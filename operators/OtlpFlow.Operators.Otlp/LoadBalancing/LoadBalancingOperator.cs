@@ -24,7 +24,8 @@ namespace OtlpFlow.Operators.Otlp.LoadBalancing;
 /// member whose published load (an <see cref="IMemberLoadSource"/>) is lowest.
 /// </remarks>
 [Operator("loadbalancing", Options = typeof(LoadBalancingOptions),
-    Description = "Partitions by trace id or service over OTLP member endpoints; re-routes a leaving member's queue; health checks and ejection.")]
+    Description = "Partitions by trace id or service over OTLP member endpoints; re-routes a leaving member's queue; health checks and ejection.",
+    Example = """{ "key": "traceId", "endpoints": ["http://10.0.0.11:4317", "http://10.0.0.12:4317"] }""")]
 public sealed partial class LoadBalancingOperator : SinkOperator
 {
     private readonly LoadBalancingOptions _options;

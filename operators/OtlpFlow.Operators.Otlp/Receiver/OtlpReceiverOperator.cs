@@ -22,7 +22,8 @@ namespace OtlpFlow.Operators.Otlp.Receiver;
 /// its memory budget, and, in <c>delivered</c> mode, only once their data is settled downstream.
 /// </summary>
 [Operator("otlp.receiver", Options = typeof(OtlpReceiverOptions),
-    Description = "Receives OTLP over gRPC and HTTP (protobuf, JSON) with throttling and end-to-end acknowledgements.")]
+    Description = "Receives OTLP over gRPC and HTTP (protobuf, JSON) with throttling and end-to-end acknowledgements.",
+    Example = """{ "grpc": "127.0.0.1:4317", "http": "127.0.0.1:4318" }""")]
 public sealed partial class OtlpReceiverOperator : SourceOperator
 {
     private static readonly IReadOnlyList<string> Ports = ["traces", "metrics", "logs", IOperatorOutput.DefaultPort];

@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Debugging;
 /// of every item, as the OpenTelemetry Collector's debug exporter does. Each batch's text is
 /// written in one call under a lock, so batches written in parallel never interleave their lines.
 /// </summary>
-[Operator("debug", Options = typeof(DebugOptions), Description = "Prints the data it receives to the console, at basic, normal or detailed verbosity.")]
+[Operator("debug", Options = typeof(DebugOptions), Description = "Prints the data it receives to the console, at basic, normal or detailed verbosity.",
+    Example = """{ "verbosity": "basic" }""")]
 public sealed class DebugOperator : SinkOperator
 {
     private readonly Lock _gate = new();

@@ -16,7 +16,8 @@ namespace OtlpFlow.Operators.Files;
 /// A line or record that does not parse is logged with its position and skipped.
 /// </summary>
 [Operator("file.reader", Options = typeof(FileReaderOptions),
-    Description = "Reads OTLP/JSON lines or length-delimited OTLP protobuf from a file, one batch per request, then completes.")]
+    Description = "Reads OTLP/JSON lines or length-delimited OTLP protobuf from a file, one batch per request, then completes.",
+    Example = """{ "path": "captures/traces.json" }""")]
 public sealed partial class FileReaderOperator : SourceOperator
 {
     private const int BufferSize = 64 * 1024;

@@ -18,7 +18,8 @@ namespace OtlpFlow.Operators.Files;
 /// batch fixes the signal, and a batch of another signal fails (only that batch).
 /// </remarks>
 [Operator("file.writer", Options = typeof(FileWriterOptions),
-    Description = "Writes batches to a file as OTLP/JSON lines or length-delimited OTLP protobuf.")]
+    Description = "Writes batches to a file as OTLP/JSON lines or length-delimited OTLP protobuf.",
+    Example = """{ "path": "captures/out.json" }""")]
 public sealed class FileWriterOperator : SinkOperator
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);

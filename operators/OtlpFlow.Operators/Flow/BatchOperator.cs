@@ -13,7 +13,8 @@ namespace OtlpFlow.Operators.Flow;
 /// one buffer per signal and tenant, keeps every acknowledgement share (a merged batch holds the
 /// shares of all its parts) and never swallows an error: a failed send fails those shares.
 /// </summary>
-[Operator("batch", Options = typeof(BatchOptions), Description = "Gathers batches up to a size or a timeout, splitting at a maximum size.")]
+[Operator("batch", Options = typeof(BatchOptions), Description = "Gathers batches up to a size or a timeout, splitting at a maximum size.",
+    Example = """{ "size": 2000, "timeout": "500ms" }""")]
 public sealed class BatchOperator : GatheringOperator
 {
     private readonly BatchOptions _options;

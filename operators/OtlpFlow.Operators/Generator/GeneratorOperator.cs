@@ -10,7 +10,8 @@ namespace OtlpFlow.Operators.Generator;
 /// it emits exactly that many items and completes; with <see cref="GeneratorOptions.Rate"/> it paces
 /// batches on the pipeline clock so that the long-run rate holds without drift.
 /// </summary>
-[Operator("generate", Options = typeof(GeneratorOptions), Description = "Generates synthetic traces, metrics or logs, reproducibly from a seed.")]
+[Operator("generate", Options = typeof(GeneratorOptions), Description = "Generates synthetic traces, metrics or logs, reproducibly from a seed.",
+    Example = """{ "signal": "traces", "count": 1000, "batchSize": 100 }""")]
 public sealed class GeneratorOperator : SourceOperator
 {
     // Timestamps advance by this much per item when no rate says otherwise: 10,000 items per virtual second.

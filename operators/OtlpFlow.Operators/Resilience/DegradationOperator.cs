@@ -21,7 +21,8 @@ namespace OtlpFlow.Operators.Resilience;
 /// incoming batch's share is settled with the same outcome once the batch sent on is settled.
 /// </remarks>
 [Operator("resilience.degradation", Options = typeof(DegradationOptions),
-    Description = "Degrades in steps under load (sampling, dropping attributes or signals, cheaper route), with hysteresis.")]
+    Description = "Degrades in steps under load (sampling, dropping attributes or signals, cheaper route), with hysteresis.",
+    Example = """{ "levels": [ { "name": "sample", "enterAbove": 0.6, "exitBelow": 0.4, "sampleRatio": 0.5 } ] }""")]
 public sealed class DegradationOperator : ProcessorOperator
 {
     /// <summary>Drop reason for items removed by a level's sampling.</summary>

@@ -21,7 +21,8 @@ namespace OtlpFlow.Operators.Resilience;
 /// peer accepted it or when they gave up on it.
 /// </remarks>
 [Operator("resilience.failover", Options = typeof(FailoverOptions),
-    Description = "Sends to the first healthy of several ordered targets; re-sends what one failed to the next; fails back on recovery.")]
+    Description = "Sends to the first healthy of several ordered targets; re-sends what one failed to the next; fails back on recovery.",
+    Example = """{ "targets": ["primary", "secondary"] }""")]
 public sealed partial class FailoverOperator : ProcessorOperator
 {
     private readonly FailoverOptions _options;

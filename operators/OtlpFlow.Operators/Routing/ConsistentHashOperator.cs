@@ -11,7 +11,8 @@ namespace OtlpFlow.Operators.Routing;
 /// runtime only the keys of the member that left, or that the new member wins, move: about 1/N.
 /// </summary>
 [Operator("partition.consistentHash", Options = typeof(ConsistentHashOptions),
-    Description = "Partitions items by trace id, service or an attribute over member ports (rendezvous hashing, optional bounded load).")]
+    Description = "Partitions items by trace id, service or an attribute over member ports (rendezvous hashing, optional bounded load).",
+    Example = """{ "key": "traceId", "members": ["a", "b", "c"] }""")]
 public sealed partial class ConsistentHashOperator : ProcessorOperator
 {
     private readonly ConsistentHashOptions _options;

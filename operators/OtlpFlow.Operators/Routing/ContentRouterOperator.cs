@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Routing;
 /// keeping its resource and scope grouping; a batch that goes wholly to one port goes on as it is.
 /// </summary>
 [Operator("routing.content", Options = typeof(ContentRoutingOptions),
-    Description = "Routes items to named ports by conditions, first match or every match, with a default port.")]
+    Description = "Routes items to named ports by conditions, first match or every match, with a default port.",
+    Example = """{ "routes": { "errors": "status.code == ERROR" }, "default": "rest" }""")]
 public sealed class ContentRouterOperator : ProcessorOperator
 {
     private readonly string[] _ports;

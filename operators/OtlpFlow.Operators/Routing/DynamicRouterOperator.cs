@@ -15,7 +15,8 @@ namespace OtlpFlow.Operators.Routing;
 /// next matching route or the default.
 /// </summary>
 [Operator("routing.dynamic", Options = typeof(DynamicRoutingOptions),
-    Description = "Content routing with rules reloaded at runtime from a watched file; skips unhealthy ports.")]
+    Description = "Content routing with rules reloaded at runtime from a watched file; skips unhealthy ports.",
+    Example = """{ "rulesFile": "rules/routing.json", "ports": ["errors", "rest"] }""")]
 public sealed partial class DynamicRouterOperator : ProcessorOperator
 {
     private static readonly JsonSerializerOptions RulesJson = new(JsonSerializerDefaults.Web)

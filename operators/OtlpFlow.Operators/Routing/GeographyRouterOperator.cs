@@ -17,7 +17,8 @@ namespace OtlpFlow.Operators.Routing;
 /// acknowledgements) are passed over.
 /// </summary>
 [Operator("routing.geography", Options = typeof(GeographyRoutingOptions),
-    Description = "Routes items to a port in their zone or region (resource attributes), with an ordered fallback.")]
+    Description = "Routes items to a port in their zone or region (resource attributes), with an ordered fallback.",
+    Example = """{ "targets": { "eu": { "region": "eu-west-1" }, "us": { "region": "us-east-1" } }, "fallback": ["eu", "us"] }""")]
 public sealed class GeographyRouterOperator : ProcessorOperator
 {
     private readonly GeographyRoutingOptions _options;

@@ -10,7 +10,8 @@ namespace OtlpFlow.Operators.Routing;
 /// rather than scanning all keeps a burst from all landing on the one port that looked best.
 /// </summary>
 [Operator("routing.latency", Options = typeof(LatencyRoutingOptions),
-    Description = "Sends each batch to the faster of two random ports (EWMA latency from acknowledgements).")]
+    Description = "Sends each batch to the faster of two random ports (EWMA latency from acknowledgements).",
+    Example = """{ "targets": ["a", "b", "c"] }""")]
 public sealed class LatencyRouterOperator : PortBalancerOperator
 {
     private readonly Lock _lock = new();

@@ -8,7 +8,8 @@ namespace OtlpFlow.Operators.Routing;
 /// acknowledged), so a slow branch, whose batches settle late, gets less. Ties go round robin.
 /// </summary>
 [Operator("routing.leastConnections", Options = typeof(LeastConnectionsOptions),
-    Description = "Sends each batch to the port with the fewest unacknowledged batches.")]
+    Description = "Sends each batch to the port with the fewest unacknowledged batches.",
+    Example = """{ "targets": ["a", "b"] }""")]
 public sealed class LeastConnectionsOperator : PortBalancerOperator
 {
     private int _next;

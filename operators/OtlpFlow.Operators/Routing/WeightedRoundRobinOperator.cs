@@ -5,7 +5,8 @@ namespace OtlpFlow.Operators.Routing;
 
 /// <summary>Sends whole batches to its ports in smooth weighted round robin, skipping ejected ports.</summary>
 [Operator("routing.weightedRoundRobin", Options = typeof(WeightedRoundRobinOptions),
-    Description = "Spreads batches over ports in proportion to weights (smooth weighted round robin).")]
+    Description = "Spreads batches over ports in proportion to weights (smooth weighted round robin).",
+    Example = """{ "weights": { "new": 1, "old": 9 } }""")]
 public sealed class WeightedRoundRobinOperator : PortBalancerOperator
 {
     private readonly SmoothWeightedRoundRobin _schedule;

@@ -20,7 +20,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// arriving with a higher consistent <c>th</c> keeps it. Rewrites <c>tracestate</c> in place, hence
 /// <see cref="MutatesData"/>.
 /// </remarks>
-[Operator("sampling.adaptive", Options = typeof(AdaptiveSamplingOptions), Description = "Keeps a target number of spans per second, fairly across keys (EMA of per-key counts).")]
+[Operator("sampling.adaptive", Options = typeof(AdaptiveSamplingOptions), Description = "Keeps a target number of spans per second, fairly across keys (EMA of per-key counts).",
+    Example = """{ "targetPerSecond": 500, "key": ["service", "name"] }""")]
 public sealed class AdaptiveSamplingOperator : ProcessorOperator
 {
     private const string OverflowKey = "\u0000overflow";

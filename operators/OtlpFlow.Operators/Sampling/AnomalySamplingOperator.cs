@@ -17,7 +17,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// probability, so a <c>th</c> they carry is erased (the specification's rule for
 /// non-probabilistic stages); that rewrites <c>tracestate</c> in place, hence <see cref="MutatesData"/>.
 /// </remarks>
-[Operator("sampling.anomaly", Options = typeof(AnomalySamplingOptions), Description = "Keeps latency and error outliers per operation (online EWMA model) within a budget per second.")]
+[Operator("sampling.anomaly", Options = typeof(AnomalySamplingOptions), Description = "Keeps latency and error outliers per operation (online EWMA model) within a budget per second.",
+    Example = """{ "zThreshold": 3, "maxPerSecond": 50 }""")]
 public sealed class AnomalySamplingOperator : ProcessorOperator
 {
     private const string OverflowKey = "\u0000overflow";

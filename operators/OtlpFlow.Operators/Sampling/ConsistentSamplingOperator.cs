@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// probability is multiplied by <c>ratio</c>. Either way thresholds only rise, and an inconsistent
 /// <c>th</c> (randomness below it, or not a valid value) is erased and replaced by this stage's.
 /// </summary>
-[Operator("sampling.consistent", Options = typeof(ConsistentSamplingOptions), Description = "Parent-based consistent probability sampling that respects an upstream th.")]
+[Operator("sampling.consistent", Options = typeof(ConsistentSamplingOptions), Description = "Parent-based consistent probability sampling that respects an upstream th.",
+    Example = """{ "ratio": 0.1, "mode": "parent" }""")]
 public sealed class ConsistentSamplingOperator : ConsistentSamplerBase
 {
     private const string ParentReason = "parent";

@@ -19,7 +19,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// content, use <c>sampling.tail</c>. Rewrites <c>tracestate</c> of spans kept by a ratio rule in
 /// place, hence <see cref="MutatesData"/>.
 /// </remarks>
-[Operator("sampling.priority", Options = typeof(PrioritySamplingOptions), Description = "Ordered rules (condition -> keep, drop, ratio or priority class), honouring sampling.priority.")]
+[Operator("sampling.priority", Options = typeof(PrioritySamplingOptions), Description = "Ordered rules (condition -> keep, drop, ratio or priority class), honouring sampling.priority.",
+    Example = """{ "rules": [ { "name": "errors", "when": "status.code == ERROR" }, { "name": "rest", "when": "true", "action": "ratio", "ratio": 0.1 } ] }""")]
 public sealed class PrioritySamplingOperator : ProcessorOperator
 {
     private const string AttributeKey = "sampling.priority";

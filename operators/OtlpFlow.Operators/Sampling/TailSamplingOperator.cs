@@ -28,7 +28,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// the last of its traces is kept (delivered downstream) or dropped (refused by policy). All state is
 /// guarded by one lock; the clock is <see cref="OperatorContext.TimeProvider"/>.
 /// </remarks>
-[Operator("sampling.tail", Options = typeof(TailSamplingOptions), Description = "Holds spans by trace and keeps whole traces chosen by policies (latency, errors, attributes, rates...).")]
+[Operator("sampling.tail", Options = typeof(TailSamplingOptions), Description = "Holds spans by trace and keeps whole traces chosen by policies (latency, errors, attributes, rates...).",
+    Example = """{ "decisionWait": "10s", "policies": [ { "type": "statusCode", "name": "errors", "codes": ["ERROR"] }, { "type": "latency", "name": "slow", "thresholdMs": 500 } ] }""")]
 public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 {
     private const string NotSampledReason = "not-sampled";

@@ -10,7 +10,8 @@ namespace OtlpFlow.Operators.Sampling;
 /// upstream threshold and T as <c>th</c> (thresholds only rise); an upstream <c>th</c> that its
 /// randomness contradicts is erased.
 /// </summary>
-[Operator("sampling.traceIdRatio", Options = typeof(TraceIdRatioOptions), Description = "Keeps a ratio of traces by trace-id randomness (OpenTelemetry consistent probability sampling).")]
+[Operator("sampling.traceIdRatio", Options = typeof(TraceIdRatioOptions), Description = "Keeps a ratio of traces by trace-id randomness (OpenTelemetry consistent probability sampling).",
+    Example = """{ "ratio": 0.25 }""")]
 public sealed class TraceIdRatioOperator : ConsistentSamplerBase
 {
     private readonly ulong _threshold;

@@ -19,7 +19,8 @@ namespace OtlpFlow.Operators.Transform;
 /// (<see cref="MutatesData"/>), so the engine hands it its own copy where data fans out, and emits
 /// the same batch.
 /// </summary>
-[Operator("attributes", Options = typeof(AttributesOptions), Description = "Inserts, updates, upserts, deletes or hashes attributes of items, resources or scopes.")]
+[Operator("attributes", Options = typeof(AttributesOptions), Description = "Inserts, updates, upserts, deletes or hashes attributes of items, resources or scopes.",
+    Example = """{ "actions": [ { "action": "upsert", "key": "deployment.environment", "value": "prod", "on": "resource" }, { "action": "hash", "key": "user.email" } ] }""")]
 public sealed class AttributesOperator : ProcessorOperator
 {
     private readonly AttributeActionOptions[] _actions;

@@ -20,7 +20,8 @@ namespace OtlpFlow.Operators.Transform;
 /// changed: a partly kept batch goes on as a new request made of new containers around the same
 /// item objects; a fully kept one goes on as it is.
 /// </summary>
-[Operator("filter", Options = typeof(FilterOptions), Description = "Drops spans, log records and data points that match a condition, counted by rule.")]
+[Operator("filter", Options = typeof(FilterOptions), Description = "Drops spans, log records and data points that match a condition, counted by rule.",
+    Example = """{ "drop": { "internal": "kind == INTERNAL" } }""")]
 public sealed class FilterOperator : ProcessorOperator
 {
     private const int Keep = -1;

@@ -15,7 +15,8 @@ namespace OtlpFlow.Operators.Flow;
 /// disk is empty again, and the sender takes from memory before disk. Everything in memory is
 /// therefore older than everything on disk, and the output keeps arrival order.
 /// </remarks>
-[Operator("flow.backpressure", Options = typeof(BackpressureOptions), Description = "Buffers for a slow downstream: block, dropNewest, dropOldest, or spill to disk and replay in order.")]
+[Operator("flow.backpressure", Options = typeof(BackpressureOptions), Description = "Buffers for a slow downstream: block, dropNewest, dropOldest, or spill to disk and replay in order.",
+    Example = """{ "policy": "dropOldest", "bufferSize": 16 }""")]
 public sealed partial class BackpressureOperator : BufferedSenderOperator
 {
     /// <summary>The drop reason counted when the buffer is full.</summary>

@@ -3,7 +3,8 @@ using OtlpFlow.Engine.Operators;
 namespace OtlpFlow.Operators.Flow;
 
 /// <summary><c>flow.leakyBucket</c>: queues up to <c>capacity</c> units and lets them out at exactly <c>rate</c>, without bursts.</summary>
-[Operator("flow.leakyBucket", Options = typeof(LeakyBucketOptions), Description = "Rate limit without bursts (leaky bucket with a queue), per key if asked.")]
+[Operator("flow.leakyBucket", Options = typeof(LeakyBucketOptions), Description = "Rate limit without bursts (leaky bucket with a queue), per key if asked.",
+    Example = """{ "rate": 10000 }""")]
 public sealed class LeakyBucketOperator : RateLimitOperator
 {
     private readonly LeakyBucketOptions _options;

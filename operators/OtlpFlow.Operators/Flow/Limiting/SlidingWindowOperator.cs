@@ -3,7 +3,8 @@ using OtlpFlow.Engine.Operators;
 namespace OtlpFlow.Operators.Flow;
 
 /// <summary><c>flow.slidingWindow</c>: at most <c>rate × window</c> units in any sliding window.</summary>
-[Operator("flow.slidingWindow", Options = typeof(SlidingWindowOptions), Description = "Rate limit over a sliding window of segments, per key if asked.")]
+[Operator("flow.slidingWindow", Options = typeof(SlidingWindowOptions), Description = "Rate limit over a sliding window of segments, per key if asked.",
+    Example = """{ "key": "tenant", "rate": 1000, "window": "10s", "onLimit": "drop" }""")]
 public sealed class SlidingWindowOperator : RateLimitOperator
 {
     private readonly SlidingWindowOptions _options;

@@ -11,7 +11,8 @@ namespace OtlpFlow.Operators.Flow;
 /// batch's acknowledgement fails with <see cref="MemoryLimitExceededException"/>, which receivers
 /// answer with the OTLP throttling response, so clients retry later.
 /// </summary>
-[Operator("flow.memoryLimiter", Options = typeof(MemoryLimiterOptions), Description = "Refuses data (throttling upstream) when in-flight or process memory passes soft/hard limits.")]
+[Operator("flow.memoryLimiter", Options = typeof(MemoryLimiterOptions), Description = "Refuses data (throttling upstream) when in-flight or process memory passes soft/hard limits.",
+    Example = """{ "softLimit": "384MiB", "hardLimit": "480MiB" }""")]
 public sealed class MemoryLimiterOperator : ProcessorOperator
 {
     /// <summary>The drop reason counted for refused data.</summary>

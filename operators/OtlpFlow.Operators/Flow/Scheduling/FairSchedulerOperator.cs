@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Flow;
 /// fits its credit. When downstream is the bottleneck, every key with data gets its weighted
 /// share of what downstream takes, however much more another key offers.
 /// </summary>
-[Operator("schedule.fair", Options = typeof(FairSchedulerOptions), Description = "Fair shares of a slow downstream across tenants or keys (deficit round robin, weights).")]
+[Operator("schedule.fair", Options = typeof(FairSchedulerOptions), Description = "Fair shares of a slow downstream across tenants or keys (deficit round robin, weights).",
+    Example = """{ "key": "tenant", "weights": { "gold": 3 } }""")]
 public sealed class FairSchedulerOperator : KeyedQueueOperator
 {
     private const string OverflowKey = "\u0000overflow";

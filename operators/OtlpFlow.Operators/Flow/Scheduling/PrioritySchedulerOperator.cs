@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Flow;
 /// <c>agingAfter</c> counts one class higher (two after twice as long, and so on), so a low class
 /// still progresses under a steady stream of high; ties go to the higher class.
 /// </summary>
-[Operator("schedule.priority", Options = typeof(PrioritySchedulerOptions), Description = "Higher classes first when downstream is slow, with aging so lower classes still progress.")]
+[Operator("schedule.priority", Options = typeof(PrioritySchedulerOptions), Description = "Higher classes first when downstream is slow, with aging so lower classes still progress.",
+    Example = """{ "priorityFrom": "resource.priority", "agingAfter": "2s" }""")]
 public sealed class PrioritySchedulerOperator : KeyedQueueOperator
 {
     private readonly PrioritySchedulerOptions _options;

@@ -16,7 +16,8 @@ namespace OtlpFlow.Operators.Flow;
 /// The deques sit behind one lock: the work items are whole batches (hundreds of items each), so
 /// the lock is taken a few thousand times a second, far below where it would contend.
 /// </remarks>
-[Operator("schedule.workStealing", Options = typeof(WorkStealingOptions), Description = "Runs a nested processor stage on N workers with work stealing; keeps per-key order with orderBy.")]
+[Operator("schedule.workStealing", Options = typeof(WorkStealingOptions), Description = "Runs a nested processor stage on N workers with work stealing; keeps per-key order with orderBy.",
+    Example = """{ "workers": 4, "orderBy": "traceId", "stage": { "type": "attributes", "actions": [ { "action": "hash", "key": "user.email" } ] } }""")]
 public sealed class WorkStealingOperator : ProcessorOperator
 {
     /// <summary>Key groups per worker when ordering by key: enough for stealing to have choices.</summary>

@@ -9,7 +9,8 @@ namespace OtlpFlow.Operators.Flow;
 /// a tick sends it when its turn comes. Once the held data reaches <c>maxDelay</c> worth, the
 /// shaper takes no more input until the schedule catches up, so backpressure reaches upstream.
 /// </summary>
-[Operator("flow.shaper", Options = typeof(ShaperOptions), Description = "Smooths bursts to a target rate by delaying (never dropping), with backpressure past a delay budget.")]
+[Operator("flow.shaper", Options = typeof(ShaperOptions), Description = "Smooths bursts to a target rate by delaying (never dropping), with backpressure past a delay budget.",
+    Example = """{ "rate": 10000, "maxDelay": "500ms" }""")]
 public sealed class ShaperOperator : ProcessorOperator
 {
     private readonly ShaperOptions _options;
