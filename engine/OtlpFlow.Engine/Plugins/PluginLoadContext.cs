@@ -146,7 +146,7 @@ public sealed class PluginLoadContext : AssemblyLoadContext
     {
         FileNotFoundException { FileName: { } file } => $"missing file '{file}' (not beside the plugin, not listed in its .deps.json, not provided by the host)",
         FileLoadException { FileName: { } file } => $"cannot load '{file}': {ex.Message}",
-        DllNotFoundException => $"missing native library: {ex.Message}",
+        DllNotFoundException => "a native library could not be loaded (it belongs under runtimes/<rid>/native beside the plugin, listed in its .deps.json)",
         ReflectionTypeLoadException { LoaderExceptions: { Length: > 0 } inner } when inner[0] is { } first => Describe(first),
         _ => ExceptionText.Chain(ex),
     };
