@@ -7,17 +7,17 @@ namespace OtlpFlow.Engine.Plugins;
 /// <summary>
 /// The load context of one plugin assembly. A plugin's dependencies, managed and native, are found
 /// through its <c>.deps.json</c> (build the plugin with <c>EnableDynamicLoading</c> so they are copied
-/// beside it), and stay private to the plugin. Assemblies the host already provides (the engine,
+/// beside it), and stay private to the plugin. Assemblies the host provides (the engine,
 /// Google.Protobuf, Grpc, Microsoft.Extensions.*, the framework, the other OtlpFlow assemblies) are
-/// always the host's copies, even when the plugin's folder has its own: so the host sees the plugin's
-/// classes as operators. A plugin path is loaded once per process; loading it again returns the same
+/// always the host's copies, whatever the version the plugin was built against and even when the
+/// plugin's folder has its own: so the host sees the plugin's classes as operators. A plugin path is loaded once per process; loading it again returns the same
 /// context.
 /// </summary>
 public sealed class PluginLoadContext : AssemblyLoadContext
 {
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, PluginLoadContext> Loaded = new(StringComparer.Ordinal);
-    private static readonly Lazy<Dictionary<string, string>> HostAssemblies = new(ReadHostAssemblies);
+    private static readonly Lazy<HashSet<string>> HostAssemblies = new(ReadHostAssemblies);
 
     private readonly AssemblyDependencyResolver _resolver;
 
@@ -85,10 +85,21 @@ public sealed class PluginLoadContext : AssemblyLoadContext
     /// <inheritdoc/>
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        // Null defers to the host (the default context): the host's copy wins whenever it has one.
-        if (IsProvidedByHost(assemblyName))
+        ArgumentNullException.ThrowIfNull(assemblyName);
+
+        // The host's copy whenever it has one, whatever version the plugin was built against, so that
+        // the types of the operator contract (and of everything else the two share) unify.
+        if (assemblyName.Name is { } name && string.IsNullOrEmpty(assemblyName.CultureName))
         {
-            return null;
+            if (Default.Assemblies.FirstOrDefault(a => a.GetName().Name == name) is { } loaded)
+            {
+                return loaded;
+            }
+
+            if (HostAssemblies.Value.Contains(name))
+            {
+                return Default.LoadFromAssemblyName(new AssemblyName(name));
+            }
         }
 
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
@@ -102,46 +113,11 @@ public sealed class PluginLoadContext : AssemblyLoadContext
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
     }
 
-    private static bool IsProvidedByHost(AssemblyName name)
-    {
-        Version? hostVersion;
-        if (name.Name is not { } simple)
-        {
-            return false;
-        }
-        else if (Default.Assemblies.FirstOrDefault(a => a.GetName().Name == simple) is { } loaded)
-        {
-            hostVersion = loaded.GetName().Version;
-        }
-        else if (HostAssemblies.Value.TryGetValue(simple, out var path))
-        {
-            hostVersion = AssemblyName.GetAssemblyName(path).Version;
-        }
-        else
-        {
-            return false;
-        }
-
-        // The engine's contract is always the host's, so that types unify. Otherwise a plugin that
-        // needs a newer version than the host has keeps its own copy.
-        return simple.StartsWith("OtlpFlow.", StringComparison.Ordinal)
-            || name.Version is null || hostVersion is null || hostVersion >= name.Version;
-    }
-
     // The assemblies the host can load: its trusted platform assemblies (the framework and the host's own folder).
-    private static Dictionary<string, string> ReadHostAssemblies()
-    {
-        var assemblies = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is string list)
-        {
-            foreach (var path in list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-            {
-                assemblies.TryAdd(Path.GetFileNameWithoutExtension(path), path);
-            }
-        }
-
-        return assemblies;
-    }
+    private static HashSet<string> ReadHostAssemblies() =>
+        AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is string list
+            ? list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(p => Path.GetFileNameWithoutExtension(p)).ToHashSet(StringComparer.Ordinal)
+            : [];
 
     /// <summary>
     /// When <paramref name="exception"/> (from an operator's constructor or start) is a plugin's
@@ -170,7 +146,7 @@ public sealed class PluginLoadContext : AssemblyLoadContext
     {
         FileNotFoundException { FileName: { } file } => $"missing file '{file}' (not beside the plugin, not listed in its .deps.json, not provided by the host)",
         FileLoadException { FileName: { } file } => $"cannot load '{file}': {ex.Message}",
-        DllNotFoundException => $"missing native library: {ex.Message}",
+        DllNotFoundException => "a native library could not be loaded (it belongs under runtimes/<rid>/native beside the plugin, listed in its .deps.json)",
         ReflectionTypeLoadException { LoaderExceptions: { Length: > 0 } inner } when inner[0] is { } first => Describe(first),
         _ => ExceptionText.Chain(ex),
     };

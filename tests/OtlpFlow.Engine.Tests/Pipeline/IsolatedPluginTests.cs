@@ -102,6 +102,24 @@ public sealed class IsolatedPluginTests : IDisposable
     }
 
     [Fact]
+    public async Task A_native_library_missing_from_the_plugins_folder_is_reported_with_the_plugin_and_its_cause()
+    {
+        // A copy of the plugin's folder without runtimes/ (where e_sqlite3 is): the type initializer of
+        // SqliteConnection fails, and the message says why instead of only that it failed.
+        var copy = Path.Combine(_folder, "no-natives");
+        CopyFolder(Path.GetDirectoryName(SqlitePlugin)!, copy);
+        var plugin = Path.Combine(copy, Path.GetFileName(SqlitePlugin));
+
+        var fixture = new EngineFixture();
+        await using var pipeline = fixture.Build(Pipeline(plugin, Path.Combine(_folder, "no-natives.db"), batches: 1));
+        var error = await Assert.ThrowsAsync<PipelineFaultedException>(() => pipeline.StartAsync());
+
+        Assert.Contains($"plugin '{plugin}': a native library could not be loaded", error.Message, StringComparison.Ordinal);
+        Assert.Contains("e_sqlite3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The type initializer for 'Microsoft.Data.Sqlite.SqliteConnection' threw an exception.", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_plugin_that_is_not_an_assembly_is_reported_with_its_path()
     {
         var plugin = Path.Combine(_folder, "notes.dll");
