@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using OtlpFlow.Engine.Operators;
@@ -192,7 +191,8 @@ public sealed class ConformanceHarness : IDisposable
 
     private RunningPipeline Build(string name, Graph graph, AckLedger ledger)
     {
-        var json = new JsonObject { ["name"] = name, ["operators"] = graph.ToJson() }.ToJsonString();
+        // Edges of capacity 1: every operator runs under backpressure, the hardest case for its bookkeeping.
+        var json = new JsonObject { ["name"] = name, ["defaults"] = new JsonObject { ["capacity"] = 1 }, ["operators"] = graph.ToJson() }.ToJsonString();
         return new PipelineBuilder(_registry, ledger).Build(PipelineLoader.Parse(json));
     }
 
@@ -255,7 +255,9 @@ public sealed class ConformanceHarness : IDisposable
     private JsonObject Configure(string type, string? input, ReceiverAddresses? ports = null)
     {
         var descriptor = Descriptor(type);
-        var example = ExampleOf(descriptor) ?? throw new InvalidOperationException($"operator '{type}' has no example (OperatorAttribute.Example)");
+        // The harness's own test operators (registered by name, not by attribute) take no options.
+        var example = ExampleOf(descriptor)
+            ?? (descriptor.OperatorType.Assembly == typeof(ConformanceHarness).Assembly ? "{}" : throw new InvalidOperationException($"operator '{type}' has no example (OperatorAttribute.Example)"));
         var entry = new JsonObject { ["type"] = type };
         if (input is not null)
         {

@@ -4,7 +4,6 @@ using OtlpFlow.Engine.Telemetry;
 namespace OtlpFlow.Hosting.Tests.Conformance;
 
 /// <summary>Takes everything it is given; the engine counts it and settles its share as delivered.</summary>
-[Operator("conformance.sink")]
 public sealed class ConformanceSink(OperatorContext context) : SinkOperator(context)
 {
     public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken) => ValueTask.CompletedTask;

@@ -10,7 +10,6 @@ namespace OtlpFlow.Hosting.Tests.Conformance;
 /// sends the same items), each given a request of its own from the pipeline's <see cref="AckLedger"/>,
 /// so that the test can tell whether every request was answered.
 /// </summary>
-[Operator("conformance.source", Options = typeof(ConformanceSourceOptions))]
 public sealed class ConformanceSource(ConformanceSourceOptions options, OperatorContext context) : SourceOperator(context)
 {
     public override Task RunAsync(IOperatorOutput output, CancellationToken stopToken)

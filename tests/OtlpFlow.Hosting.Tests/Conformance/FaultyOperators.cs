@@ -4,7 +4,6 @@ using OtlpFlow.Engine.Telemetry;
 namespace OtlpFlow.Hosting.Tests.Conformance;
 
 /// <summary>Breaks the acknowledgement rule: takes a share of every batch it passes on and never settles it.</summary>
-[Operator("conformance.leaksShares", Example = "{}")]
 public sealed class LeaksSharesOperator(OperatorContext context) : ProcessorOperator(context)
 {
     private readonly List<Acknowledgement> _kept = [];
@@ -21,7 +20,6 @@ public sealed class LeaksSharesOperator(OperatorContext context) : ProcessorOper
 }
 
 /// <summary>Breaks conservation: passes on every other batch and forgets the rest without dropping them.</summary>
-[Operator("conformance.losesBatches", Example = "{}")]
 public sealed class LosesBatchesOperator(OperatorContext context) : ProcessorOperator(context)
 {
     private int _seen;
@@ -31,7 +29,6 @@ public sealed class LosesBatchesOperator(OperatorContext context) : ProcessorOpe
 }
 
 /// <summary>Breaks the error rule: every batch throws.</summary>
-[Operator("conformance.throws", Example = "{}")]
 public sealed class ThrowingOperator(OperatorContext context) : ProcessorOperator(context)
 {
     public override ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken) =>
