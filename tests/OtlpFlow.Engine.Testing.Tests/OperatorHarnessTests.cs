@@ -211,6 +211,36 @@ public class OperatorHarnessTests
         harness.AssertConserved();
     }
 
+    [Fact]
+    public async Task A_sink_delivers_or_fails_its_requests()
+    {
+        await using var harness = await Create("test.sink");
+
+        var delivered = await harness.SendAsync(Requests.Traces(3));
+        var failed = await harness.SendAsync(Requests.Traces(2, name: "drop"));
+
+        Assert.True(delivered.Succeeded);
+        Assert.Equal("refused by the destination", failed.Error!.Message);
+        Assert.Equal([IOperatorOutput.DroppedPort], harness.Ports);
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+        Assert.Equal((5, 3, 2), (harness.Counters.ItemsIn, harness.Counters.ItemsOut, harness.Counters.ItemsDropped));
+    }
+
+    [Fact]
+    public async Task A_source_runs_into_the_outputs_and_takes_no_input()
+    {
+        await using var harness = await Create("generate", """{ "count": 40, "batchSize": 10 }""");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => harness.SendAsync(Requests.Traces(1)));
+        await Poll.UntilAsync(() => harness.Output().Items == 40, "the generated items");
+        await harness.CompleteAsync();
+
+        Assert.Equal(4, harness.Output().Batches.Count);
+        Assert.Equal(40, harness.Counters.ItemsOut);
+        harness.AssertConserved();
+    }
+
     private static (Telemetry.TelemetryBatch Batch, Telemetry.AcknowledgementTracker Tracker) Batch(int spans)
     {
         var (share, tracker) = Telemetry.Acknowledgement.Create();
