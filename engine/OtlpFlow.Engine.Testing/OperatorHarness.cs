@@ -179,7 +179,7 @@ public sealed class OperatorHarness : IAsyncDisposable
         }
         catch
         {
-            await pipeline.DisposeAsync().ConfigureAwait(false);
+            await harness.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
@@ -299,7 +299,9 @@ public sealed class OperatorHarness : IAsyncDisposable
         Interlocked.Exchange(ref _completing, 1);
         try
         {
-            await Task.WhenAll(_handoffs).WaitAsync(_drainTimeout).ConfigureAwait(false);
+            // A send that failed reports it through its own task; here only its end matters.
+            var ended = _handoffs.Select(h => h.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+            await Task.WhenAll(ended).WaitAsync(_drainTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -143,6 +143,19 @@ public class OperatorHarnessTests
     }
 
     [Fact]
+    public async Task With_dropped_unread_a_drop_is_refused_with_the_operators_reason()
+    {
+        await using var harness = await Create("test.picky", harness: new OperatorHarnessOptions { LinkDropped = false });
+
+        var dropped = await harness.SendAsync(Requests.Traces(3, name: "drop"));
+
+        Assert.Equal((3, "picky"), (dropped.RefusedItems, dropped.RefusalReason));
+        Assert.Throws<KeyNotFoundException>(() => harness.Output(IOperatorOutput.DroppedPort));
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
     public async Task A_held_output_holds_the_senders_until_released()
     {
         // One batch in the held sink, one in the operator waiting to emit: the rest wait to be taken.
