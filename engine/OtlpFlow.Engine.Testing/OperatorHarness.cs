@@ -26,6 +26,7 @@ namespace OtlpFlow.Engine.Testing;
 /// <code>
 /// await using var harness = await OperatorHarness.CreateAsync([typeof(MyOperator).Assembly], "my.op", """{ "window": "10s" }""");
 /// var ack = harness.SendAsync(request);
+/// await harness.WhenIdleAsync();
 /// harness.AdvanceTime(TimeSpan.FromSeconds(10));
 /// Assert.True((await ack).Succeeded);
 /// await harness.CompleteAsync();
