@@ -156,6 +156,22 @@ public class OperatorHarnessTests
     }
 
     [Fact]
+    public async Task An_encoded_batch_can_be_read_from_the_output_after_its_bytes_went_back()
+    {
+        await using var harness = await Create("test.pass");
+        var encoded = Telemetry.TelemetryBatch.CopyEncoded(
+            Telemetry.Signal.Traces, Google.Protobuf.MessageExtensions.ToByteArray(Requests.Traces(3, name: "enc")), 3, Telemetry.BatchContext.Empty, Telemetry.Acknowledgement.None);
+
+        var result = await harness.SendAsync(encoded);
+
+        Assert.True(result.Succeeded);
+        var received = Assert.Single(harness.Output().Batches);
+        Assert.Equal(["enc", "enc", "enc"], Requests.Spans(received.Traces!).Select(s => s.Name));
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
     public async Task A_held_output_holds_the_senders_until_released()
     {
         // One batch in the held sink, one in the operator waiting to emit: the rest wait to be taken.
