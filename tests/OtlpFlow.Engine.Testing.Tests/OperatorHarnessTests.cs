@@ -143,6 +143,35 @@ public class OperatorHarnessTests
     }
 
     [Fact]
+    public async Task With_dropped_unread_a_drop_is_refused_with_the_operators_reason()
+    {
+        await using var harness = await Create("test.picky", harness: new OperatorHarnessOptions { LinkDropped = false });
+
+        var dropped = await harness.SendAsync(Requests.Traces(3, name: "drop"));
+
+        Assert.Equal((3, "picky"), (dropped.RefusedItems, dropped.RefusalReason));
+        Assert.Throws<KeyNotFoundException>(() => harness.Output(IOperatorOutput.DroppedPort));
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
+    public async Task An_encoded_batch_can_be_read_from_the_output_after_its_bytes_went_back()
+    {
+        await using var harness = await Create("test.pass");
+        var encoded = Telemetry.TelemetryBatch.CopyEncoded(
+            Telemetry.Signal.Traces, Google.Protobuf.MessageExtensions.ToByteArray(Requests.Traces(3, name: "enc")), 3, Telemetry.BatchContext.Empty, Telemetry.Acknowledgement.None);
+
+        var result = await harness.SendAsync(encoded);
+
+        Assert.True(result.Succeeded);
+        var received = Assert.Single(harness.Output().Batches);
+        Assert.Equal(["enc", "enc", "enc"], Requests.Spans(received.Traces!).Select(s => s.Name));
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
     public async Task A_held_output_holds_the_senders_until_released()
     {
         // One batch in the held sink, one in the operator waiting to emit: the rest wait to be taken.
@@ -208,6 +237,36 @@ public class OperatorHarnessTests
         Assert.Equal(2, harness.Output("rest").Items);
         Assert.Empty(harness.Output("errors").Batches);
         await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
+    public async Task A_sink_delivers_or_fails_its_requests()
+    {
+        await using var harness = await Create("test.sink");
+
+        var delivered = await harness.SendAsync(Requests.Traces(3));
+        var failed = await harness.SendAsync(Requests.Traces(2, name: "drop"));
+
+        Assert.True(delivered.Succeeded);
+        Assert.Equal("refused by the destination", failed.Error!.Message);
+        Assert.Equal([IOperatorOutput.DroppedPort], harness.Ports);
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+        Assert.Equal((5, 3, 2), (harness.Counters.ItemsIn, harness.Counters.ItemsOut, harness.Counters.ItemsDropped));
+    }
+
+    [Fact]
+    public async Task A_source_runs_into_the_outputs_and_takes_no_input()
+    {
+        await using var harness = await Create("generate", """{ "count": 40, "batchSize": 10 }""");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => harness.SendAsync(Requests.Traces(1)));
+        await Poll.UntilAsync(() => harness.Output().Items == 40, "the generated items");
+        await harness.CompleteAsync();
+
+        Assert.Equal(4, harness.Output().Batches.Count);
+        Assert.Equal(40, harness.Counters.ItemsOut);
         harness.AssertConserved();
     }
 

@@ -74,3 +74,18 @@ public sealed class PickyOperator(OperatorContext context) : ProcessorOperator(c
             _ => output.EmitAsync(batch, cancellationToken),
         };
 }
+
+/// <summary>A sink that writes nothing and refuses batches whose first span is named "drop".</summary>
+[Operator("test.sink")]
+public sealed class NullSinkOperator(OperatorContext context) : SinkOperator(context)
+{
+    public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        if (Requests.Spans(batch.Traces!).First().Name == "drop")
+        {
+            throw new InvalidOperationException("refused by the destination");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
