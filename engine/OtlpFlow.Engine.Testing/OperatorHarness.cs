@@ -340,10 +340,9 @@ public sealed class OperatorHarness : IAsyncDisposable
 
         var problems = new List<string>();
         var c = Counters;
-        // A source's items come from nowhere (in 0, out n) until the engine counts items made as created.
-        if (!c.Balanced && Operator.Kind != OperatorKind.Source)
+        if (!c.Balanced)
         {
-            problems.Add($"items do not balance: in {c.ItemsIn} + returned {c.ItemsReturned} != out {c.ItemsOut} + dropped {c.ItemsDropped}{Reasons(c)}"
+            problems.Add($"items do not balance: in {c.ItemsIn} + returned {c.ItemsReturned} + created {c.ItemsCreated} != out {c.ItemsOut} + dropped {c.ItemsDropped}{Reasons(c)}"
                 + " (an operator that makes items must count them; one that removes items must count them dropped)");
         }
 

@@ -49,7 +49,8 @@ public sealed class MemoryLimiterOperator : ProcessorOperator
 
             if (level == Pressure.Hard || time.GetElapsedTime(started) >= _options.MaxWait)
             {
-                throw Refuse(batch, output, what, level);
+                Refuse(batch, output, what, level);
+                return;
             }
 
             await FlowDelay.WaitAsync(_options.CheckInterval, time, cancellationToken).ConfigureAwait(false);
@@ -57,16 +58,17 @@ public sealed class MemoryLimiterOperator : ProcessorOperator
     }
 
     /// <summary>
-    /// Counts the batch as refused and makes the failure its clients hear: transient, with the wait
-    /// they should take (the engine fails the batch with it when the call throws it).
+    /// Refuses the batch: counted by reason, and failed with a transient error carrying the wait its
+    /// clients should take. It settles the share itself (rather than throwing) because a refusal under
+    /// memory pressure is the operator's job, not an error to log once per batch.
     /// </summary>
-    private MemoryLimitExceededException Refuse(TelemetryBatch batch, IOperatorOutput output, string what, Pressure level)
+    private void Refuse(TelemetryBatch batch, IOperatorOutput output, string what, Pressure level)
     {
         output.CountDropped(batch.ItemCount, DropReason);
         var message = level == Pressure.Hard
             ? $"operator '{Context.Id}': {what} is above its hard limit; data refused, retry later"
             : $"operator '{Context.Id}': {what} stayed above its soft limit for {_options.MaxWait.TotalMilliseconds:0} ms; data refused, retry later";
-        return new MemoryLimitExceededException(message) { RetryAfter = _options.MaxWait > TimeSpan.Zero ? _options.MaxWait : TimeSpan.FromSeconds(1) };
+        batch.Ack.Fail(batch.ItemCount, new MemoryLimitExceededException(message) { RetryAfter = _options.MaxWait > TimeSpan.Zero ? _options.MaxWait : TimeSpan.FromSeconds(1) });
     }
 
     private (Pressure Level, string What) Measure()
