@@ -26,8 +26,8 @@ public sealed class ArrowBatchOperatorTests
         foreach (var request in requests)
         {
             var batch = TelemetryBatch.Create(request, ack: share.AddShare());
+            // The batcher retains the batch itself (outside the engine, Retain keeps this very share open).
             await batcher.ProcessAsync(batch, output, CancellationToken.None);
-            batch.Ack.Deliver();
         }
 
         await batcher.FlushAsync(output, CancellationToken.None);
