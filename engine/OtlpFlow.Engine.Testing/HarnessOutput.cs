@@ -40,6 +40,14 @@ public sealed class HarnessOutput
     /// <summary>Stops taking batches until <see cref="Release"/>: the edge fills and the operator's emits wait.</summary>
     public void Hold() => Interlocked.CompareExchange(ref _gate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
 
+    /// <summary>
+    /// Answers each batch this output receives, as the exporter behind the port would: runs after the
+    /// batch is recorded and before the engine settles its share as delivered. Throw to fail the batch
+    /// (a peer that is down), or refuse part of it with <c>batch.Ack.AddShare().Refuse(n, reason)</c>.
+    /// Null (the default) delivers every batch.
+    /// </summary>
+    public Action<TelemetryBatch>? Answer { get; set; }
+
     /// <summary>Takes batches again, starting with the one held.</summary>
     public void Release() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
 

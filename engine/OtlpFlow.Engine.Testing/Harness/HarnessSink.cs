@@ -22,6 +22,7 @@ internal sealed class HarnessSink(HarnessSinkOptions options, OperatorContext co
         // and a test reads the recorded batch long after.
         _ = batch.Payload;
         _output.Record(batch);
+        _output.Answer?.Invoke(batch);
         if (_output.Port == IOperatorOutput.DroppedPort)
         {
             batch.Ack.Refuse(batch.ItemCount, "dropped");

@@ -47,7 +47,8 @@ public sealed class ShaperOperator : ProcessorOperator
         while (!_schedule.TryAcquire(weight, out delay))
         {
             // The delay budget is used up: hold the input (backpressure) until there is room, and
-            // meanwhile send what is due, since no tick runs during this call.
+            // meanwhile send what is due, before and after the wait, since no tick runs during this call.
+            await SendDueAsync(output, cancellationToken).ConfigureAwait(false);
             await FlowDelay.WaitAsync(delay, time, cancellationToken).ConfigureAwait(false);
             await SendDueAsync(output, cancellationToken).ConfigureAwait(false);
             now = time.GetTimestamp();
