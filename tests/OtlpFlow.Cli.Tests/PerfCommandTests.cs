@@ -36,6 +36,7 @@ public sealed class PerfCommandTests : IDisposable
         Assert.True(latency.GetProperty("samples").GetInt64() > 0);
         Assert.True(p50 > 0 && p50 <= p99 && p99 <= p999, $"p50 {p50}, p99 {p99}, p999 {p999}");
         Assert.Equal(0, root.GetProperty("dropped").GetInt64());
+        Assert.Empty(root.GetProperty("unbalanced").EnumerateArray());
         Assert.True(root.GetProperty("peakMemoryBytes").GetInt64() > 0);
         Assert.True(root.GetProperty("gc").GetProperty("allocatedBytes").GetInt64() > 0);
         Assert.InRange(root.GetProperty("gcPauseRatio").GetDouble(), 0, 1);
@@ -106,6 +107,30 @@ public sealed class PerfCommandTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains(_cli.ErrorLines, e => e.Contains("'expect.maxPeakWorkingSet' must be a size such as \"400MiB\", got \"lots\"", StringComparison.Ordinal));
         Assert.Contains(_cli.ErrorLines, e => e.Contains("'expect.maxGcPauseRatio' must be a number from 0 to 1, got 1.5", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_operator_that_makes_items_without_counting_them_is_flagged_in_the_report_and_the_json()
+    {
+        using var cli = new TestCli(registry: () => new OtlpFlowBuilder().AddOperator<TestOperators.Doubler>("test.double").BuildRegistry());
+        var graph = Graph(
+            """
+            "expect": { }
+            """,
+            """
+            "gen":   { "type": "generate", "batchSize": 100 },
+            "twice": { "type": "test.double", "inputs": ["gen"] },
+            "out":   { "type": "perf.discard", "inputs": ["twice"] }
+            """);
+        var json = Path.Combine(_folder, "unbalanced.json");
+
+        var exit = await cli.RunAsync("perf", graph, "--duration", "500ms", "--warmup", "0s", "--json", json);
+
+        Assert.True(exit == 0, $"exit {exit}\n{cli.Out}\n{cli.Error}");
+        using var result = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var flagged = Assert.Single(result.RootElement.GetProperty("unbalanced").EnumerateArray()).GetString();
+        Assert.StartsWith("warning: operator 'twice' does not balance", flagged, StringComparison.Ordinal);
+        Assert.Contains(flagged!, cli.Out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -53,6 +53,28 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_operator_that_makes_items_without_counting_them_is_flagged_after_the_summary()
+    {
+        var path = _cli.Write("""
+            {
+              "name": "demo",
+              "operators": {
+                "src": { "type": "test.spans", "batches": 3, "spansPerBatch": 2 },
+                "twice": { "type": "test.double", "inputs": ["src"] },
+                "sink": { "type": "test.null", "inputs": ["twice"] }
+              }
+            }
+            """);
+
+        var exit = await _cli.RunAsync("run", path);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(
+            ["warning: operator 'twice' does not balance: in 6 + returned 0 + created 0 != out 12 + dropped 0 (+6 items unaccounted)"],
+            _cli.ErrorLines);
+    }
+
+    [Fact]
     public async Task A_faulting_operator_exits_1_naming_it_after_the_summary()
     {
         var path = Pipeline("""{ "type": "test.spans" }""", """{ "type": "test.fail", "inputs": ["src"] }""");

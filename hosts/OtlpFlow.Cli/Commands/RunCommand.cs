@@ -90,6 +90,14 @@ internal static class RunCommand
         {
             environment.Error.WriteLine("warning: the drain deadline passed before every in-flight batch was delivered; the rest was abandoned (see --drain-timeout)");
         }
+        else
+        {
+            // Conservation (in + returned + created = out + dropped) holds for every operator that drained.
+            foreach (var op in result.Operators.Where(o => !o.Counters.Balanced))
+            {
+                environment.Error.WriteLine(CounterText.Unbalanced(op.Id, op.Counters));
+            }
+        }
 
         if (dashboard?.Failed == true)
         {

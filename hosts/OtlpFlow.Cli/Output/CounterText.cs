@@ -7,6 +7,17 @@ namespace OtlpFlow.Cli.Output;
 /// <summary>How an operator's counters read in one line: <c>batch: in 1024 out 1024</c>.</summary>
 internal static class CounterText
 {
+    /// <summary>
+    /// The warning for an operator whose counters do not balance: it lost or made items without
+    /// counting them (dropped or created).
+    /// </summary>
+    public static string Unbalanced(string id, Engine.Pipeline.OperatorCounters c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return $"warning: operator '{id}' does not balance: in {Number(c.ItemsIn)} + returned {Number(c.ItemsReturned)} + created {Number(c.ItemsCreated)}"
+            + $" != out {Number(c.ItemsOut)} + dropped {Number(c.ItemsDropped)} ({c.Imbalance.ToString("+#;-#;0", CultureInfo.InvariantCulture)} items unaccounted)";
+    }
+
     /// <summary>A number as the CLI prints it.</summary>
     public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 

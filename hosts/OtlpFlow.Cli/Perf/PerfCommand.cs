@@ -204,6 +204,7 @@ internal static class PerfCommand
             Dropped = dropped,
             ItemsAfterWindow = afterWindow,
             DroppedByReason = byReason,
+            Unbalanced = final.Where(o => !o.Counters.Balanced).Select(o => Output.CounterText.Unbalanced(o.Id, o.Counters)).ToArray(),
             DropRatio = generated > 0 ? (double)dropped / generated : 0,
             PeakMemoryBytes = PerfProcessMemory.PeakWorkingSetBytes(),
             MemoryLimitBytes = spec.MemoryLimitBytes > 0 ? spec.MemoryLimitBytes : null,

@@ -24,6 +24,10 @@ internal static class PerfReport
         var reasons = result.DroppedByReason.Count == 0 ? string.Empty
             : "  " + string.Join(", ", result.DroppedByReason.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
         output.WriteLine($"  dropped     {result.Dropped} of {result.ItemsGenerated} ({Number(result.DropRatio * 100, "0.###")}%){reasons}");
+        foreach (var line in result.Unbalanced)
+        {
+            output.WriteLine($"  {line}");
+        }
         var limit = result.MemoryLimitBytes is { } bytes
             ? $" of memoryLimit {TopTable.Bytes(bytes)} ({Number((double)result.PeakMemoryBytes / bytes, "0.00")}x)"
             : string.Empty;

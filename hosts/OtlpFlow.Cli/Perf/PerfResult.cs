@@ -51,6 +51,9 @@ internal sealed class PerfResult
     /// <summary>Dropped items by reason over the whole run.</summary>
     public IReadOnlyDictionary<string, long> DroppedByReason { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>Operators whose counters did not balance over the run, each as its warning line; empty when conservation held.</summary>
+    public IReadOnlyList<string> Unbalanced { get; init; } = [];
+
     /// <summary><see cref="Dropped"/> / <see cref="ItemsGenerated"/>.</summary>
     public double DropRatio { get; init; }
 
