@@ -22,7 +22,7 @@ namespace OtlpFlow.Operators.Arrow.Flight;
 [Operator("arrow.flight.receiver", Options = typeof(ArrowFlightReceiverOptions),
     Description = "Receives Arrow-encoded OTLP over Arrow Flight DoPut streams, with an acknowledgement per batch.",
     Example = """{ "endpoint": "127.0.0.1:4319" }""")]
-public sealed partial class ArrowFlightReceiverOperator : SourceOperator
+public sealed partial class ArrowFlightReceiverOperator : ServerSourceOperator
 {
     private readonly ArrowFlightReceiverOptions _options;
     private readonly FlightIngest _ingest;
@@ -98,21 +98,10 @@ public sealed partial class ArrowFlightReceiverOperator : SourceOperator
     }
 
     /// <inheritdoc />
-    public override async Task RunAsync(IOperatorOutput output, CancellationToken stopToken)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        _ingest.Attach(output);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stopToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: let the streams in progress finish within the shutdown timeout.
-        }
+    protected override void Accept(IOperatorOutput output) => _ingest.Attach(output);
 
-        await StopServerAsync().ConfigureAwait(false);
-    }
+    /// <summary>Stops the server, letting the streams in progress finish within the shutdown timeout.</summary>
+    protected override Task StopAcceptingAsync() => StopServerAsync();
 
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()

@@ -24,7 +24,7 @@ namespace OtlpFlow.Operators.Otlp.Receiver;
 [Operator("otlp.receiver", Options = typeof(OtlpReceiverOptions),
     Description = "Receives OTLP over gRPC and HTTP (protobuf, JSON) with throttling and end-to-end acknowledgements.",
     Example = """{ "grpc": "127.0.0.1:4317", "http": "127.0.0.1:4318" }""")]
-public sealed partial class OtlpReceiverOperator : SourceOperator
+public sealed partial class OtlpReceiverOperator : ServerSourceOperator
 {
     private static readonly IReadOnlyList<string> Ports = ["traces", "metrics", "logs", IOperatorOutput.DefaultPort];
 
@@ -82,24 +82,13 @@ public sealed partial class OtlpReceiverOperator : SourceOperator
         LogListening(Context.Logger, Context.Id, GrpcEndpoint?.ToString() ?? "-", HttpEndpoint?.ToString() ?? "-");
     }
 
-    /// <summary>Serves requests until the pipeline stops, then stops accepting and lets requests in progress finish.</summary>
-    public override async Task RunAsync(IOperatorOutput output, CancellationToken stopToken)
+    /// <inheritdoc />
+    protected override void Accept(IOperatorOutput output) => _ingest.Attach(output);
+
+    /// <summary>Stops the servers (requests in progress finish), then refuses whatever request is still around, so nothing is emitted after this source completed.</summary>
+    protected override async Task StopAcceptingAsync()
     {
-        ArgumentNullException.ThrowIfNull(output);
-        _ingest.Attach(output);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stopToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: fall through to close.
-        }
-
         await StopServersAsync().ConfigureAwait(false);
-
-        // Whatever request is still around after the servers stopped is refused, never emitted
-        // after this source has completed.
         await _ingest.CloseAsync().ConfigureAwait(false);
     }
 
