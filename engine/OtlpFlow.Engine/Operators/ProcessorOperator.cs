@@ -11,7 +11,7 @@ namespace OtlpFlow.Engine.Operators;
 /// <remarks>
 /// <para>The output passed to each call is the operator's only way out, and it owns what the call
 /// made: when a call ends, the engine settles the input batch and every batch derived from it
-/// (<see cref="TelemetryBatch.Derive"/>) that the call neither emitted, dropped nor retained. So an
+/// (<see cref="TelemetryBatch.Derive(Google.Protobuf.IMessage)"/>) that the call neither emitted, dropped nor retained. So an
 /// operator never touches acknowledgements: it emits, drops, or keeps a batch with
 /// <see cref="TelemetryBatch.Retain"/> and emits it later.</para>
 /// <para>A call that throws fails the batches it still owned (a

@@ -7,7 +7,7 @@ namespace OtlpFlow.Engine.Telemetry;
 /// <remarks>
 /// Attachments are objects an operator hangs on a batch for a later operator (an Arrow encoding
 /// for <c>arrow.decode</c>, say), one per type. They are part of the context, so every derivation
-/// of a batch (<see cref="TelemetryBatch.Derive"/>, <see cref="TelemetryBatch.Fork"/>,
+/// of a batch (<see cref="TelemetryBatch.Derive(Google.Protobuf.IMessage)"/>, <see cref="TelemetryBatch.Fork"/>,
 /// <see cref="TelemetryBatch.WithContext"/>) and every <c>with</c> expression on the context keeps
 /// them; only a context built anew with the constructor starts without. They live in memory only:
 /// a persistent queue does not store them.

@@ -224,9 +224,13 @@ public sealed class TelemetryBatch
     /// with the call's exception when it threw; otherwise released when batches were derived from it
     /// in turn (it was split into them), else counted as dropped ("unemitted").
     /// </remarks>
-    public TelemetryBatch Derive(IMessage payload)
+    public TelemetryBatch Derive(IMessage payload) => Derive(payload, Context);
+
+    /// <summary>A batch derived from this one (see <see cref="Derive(IMessage)"/>) with another context.</summary>
+    public TelemetryBatch Derive(IMessage payload, BatchContext context)
     {
-        var derived = Create(payload, Context, Ack.AddShare());
+        ArgumentNullException.ThrowIfNull(context);
+        var derived = Create(payload, context, Ack.AddShare());
         if (derived.Signal != Signal)
         {
             derived.Ack.Deliver();

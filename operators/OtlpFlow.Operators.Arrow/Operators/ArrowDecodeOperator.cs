@@ -67,7 +67,7 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
             if (decoded is not null && ReferenceEquals(batch.Payload, attached.Source))
             {
                 Interlocked.Increment(ref _decoded);
-                result = TelemetryBatch.Create(decoded, context, batch.Ack.AddShare());
+                result = batch.Derive(decoded, context);
             }
             else
             {

@@ -96,6 +96,7 @@ public sealed partial class CanaryOperator : ProcessorOperator
         var tally = toCandidate ? _candidate : _stable;
         var items = batch.ItemCount;
         var (probe, _) = Acknowledgement.Create(0, (_, result) => tally.Add(items, result));
+        // The canary compares outcomes: the batch goes on carrying a probe merged into its share.
         var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
         await output.EmitAsync(toCandidate ? CandidatePort : StablePort, followed, cancellationToken).ConfigureAwait(false);
     }

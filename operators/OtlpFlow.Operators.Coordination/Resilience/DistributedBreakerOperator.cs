@@ -69,6 +69,7 @@ public sealed class DistributedBreakerOperator : ProcessorOperator
                         breaker.RecordFailure(permit);
                     }
                 });
+                // The breaker learns from outcomes: the batch goes on carrying a probe merged into its share.
                 var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
                 await output.EmitAsync(followed, cancellationToken).ConfigureAwait(false);
                 return;

@@ -156,6 +156,8 @@ public sealed partial class OtlpExporterOperator : SinkOperator
         }
         catch (Exception ex)
         {
+            // An exporter's job is acknowledgement: it settles each batch from the peer's answer
+            // (delivered, partly rejected, failed permanently or after its retries).
             queued.Ack.Fail(queued.ItemCount, ex);
             throw;
         }

@@ -224,6 +224,8 @@ public sealed partial class LoadBalancingOperator : SinkOperator
                 continue;
             }
 
+            // An exporter's job is acknowledgement: each member's part holds a share of the batch's
+            // requests and is settled from that member's answer.
             var part = counts[m] == count ? batch.WithAcknowledgement(batch.Ack.AddShare()) : Encoded(batch, BatchSplit.Select(batch.Payload, decisions, m), counts[m]);
             Interlocked.Increment(ref _pending);
             bool queued;

@@ -199,6 +199,9 @@ public sealed class DegradationOperator : ProcessorOperator
             return;
         }
 
+        // Acknowledgements are this operator's input: its breaker and queue signal learn from the
+        // outcome of each batch sent, so it follows the batch with a probe of its own and answers
+        // the original share from that outcome.
         var share = batch.Ack.AddShare();
         var permit = _breaker?.Acquire() ?? default;
         Interlocked.Increment(ref _unacknowledged);

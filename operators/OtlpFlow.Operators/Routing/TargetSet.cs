@@ -58,6 +58,8 @@ internal sealed class TargetSet
     public ValueTask EmitAsync(IOperatorOutput output, int target, TelemetryBatch source, IMessage payload, CancellationToken cancellationToken)
     {
         var state = Targets[target];
+        // Outlier ejection learns each target's health from the outcome of what it was sent: the
+        // target gets a request of its own, and the source's share is answered from its outcome.
         var parent = source.Ack.AddShare();
         var started = _time.GetTimestamp();
         var items = BatchSplit.CountItems(payload);

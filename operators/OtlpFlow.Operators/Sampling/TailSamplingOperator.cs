@@ -322,6 +322,8 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         if (trace.LastBatch != sequence)
         {
             trace.LastBatch = sequence;
+            // The sampler keeps spans (in its arena), not batches: it holds a share of every request
+            // a held trace came from, merged into the batch its decision sends, or settled with it.
             trace.AddShare(batch.Ack.AddShare());
         }
 

@@ -18,7 +18,7 @@ public sealed class FairSchedulerOperatorTests
 
     private static FairSchedulerOperator Scheduler(OperatorHarness harness) => (FairSchedulerOperator)harness.Operator;
 
-    /// <summary>Sends batches one after another, each taken by the operator before the next, and returns their acknowledgements.</summary>
+    /// <summary>Sends batches one after another, each call returned before the next send, and returns their acknowledgements.</summary>
     private static async Task<List<Task<AcknowledgementResult>>> Offer(OperatorHarness harness, string tenant, int batches, int size = 10)
     {
         var acks = new List<Task<AcknowledgementResult>>();
@@ -26,7 +26,7 @@ public sealed class FairSchedulerOperatorTests
         {
             var (batch, _) = FlowTestData.Batch(size, tenant: tenant);
             acks.Add(harness.SendAsync(batch));
-            await Poll.UntilAsync(() => harness.Waiting == 0, "the scheduler to take the batch");
+            await harness.WhenIdleAsync();
         }
 
         return acks;
@@ -110,7 +110,7 @@ public sealed class FairSchedulerOperatorTests
         Assert.Equal(30, harness.Counters.DroppedByReason[KeyedQueueOperator.DropReason]);
         foreach (var ack in a[2..])
         {
-            Assert.Equal(10, (await ack).RefusedItems);
+            Assert.Equal(10, (await ack.WaitAsync(Poll.DefaultTimeout)).RefusedItems);
         }
 
         harness.Output().Release();
