@@ -55,7 +55,8 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public async Task An_operator_that_makes_items_without_counting_them_is_flagged_after_the_summary()
     {
-        var path = _cli.Write("""
+        using var cli = new TestCli(registry: () => TestCli.Registry().AddOperator<Doubler>("test.double"));
+        var path = cli.Write("""
             {
               "name": "demo",
               "operators": {
@@ -66,12 +67,12 @@ public sealed class RunCommandTests : IDisposable
             }
             """);
 
-        var exit = await _cli.RunAsync("run", path);
+        var exit = await cli.RunAsync("run", path);
 
         Assert.Equal(0, exit);
         Assert.Equal(
             ["warning: operator 'twice' does not balance: in 6 + returned 0 + created 0 != out 12 + dropped 0 (+6 items unaccounted)"],
-            _cli.ErrorLines);
+            cli.ErrorLines);
     }
 
     [Fact]

@@ -36,7 +36,6 @@ internal sealed class TestCli : IDisposable
         .AddOperator<SpanSource, SpanSourceOptions>("test.spans", "Emits small trace batches.")
         .AddOperator<PassThrough>("test.pass", "Passes batches on.")
         .AddOperator<DropAll>("test.drop")
-        .AddOperator<Doubler>("test.double")
         .AddOperator<NullSink>("test.null", "Accepts and forgets.")
         .AddOperator<FailingSink>("test.fail")
         .AddOperator<FileSink, FileSinkOptions>("test.file", "Pretends to write a file.")
