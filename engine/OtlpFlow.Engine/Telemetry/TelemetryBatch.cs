@@ -243,6 +243,38 @@ public sealed class TelemetryBatch
     }
 
     /// <summary>
+    /// The same data (or <paramref name="payload"/>, of the same signal) sent on with an observer of
+    /// its outcome, for operators that learn from what happens downstream (breakers, canaries,
+    /// outlier ejection): <paramref name="onSettled"/> runs once, on the settling thread, when the
+    /// returned batch's share is settled (delivered, refused or failed), and that outcome reaches this
+    /// batch's clients as well. Inside a call the engine owns the returned batch like a derived one.
+    /// </summary>
+    public TelemetryBatch Observed(Action<AcknowledgementResult> onSettled, IMessage? payload = null)
+    {
+        ArgumentNullException.ThrowIfNull(onSettled);
+        var (probe, _) = Acknowledgement.Create(0, (_, result) => onSettled(result));
+        var share = Acknowledgement.Merge([Ack.AddShare(), probe]);
+        TelemetryBatch followed;
+        if (payload is null)
+        {
+            followed = new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, Context, share);
+        }
+        else
+        {
+            followed = Create(payload, Context, share);
+            if (followed.Signal != Signal)
+            {
+                followed.Ack.Deliver();
+                throw new ArgumentException($"A batch of {Signal} cannot be observed as {followed.Signal}.", nameof(payload));
+            }
+        }
+
+        Scope?.Track(followed);
+        HasDerived = true;
+        return followed;
+    }
+
+    /// <summary>
     /// Keeps this batch past the operator call that received or derived it (a batcher, a queue, a
     /// sampler waiting for a decision). The engine then does not settle it when the call ends; it
     /// stays open until the operator emits or drops it through any of its outputs (a later call,

@@ -91,13 +91,10 @@ public sealed partial class CanaryOperator : ProcessorOperator
             return;
         }
 
-        // Follow the batch: a probe share merged into its acknowledgement settles with it, and its
-        // callback counts what the branch did with the items.
+        // Follow the batch: its outcome counts what the branch did with the items.
         var tally = toCandidate ? _candidate : _stable;
         var items = batch.ItemCount;
-        var (probe, _) = Acknowledgement.Create(0, (_, result) => tally.Add(items, result));
-        // The canary compares outcomes: the batch goes on carrying a probe merged into its share.
-        var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
+        var followed = batch.Observed(result => tally.Add(items, result));
         await output.EmitAsync(toCandidate ? CandidatePort : StablePort, followed, cancellationToken).ConfigureAwait(false);
     }
 

@@ -57,8 +57,8 @@ public sealed class DistributedBreakerOperator : ProcessorOperator
             var permit = breaker.Acquire();
             if (permit.IsGranted)
             {
-                // Learn the call's outcome from the batch's acknowledgement downstream.
-                var (probe, _) = Acknowledgement.Create(0, (_, result) =>
+                // Learn the call's outcome from what happens to the batch downstream.
+                var followed = batch.Observed(result =>
                 {
                     if (result.Succeeded)
                     {
@@ -69,8 +69,6 @@ public sealed class DistributedBreakerOperator : ProcessorOperator
                         breaker.RecordFailure(permit);
                     }
                 });
-                // The breaker learns from outcomes: the batch goes on carrying a probe merged into its share.
-                var followed = batch.WithAcknowledgement(Acknowledgement.Merge([batch.Ack.AddShare(), probe]));
                 await output.EmitAsync(followed, cancellationToken).ConfigureAwait(false);
                 return;
             }

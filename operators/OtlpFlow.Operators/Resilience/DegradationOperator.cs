@@ -199,44 +199,28 @@ public sealed class DegradationOperator : ProcessorOperator
             return;
         }
 
-        // Acknowledgements are this operator's input: its breaker and queue signal learn from the
-        // outcome of each batch sent, so it follows the batch with a probe of its own and answers
-        // the original share from that outcome.
-        var share = batch.Ack.AddShare();
+        // Its breaker and queue signal learn from the outcome of each batch sent, which reaches the
+        // batch's clients as well.
         var permit = _breaker?.Acquire() ?? default;
         Interlocked.Increment(ref _unacknowledged);
-        var (ack, _) = Acknowledgement.Create(0, (_, result) =>
-        {
-            Interlocked.Decrement(ref _unacknowledged);
-            if (result.Succeeded)
+        var watched = batch.Observed(
+            result =>
             {
-                _breaker?.RecordSuccess(permit);
-                if (result.RefusedItems > 0)
+                Interlocked.Decrement(ref _unacknowledged);
+                if (result.Succeeded)
                 {
-                    share.AddShare().Refuse(result.RefusedItems, result.RefusalReason ?? "refused downstream");
+                    _breaker?.RecordSuccess(permit);
                 }
-
-                share.Deliver();
-            }
-            else
-            {
-                _breaker?.RecordFailure(permit);
-                share.Fail(result.FailedItems, result.Error ?? new InvalidOperationException("failed downstream"));
-            }
-        });
+                else
+                {
+                    _breaker?.RecordFailure(permit);
+                }
+            },
+            ReferenceEquals(payload, batch.Payload) ? null : payload);
 
         // The downstream breaker only watches: data still flows when it is open (it is a signal, and
         // the levels decide what to shed), so a rejected permit is simply not reported back.
-        var watched = TelemetryBatch.Create(payload, batch.Context, ack);
-        try
-        {
-            await output.EmitAsync(port, watched, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            ack.Fail(watched.ItemCount, ex);
-            throw;
-        }
+        await output.EmitAsync(port, watched, cancellationToken).ConfigureAwait(false);
     }
 
     private static IMessage Sample(TelemetryBatch batch, double ratio, out int kept)

@@ -58,36 +58,17 @@ internal sealed class TargetSet
     public ValueTask EmitAsync(IOperatorOutput output, int target, TelemetryBatch source, IMessage payload, CancellationToken cancellationToken)
     {
         var state = Targets[target];
-        // Outlier ejection learns each target's health from the outcome of what it was sent: the
-        // target gets a request of its own, and the source's share is answered from its outcome.
-        var parent = source.Ack.AddShare();
+        // Outlier ejection learns each target's health from the outcome of what it was sent.
         var started = _time.GetTimestamp();
         var items = BatchSplit.CountItems(payload);
         state.Begin(items);
-        var (share, _) = Acknowledgement.Create(0, (_, result) =>
-        {
-            var now = _time.GetTimestamp();
-            state.End(items, now, _time.GetElapsedTime(started, now), !result.Succeeded, _decay, _ejection, _time);
-            Relay(parent, result);
-        });
-        return output.EmitAsync(state.Name, TelemetryBatch.Create(payload, source.Context, share), cancellationToken);
-    }
-
-    /// <summary>Settles <paramref name="parent"/> as its child request was settled.</summary>
-    public static void Relay(Acknowledgement parent, AcknowledgementResult result)
-    {
-        if (result.RefusedItems > 0)
-        {
-            parent.AddShare().Refuse(result.RefusedItems, result.RefusalReason ?? "refused");
-        }
-
-        if (!result.Succeeded)
-        {
-            parent.Fail(result.FailedItems, result.Error ?? new InvalidOperationException("failed downstream"));
-        }
-        else
-        {
-            parent.Deliver();
-        }
+        var sent = source.Observed(
+            result =>
+            {
+                var now = _time.GetTimestamp();
+                state.End(items, now, _time.GetElapsedTime(started, now), !result.Succeeded, _decay, _ejection, _time);
+            },
+            ReferenceEquals(payload, source.Payload) ? null : payload);
+        return output.EmitAsync(state.Name, sent, cancellationToken);
     }
 }

@@ -173,12 +173,21 @@ public sealed class Staged : ProcessorOperator
     }
 }
 
+/// <summary>Sends every batch on observed: records each outcome downstream.</summary>
+public sealed class Observer(OperatorContext context, ContractState state) : ProcessorOperator(context)
+{
+    public override ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken) =>
+        output.EmitAsync(batch.Observed(state.Outcomes.Enqueue), cancellationToken);
+}
+
 /// <summary>What the contract operators of one test report.</summary>
 public sealed class ContractState
 {
     private TaskCompletionSource _tick = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConcurrentQueue<string> Calls { get; } = new();
+
+    public ConcurrentQueue<AcknowledgementResult> Outcomes { get; } = new();
 
     public bool Overlapped { get; set; }
 

@@ -27,7 +27,8 @@ public sealed class EngineFixture
         .AddOperator<Ticker, TickerOptions>("test.ticker")
         .AddOperator<Duplicator, DuplicatorOptions>("test.duplicator")
         .AddOperator<RejectingSink>("test.rejecting")
-        .AddOperator<Staged, StagedOptions>("test.staged");
+        .AddOperator<Staged, StagedOptions>("test.staged")
+        .AddOperator<Observer>("test.observer");
 
     public ContractState Contract { get; } = new();
 

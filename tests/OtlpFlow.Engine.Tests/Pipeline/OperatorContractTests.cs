@@ -160,6 +160,27 @@ public sealed class OperatorContractTests
     }
 
     [Fact]
+    public async Task An_observed_batch_reports_its_outcome_downstream_to_the_operator_and_to_its_clients()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":  { "type": "test.source", "batches": 4, "spansPerBatch": 5, "boomEvery": 2, "track": true },
+            "obs":  { "type": "test.observer", "inputs": ["src"] },
+            "sink": { "type": "test.rejecting", "inputs": ["obs"] } } }
+        """);
+        await p.StartAsync();
+        await p.Completion;
+
+        var outcomes = f.Contract.Outcomes.ToList();
+        Assert.Equal(4, outcomes.Count);
+        Assert.Equal(2, outcomes.Count(o => o.Succeeded));
+        Assert.All(outcomes.Where(o => !o.Succeeded), o => Assert.True(PermanentFailureException.IsPermanent(o.Error)));
+        Assert.Equal(2, (await ResultsAsync(f)).Count(r => !r.Succeeded));
+        Assert.True(p.Counters["obs"].Balanced, p.Counters["obs"].ToString());
+    }
+
+    [Fact]
     public async Task A_nested_stage_fails_only_the_batch_its_call_threw_on()
     {
         var f = new EngineFixture();
