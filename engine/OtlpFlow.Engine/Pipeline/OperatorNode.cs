@@ -332,7 +332,11 @@ internal sealed partial class OperatorNode : IOperatorOutput
         _tickStop = CancellationTokenSource.CreateLinkedTokenSource(abortToken);
         processor.OnTickRequested(RequestTick);
         var stop = _tickStop.Token;
-        _ticks = Task.Run(() => TickLoopAsync(processor, stop, abortToken), CancellationToken.None);
+
+        // The first periodic tick counts from the start, read here and not on the loop's thread,
+        // which may run later (a fake clock moved meanwhile would push every tick back).
+        var started = processor.Context.TimeProvider.GetTimestamp();
+        _ticks = Task.Run(() => TickLoopAsync(processor, started, stop, abortToken), CancellationToken.None);
     }
 
     /// <summary>Stops the ticks and waits for a running one to end.</summary>
@@ -375,12 +379,12 @@ internal sealed partial class OperatorNode : IOperatorOutput
         }
     }
 
-    private async Task TickLoopAsync(ProcessorOperator processor, CancellationToken stop, CancellationToken abortToken)
+    private async Task TickLoopAsync(ProcessorOperator processor, long started, CancellationToken stop, CancellationToken abortToken)
     {
         var time = processor.Context.TimeProvider;
         var interval = processor.TickInterval;
         var every = interval > TimeSpan.Zero ? (long)(interval.TotalSeconds * time.TimestampFrequency) : long.MaxValue;
-        var nextPeriodic = every == long.MaxValue ? long.MaxValue : time.GetTimestamp() + every;
+        var nextPeriodic = every == long.MaxValue ? long.MaxValue : started + every;
         // A tick's emissions are recorded and sent after its turn ends, before the next tick: while
         // they wait for room downstream, ProcessAsync goes on taking input.
         var call = new BufferedCall(this, buffered: true);
@@ -388,9 +392,10 @@ internal sealed partial class OperatorNode : IOperatorOutput
         {
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(stop);
             TimeSpan wait;
+            long due;
             lock (_tickLock)
             {
-                var due = Math.Min(nextPeriodic, _tickRequestedAt);
+                due = Math.Min(nextPeriodic, _tickRequestedAt);
                 var now = time.GetTimestamp();
                 wait = due == long.MaxValue ? Timeout.InfiniteTimeSpan
                     : due <= now ? TimeSpan.Zero
@@ -403,7 +408,15 @@ internal sealed partial class OperatorNode : IOperatorOutput
             {
                 try
                 {
-                    await Task.Delay(wait, time, wake.Token).ConfigureAwait(false);
+                    // A timer counts from when it is made: should the clock have passed the due time
+                    // between the reading above and now (a fake clock moved by a test), go at once.
+                    var delay = Task.Delay(wait, time, wake.Token);
+                    if (due != long.MaxValue && time.GetTimestamp() >= due)
+                    {
+                        await wake.CancelAsync().ConfigureAwait(false);
+                    }
+
+                    await delay.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
