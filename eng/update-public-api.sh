@@ -3,7 +3,8 @@
 # them, from what the public API analyzer reports when the projects build:
 #   RS0016 (public symbol not declared)      -> the symbol is added to PublicAPI.Unshipped.txt;
 #   RS0017 (declared symbol no longer public) -> dropped from PublicAPI.Unshipped.txt, or, when it was
-#                                               shipped, recorded there as "*REMOVED*<symbol>".
+#                                               shipped, recorded there as "*REMOVED*<symbol>";
+#   RS0050 (removed symbol is public again)    -> its "*REMOVED*" line is dropped.
 # With --baseline both files are rewritten: the whole current surface goes to PublicAPI.Shipped.txt and
 # PublicAPI.Unshipped.txt is left empty (a new baseline, e.g. at a release).
 # Review the diff of the files afterwards: it is the change of the public surface.
@@ -55,9 +56,12 @@ for project in "${projects[@]}"; do
     | sed -n "s/.*warning RS0016: Symbol '\(.*\)' is not part of the declared public API.*/\1/p" | sort -u)
   removed=$(grep -F "[$full]" "$log" \
     | sed -n "s/.*warning RS0017: Symbol '\(.*\)' is part of the declared API, but is either not public or could not be found.*/\1/p" | sort -u)
+  # RS0050: a symbol recorded as removed is public again.
+  restored=$(grep -F "[$full]" "$log" \
+    | sed -n "s/.*warning RS0050: Symbol '\(.*\)' is marked as removed but it isn't deleted in source code.*/*REMOVED*\1/p" | sort -u)
   if $baseline; then file="$dir/PublicAPI.Shipped.txt"; else file="$dir/PublicAPI.Unshipped.txt"; fi
   {
-    grep -v -x -F "$header" "$file" | grep -v -x -F -f <(printf '%s\n' "$removed") || true
+    grep -v -x -F "$header" "$file" | grep -v -x -F -f <(printf '%s\n' "$removed" "$restored") || true
     printf '%s\n' "$added"
     if [ -n "$removed" ]; then
       grep -x -F -f <(printf '%s\n' "$removed") "$dir/PublicAPI.Shipped.txt" | sed 's/^/*REMOVED*/' || true
