@@ -12,4 +12,4 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// <param name="Sequence">The message's position in its stream, from 0.</param>
 /// <param name="ItemCount">Spans, data points or log records encoded.</param>
 /// <param name="Bytes">The encoded message.</param>
-public sealed record ArrowEncodedBatch(Signal Signal, Guid StreamId, long Sequence, int ItemCount, ReadOnlyMemory<byte> Bytes);
+internal sealed record ArrowEncodedBatch(Signal Signal, Guid StreamId, long Sequence, int ItemCount, ReadOnlyMemory<byte> Bytes);

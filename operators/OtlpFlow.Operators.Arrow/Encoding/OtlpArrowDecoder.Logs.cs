@@ -4,7 +4,7 @@ using OpenTelemetry.Proto.Logs.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder
 {
     private ExportLogsServiceRequest DecodeLogs(Dictionary<TableId, RecordBatch> tables)
     {

@@ -4,7 +4,7 @@ using OpenTelemetry.Proto.Metrics.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder
 {
     private ExportMetricsServiceRequest DecodeMetrics(Dictionary<TableId, RecordBatch> tables)
     {

@@ -5,7 +5,7 @@ using OpenTelemetry.Proto.Trace.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder
 {
     private ExportTraceServiceRequest DecodeTraces(Dictionary<TableId, RecordBatch> tables)
     {

@@ -13,7 +13,7 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// error (<see cref="ArrowStreamGapException"/>). Uncompressed columns are read where they lie in
 /// the message, without copying. Not thread-safe: one decoder per stream.
 /// </summary>
-public sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder
 {
     private readonly MemoryAllocator _allocator;
     private readonly StringDictionaryReader _keys = new();

@@ -3,7 +3,7 @@ using OpenTelemetry.Proto.Collector.Logs.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowEncoder
+internal sealed partial class OtlpArrowEncoder
 {
     private int EncodeLogs(ExportLogsServiceRequest request, ResourceScopeColumns resources, List<(TableId, RecordBatch)> tables)
     {

@@ -4,7 +4,7 @@ using OpenTelemetry.Proto.Metrics.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowEncoder
+internal sealed partial class OtlpArrowEncoder
 {
     private int EncodeMetrics(ExportMetricsServiceRequest request, ResourceScopeColumns resources, List<(TableId, RecordBatch)> tables)
     {

@@ -6,7 +6,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-public sealed partial class OtlpArrowEncoder
+internal sealed partial class OtlpArrowEncoder
 {
     /// <summary>Status column value of a span without a status object.</summary>
     internal const int NoStatus = int.MinValue;

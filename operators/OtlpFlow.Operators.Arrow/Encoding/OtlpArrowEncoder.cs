@@ -22,7 +22,7 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// Arrow dictionary batches: Apache.Arrow 23's stream writer writes a dictionary only once per
 /// stream and its Flight reader rejects dictionary batches.
 /// </remarks>
-public sealed partial class OtlpArrowEncoder
+internal sealed partial class OtlpArrowEncoder
 {
     private readonly MemoryAllocator _allocator;
     private readonly IpcOptions _ipc;

@@ -19,7 +19,7 @@ public sealed class TrackingMemoryAllocator : MemoryAllocator
 
     /// <summary>Creates an allocator.</summary>
     /// <param name="limit">Live bytes above which <see cref="WaitForRoomAsync"/> waits; <see cref="long.MaxValue"/> for none.</param>
-    public TrackingMemoryAllocator(long limit = long.MaxValue)
+    internal TrackingMemoryAllocator(long limit = long.MaxValue)
         : base(DefaultAlignment)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
@@ -37,7 +37,7 @@ public sealed class TrackingMemoryAllocator : MemoryAllocator
     public long PeakBytes => Interlocked.Read(ref _peak);
 
     /// <summary>Completes at once while live bytes are under the limit, otherwise when enough is released.</summary>
-    public Task WaitForRoomAsync(CancellationToken cancellationToken = default)
+    internal Task WaitForRoomAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
@@ -52,7 +52,7 @@ public sealed class TrackingMemoryAllocator : MemoryAllocator
     }
 
     /// <summary>Counts <paramref name="bytes"/> of memory held outside Arrow until the lease is disposed.</summary>
-    public IDisposable Reserve(long bytes)
+    internal IDisposable Reserve(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         Add(bytes);

@@ -15,4 +15,4 @@ namespace OtlpFlow.Operators.Arrow.Operators;
 /// The payload that was encoded. When a batch's payload is no longer this object, an operator
 /// changed the data after encoding and the encoding is stale.
 /// </param>
-public sealed record ArrowEncodedAttachment(ArrowEncodedBatch Encoded, IMessage Source);
+internal sealed record ArrowEncodedAttachment(ArrowEncodedBatch Encoded, IMessage Source);

@@ -31,7 +31,7 @@ public sealed class DistributedLimiterOperator : ProcessorOperator
     }
 
     /// <summary>The limiter (after start).</summary>
-    public DistributedRateLimiter Limiter => _limiter ?? throw new InvalidOperationException("The operator has not started.");
+    internal DistributedRateLimiter Limiter => _limiter ?? throw new InvalidOperationException("The operator has not started.");
 
     /// <summary>Connects to Redis (a failed connection is not an error: the local limit applies until it comes).</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace OtlpFlow.Operators.Coordination.Limiting;
 /// While Redis is unreachable (or slower than the timeout) a local limiter decides instead; the
 /// shared limit is used again as soon as a call succeeds.
 /// </summary>
-public sealed partial class DistributedRateLimiter
+internal sealed partial class DistributedRateLimiter
 {
     // KEYS[1]: the key. ARGV[1]: microseconds per unit; ARGV[2]: burst in microseconds; ARGV[3]: units.
     // Returns { admitted (1/0), microseconds to wait when refused, Redis time in microseconds }.

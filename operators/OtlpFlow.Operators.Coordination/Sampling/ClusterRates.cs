@@ -1,7 +1,7 @@
 namespace OtlpFlow.Operators.Coordination.Sampling;
 
 /// <summary>The leader's computation of per-key keep probabilities from the members' throughput.</summary>
-public static class ClusterRates
+internal static class ClusterRates
 {
     /// <summary>
     /// Sums each key's throughput over the members and shares <paramref name="targetPerSecond"/>

@@ -16,7 +16,7 @@ namespace OtlpFlow.Operators.Coordination.Sampling;
 /// (<see cref="ClusterRates.Compute"/>) and publishes them under
 /// <c>{prefix}/sampling/{operator}/probabilities</c>; every instance watches that key and applies it.
 /// </summary>
-public sealed partial class ClusterSamplingCoordinator : IClusterSampling, IAsyncDisposable
+internal sealed partial class ClusterSamplingCoordinator : IClusterSampling, IAsyncDisposable
 {
     private readonly EtcdCoordinator _coordinator;
     private readonly TimeSpan _interval;

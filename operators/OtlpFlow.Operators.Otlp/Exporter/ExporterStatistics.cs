@@ -9,6 +9,11 @@ public sealed class ExporterStatistics
     private long _retries;
     private long _partialSuccesses;
 
+    /// <summary>Created by the operator that counts.</summary>
+    internal ExporterStatistics()
+    {
+    }
+
     /// <summary>Items the peer accepted (partial successes count their accepted part).</summary>
     public long SentItems => Interlocked.Read(ref _sent);
 

@@ -8,7 +8,7 @@ namespace OtlpFlow.Operators.Otlp.Exporter;
 /// with retries and its queue; this is also the seam where a circuit breaker or a failover between
 /// endpoints wraps a sender (a sender that decorates other senders).
 /// </summary>
-public interface IOtlpSender : IAsyncDisposable
+internal interface IOtlpSender : IAsyncDisposable
 {
     /// <summary>Sends once, never throwing for an answer of the peer: failures are in the result.</summary>
     /// <param name="signal">The request's signal.</param>

@@ -67,7 +67,7 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     public CircuitBreaker? Breaker => _breaker;
 
     /// <summary>The retry budget shared by this exporter's batches (the <c>retryBudget</c> key), or null.</summary>
-    public RetryBudget? RetryBudget => _budget;
+    internal RetryBudget? RetryBudget => _budget;
 
     /// <summary>The timeout the next attempt gets (fixed, or adaptive with <c>timeout.adaptive</c>).</summary>
     public TimeSpan CurrentTimeout => _timeout.Current;
@@ -79,7 +79,7 @@ public sealed partial class OtlpExporterOperator : SinkOperator
     /// Replaces the sender before the exporter starts: the seam for a breaker or a failover that
     /// wraps the protocol's sender. The function receives the protocol's sender.
     /// </summary>
-    public Func<IOtlpSender, IOtlpSender>? DecorateSender { get; set; }
+    internal Func<IOtlpSender, IOtlpSender>? DecorateSender { get; set; }
 
     /// <summary>Creates the protocol's sender and starts the queue's consumers.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)

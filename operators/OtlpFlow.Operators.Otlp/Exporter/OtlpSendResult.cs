@@ -10,7 +10,7 @@ namespace OtlpFlow.Operators.Otlp.Exporter;
 /// The peer refused the data itself (HTTP 400, gRPC INVALID_ARGUMENT): some items of the request are
 /// bad, and a request without them may be accepted.
 /// </param>
-public sealed record OtlpSendResult(bool Succeeded, bool Retryable, TimeSpan? RetryAfter, long Rejected, string? Message, bool InvalidData = false)
+internal sealed record OtlpSendResult(bool Succeeded, bool Retryable, TimeSpan? RetryAfter, long Rejected, string? Message, bool InvalidData = false)
 {
     /// <summary>Full success.</summary>
     public static OtlpSendResult Success { get; } = new(true, false, null, 0, null);

@@ -14,6 +14,11 @@ public sealed class ReceiverStatistics
     private long _ackTimeouts;
     private readonly TaskCompletionSource _firstRetryable = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Created by the operator that counts.</summary>
+    internal ReceiverStatistics()
+    {
+    }
+
     /// <summary>Requests answered with success (including partial successes).</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
 

@@ -3,7 +3,7 @@ using OtlpFlow.Engine.Operators;
 namespace OtlpFlow.Operators.Resilience;
 
 /// <summary>The classification of one attempt's result, with the server's retry hint when it gave one.</summary>
-public readonly record struct AttemptOutcome(AttemptOutcomeKind Kind, TimeSpan? RetryAfter = null)
+internal readonly record struct AttemptOutcome(AttemptOutcomeKind Kind, TimeSpan? RetryAfter = null)
 {
     /// <summary>A success.</summary>
     public static AttemptOutcome Success => new(AttemptOutcomeKind.Success);

@@ -1,7 +1,7 @@
 namespace OtlpFlow.Operators.Resilience;
 
 /// <summary>What one attempt came to, for the retry executor.</summary>
-public enum AttemptOutcomeKind
+internal enum AttemptOutcomeKind
 {
     /// <summary>Done: no retry.</summary>
     Success,

@@ -9,6 +9,11 @@ public sealed class FailoverStatistics
     private long _failed;
     private long _switches;
 
+    /// <summary>Created by the operator that counts.</summary>
+    internal FailoverStatistics()
+    {
+    }
+
     /// <summary>Batches sent to a target, re-sends included.</summary>
     public long Sent => Interlocked.Read(ref _sent);
 

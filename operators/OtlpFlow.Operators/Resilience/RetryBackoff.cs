@@ -1,7 +1,7 @@
 namespace OtlpFlow.Operators.Resilience;
 
 /// <summary>Computes the wait before each retry from <see cref="RetryOptions"/>: the backoff, then the jitter, capped at <c>max</c>.</summary>
-public sealed class RetryBackoff
+internal sealed class RetryBackoff
 {
     private readonly RetryOptions _options;
     private readonly Random _random;

@@ -4,7 +4,7 @@ namespace OtlpFlow.Operators.Resilience;
 /// Limits retries to a share of recent requests plus a floor per second, over a sliding window.
 /// Share one budget among every caller of the same peer. Thread-safe; no allocation per call.
 /// </summary>
-public sealed class RetryBudget
+internal sealed class RetryBudget
 {
     private const int RequestsCounter = 0;
     private const int RetriesCounter = 1;

@@ -4,4 +4,4 @@ namespace OtlpFlow.Operators.Resilience;
 /// <param name="Retry">True to try again.</param>
 /// <param name="Delay">The wait before the next attempt (zero when stopping).</param>
 /// <param name="Stop">Why to stop (meaningless when retrying).</param>
-public readonly record struct RetryDecision(bool Retry, TimeSpan Delay, RetryStop Stop);
+internal readonly record struct RetryDecision(bool Retry, TimeSpan Delay, RetryStop Stop);

@@ -11,7 +11,7 @@ namespace OtlpFlow.Operators.Resilience;
 /// after each failed attempt. Exceptions thrown by an attempt are not caught: classify results,
 /// not exceptions, on the hot path.
 /// </remarks>
-public sealed class RetryExecutor
+internal sealed class RetryExecutor
 {
     private readonly RetryOptions _options;
     private readonly ResilienceClock _clock;

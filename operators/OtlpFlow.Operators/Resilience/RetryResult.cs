@@ -6,7 +6,7 @@ namespace OtlpFlow.Operators.Resilience;
 /// <param name="Outcome">Its classification.</param>
 /// <param name="Attempts">Attempts made, the first included.</param>
 /// <param name="Stop">Why no further attempt was made.</param>
-public readonly record struct RetryResult<TResult>(TResult Result, AttemptOutcome Outcome, int Attempts, RetryStop Stop)
+internal readonly record struct RetryResult<TResult>(TResult Result, AttemptOutcome Outcome, int Attempts, RetryStop Stop)
 {
     /// <summary>True when the last attempt succeeded.</summary>
     public bool Succeeded => Stop == RetryStop.Succeeded;

@@ -1,7 +1,7 @@
 namespace OtlpFlow.Operators.Resilience;
 
 /// <summary>Why a retry executor stopped trying.</summary>
-public enum RetryStop
+internal enum RetryStop
 {
     /// <summary>An attempt succeeded.</summary>
     Succeeded,

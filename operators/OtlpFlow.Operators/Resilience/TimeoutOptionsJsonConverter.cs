@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Resilience;
 /// Reads a <c>timeout</c> key given either as a duration (<c>"10s"</c>, a fixed timeout) or as an
 /// object of <see cref="TimeoutOptions"/> (<c>{ "adaptive": true, "floor": "200ms" }</c>).
 /// </summary>
-public sealed class TimeoutOptionsJsonConverter : JsonConverter<TimeoutOptions>
+internal sealed class TimeoutOptionsJsonConverter : JsonConverter<TimeoutOptions>
 {
     /// <inheritdoc />
     public override TimeoutOptions? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

@@ -6,7 +6,7 @@ namespace OtlpFlow.Operators.Resilience;
 /// <see cref="Record"/>; successful calls only, since a timed-out call says nothing of the peer's speed
 /// except that it was over the limit. Thread-safe; no allocation per call.
 /// </summary>
-public sealed class TimeoutPolicy
+internal sealed class TimeoutPolicy
 {
     // The quantile is recomputed after this many new samples, not on every read: sorting a few
     // hundred numbers per call would cost more than the call it guards.

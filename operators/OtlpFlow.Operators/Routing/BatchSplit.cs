@@ -11,7 +11,7 @@ namespace OtlpFlow.Operators.Routing;
 /// Splits a request item by item into one request per destination, keeping the resource and
 /// scope grouping (new containers around the same item objects; the input is never changed).
 /// </summary>
-public static class BatchSplit
+internal static class BatchSplit
 {
     /// <summary>The number of items in a request of any signal.</summary>
     public static int CountItems(IMessage payload) => payload switch

@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Routing;
 /// about 1/sqrt(virtual nodes), so an even spread needs many points per member. Kept for
 /// comparison (benchmarks, tests); the operators use <see cref="RendezvousHash"/>.
 /// </summary>
-public sealed class HashRing : IConsistentHash
+internal sealed class HashRing : IConsistentHash
 {
     private readonly ulong[] _points;
     private readonly int[] _owners;

@@ -4,7 +4,7 @@ namespace OtlpFlow.Operators.Routing;
 /// Maps a key's hash to one of a fixed list of members so that a change of members moves few
 /// keys. Implementations are immutable: a change of membership builds a new one.
 /// </summary>
-public interface IConsistentHash
+internal interface IConsistentHash
 {
     /// <summary>The members, in the order their indexes refer to.</summary>
     IReadOnlyList<string> Members { get; }

@@ -11,7 +11,7 @@ namespace OtlpFlow.Operators.Routing;
 /// Chooses a destination (an index) for each item of a batch; <see cref="BatchSplit"/> walks a
 /// batch with it and builds one request per destination.
 /// </summary>
-public abstract class ItemDecider
+internal abstract class ItemDecider
 {
     /// <summary>The destination of a span.</summary>
     public abstract int Decide(Resource? resource, InstrumentationScope? scope, Span span);

@@ -5,7 +5,7 @@ namespace OtlpFlow.Operators.Routing;
 /// are numbered buckets, so only the last one can leave without moving other keys. Named members
 /// that come and go in any order do not fit it; kept for comparison (benchmarks, tests).
 /// </summary>
-public sealed class JumpHash : IConsistentHash
+internal sealed class JumpHash : IConsistentHash
 {
     /// <summary>Creates the hash over <paramref name="members"/>, bucket i being member i.</summary>
     public JumpHash(IEnumerable<string> members)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OtlpFlow.Operators.Routing;
 
 /// <summary>Finds a named <see cref="IMembershipSource"/> among an operator's services.</summary>
-public static class MembershipSources
+internal static class MembershipSources
 {
     /// <summary>The keyed <see cref="IMembershipSource"/> registered under <paramref name="name"/>.</summary>
     /// <exception cref="InvalidOperationException">None is registered under that name; the message says what to do.</exception>

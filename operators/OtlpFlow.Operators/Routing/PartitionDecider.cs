@@ -13,7 +13,7 @@ namespace OtlpFlow.Operators.Routing;
 /// reached its cap (items in flight plus items given in this batch) passes the item to the next
 /// choice. One instance per batch.
 /// </summary>
-public sealed class PartitionDecider : ItemDecider
+internal sealed class PartitionDecider : ItemDecider
 {
     private readonly PartitionKey _key;
     private readonly RendezvousHash _hash;

@@ -9,7 +9,7 @@ namespace OtlpFlow.Operators.Routing;
 /// machines (unlike <see cref="string.GetHashCode()"/>), so that every instance of a pipeline
 /// sends a key to the same member.
 /// </summary>
-public static class PartitionHash
+internal static class PartitionHash
 {
     private const ulong FnvOffset = 14695981039346656037UL;
     private const ulong FnvPrime = 1099511628211UL;

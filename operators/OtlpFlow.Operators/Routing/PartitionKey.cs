@@ -86,7 +86,7 @@ public sealed class PartitionKey
     }
 
     /// <summary>The hash of a span's key.</summary>
-    public ulong Hash(Resource? resource, InstrumentationScope? scope, Span span)
+    internal ulong Hash(Resource? resource, InstrumentationScope? scope, Span span)
     {
         ArgumentNullException.ThrowIfNull(span);
         return _source switch
@@ -99,7 +99,7 @@ public sealed class PartitionKey
     }
 
     /// <summary>The hash of a log record's key.</summary>
-    public ulong Hash(Resource? resource, InstrumentationScope? scope, LogRecord log)
+    internal ulong Hash(Resource? resource, InstrumentationScope? scope, LogRecord log)
     {
         ArgumentNullException.ThrowIfNull(log);
         return _source switch
@@ -112,7 +112,7 @@ public sealed class PartitionKey
     }
 
     /// <summary>The hash of a data point's key (metrics have no trace id: that key is missing for them).</summary>
-    public ulong Hash(Resource? resource, InstrumentationScope? scope, DataPointView point) => _source switch
+    internal ulong Hash(Resource? resource, InstrumentationScope? scope, DataPointView point) => _source switch
     {
         KeySource.TraceId or KeySource.SpanId => MissingHash,
         KeySource.Item => Lookup(point.Attributes),

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace OtlpFlow.Operators.Routing;
 
 /// <summary>Reads a <see cref="PartitionKey"/> from a JSON string.</summary>
-public sealed class PartitionKeyJsonConverter : JsonConverter<PartitionKey>
+internal sealed class PartitionKeyJsonConverter : JsonConverter<PartitionKey>
 {
     /// <inheritdoc />
     public override PartitionKey Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

@@ -8,7 +8,7 @@ namespace OtlpFlow.Operators.Routing;
 /// This is what <c>partition.consistentHash</c> and <c>loadbalancing</c> use; see the Routing
 /// README for the measurements against <see cref="HashRing"/> and <see cref="JumpHash"/>.
 /// </summary>
-public sealed class RendezvousHash : IConsistentHash
+internal sealed class RendezvousHash : IConsistentHash
 {
     private readonly ulong[] _memberHashes;
 

@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Routing;
 /// every target's weight to its running score, takes the highest, and subtracts the total from it.
 /// Thread-safe.
 /// </summary>
-public sealed class SmoothWeightedRoundRobin
+internal sealed class SmoothWeightedRoundRobin
 {
     private readonly Lock _lock = new();
     private readonly int[] _weights;

@@ -10,7 +10,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// "keep iff R ≥ T". Every sampler in this folder decides with these functions, so decisions made
 /// by different operators (and by SDKs that follow the specification) agree on the same trace.
 /// </summary>
-public static class ConsistentProbability
+internal static class ConsistentProbability
 {
     /// <summary>2^56: one more than the largest randomness value.</summary>
     public const ulong MaxAdjustedCount = 1UL << 56;

@@ -19,12 +19,12 @@ namespace OtlpFlow.Operators.Sampling;
 public abstract class ConsistentSamplerBase : ProcessorOperator
 {
     /// <summary>The reason under which spans sampled by the configured ratio are counted.</summary>
-    protected const string RatioReason = "ratio";
+    private protected const string RatioReason = "ratio";
 
     private static readonly string[] DropReasons = [string.Empty, RatioReason];
 
     /// <summary>Creates the sampler.</summary>
-    protected ConsistentSamplerBase(OperatorContext context) : base(context) =>
+    private protected ConsistentSamplerBase(OperatorContext context) : base(context) =>
         Counters = new SamplingCounters(context.Id, context.Meter);
 
     /// <summary>Kept and dropped spans by reason.</summary>
@@ -38,7 +38,7 @@ public abstract class ConsistentSamplerBase : ProcessorOperator
     /// <paramref name="upstream"/> is the incoming threshold when it is valid and consistent with
     /// the span's randomness, else null (it is then erased).
     /// </summary>
-    protected abstract (ulong Threshold, string Reason) Choose(ulong? upstream);
+    private protected abstract (ulong Threshold, string Reason) Choose(ulong? upstream);
 
     /// <inheritdoc />
     public override async ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ public sealed class ConsistentSamplingOperator : ConsistentSamplerBase
     }
 
     /// <inheritdoc />
-    protected override (ulong Threshold, string Reason) Choose(ulong? upstream)
+    private protected override (ulong Threshold, string Reason) Choose(ulong? upstream)
     {
         if (upstream is not { } t)
         {

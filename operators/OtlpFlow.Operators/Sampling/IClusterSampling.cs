@@ -6,7 +6,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// leader computed to meet the cluster-wide target. The coordination layer (etcd) implements it;
 /// register it as a service.
 /// </summary>
-public interface IClusterSampling
+internal interface IClusterSampling
 {
     /// <summary>Reports this instance's smoothed throughput per key (spans per second) and the cluster-wide target of operator <paramref name="operatorId"/>.</summary>
     void Report(string operatorId, IReadOnlyDictionary<string, double> spansPerSecond, double targetPerSecond);

@@ -19,7 +19,7 @@ public sealed class SamplingCounters
     private readonly string _operatorId;
 
     /// <summary>Creates counters for operator <paramref name="operatorId"/>, publishing on <paramref name="meter"/> when one is given.</summary>
-    public SamplingCounters(string operatorId, Meter? meter)
+    internal SamplingCounters(string operatorId, Meter? meter)
     {
         _operatorId = operatorId;
         if (meter is not null)
@@ -42,7 +42,7 @@ public sealed class SamplingCounters
     public long Dropped => _dropped.Values.Sum();
 
     /// <summary>Counts <paramref name="items"/> kept for <paramref name="reason"/>.</summary>
-    public void CountKept(long items, string reason)
+    internal void CountKept(long items, string reason)
     {
         if (items <= 0)
         {
@@ -54,7 +54,7 @@ public sealed class SamplingCounters
     }
 
     /// <summary>Counts <paramref name="items"/> dropped for <paramref name="reason"/>.</summary>
-    public void CountDropped(long items, string reason)
+    internal void CountDropped(long items, string reason)
     {
         if (items <= 0)
         {

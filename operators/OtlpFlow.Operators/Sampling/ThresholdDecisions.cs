@@ -16,7 +16,7 @@ namespace OtlpFlow.Operators.Sampling;
 /// unsigned answer; that keeps the compare a single instruction on AVX2, which has no unsigned
 /// 64-bit compare.
 /// </remarks>
-public static class ThresholdDecisions
+internal static class ThresholdDecisions
 {
     private const int TraceIdBytes = 16;
 

@@ -27,6 +27,6 @@ public sealed class TraceIdRatioOperator : ConsistentSamplerBase
     public ulong Threshold => _threshold;
 
     /// <inheritdoc />
-    protected override (ulong Threshold, string Reason) Choose(ulong? upstream) =>
+    private protected override (ulong Threshold, string Reason) Choose(ulong? upstream) =>
         (Math.Max(upstream ?? 0, _threshold), RatioReason);
 }

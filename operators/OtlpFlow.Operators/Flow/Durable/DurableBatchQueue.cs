@@ -32,7 +32,7 @@ namespace OtlpFlow.Operators.Flow;
 /// discarding the rest of its segment. Writes resume by themselves as soon as space returns.
 /// </para>
 /// </remarks>
-public sealed class DurableBatchQueue : IDisposable
+internal sealed class DurableBatchQueue : IDisposable
 {
     private const uint Magic = 0x3152514F; // "OQR1"
     private const int FrameHeader = 12;

@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Flow;
 /// given back to <see cref="DurableBatchQueue.Complete"/>; its acknowledgement was settled when it
 /// was enqueued, so the batch read back holds none.
 /// </summary>
-public sealed class DurableRecord
+internal sealed class DurableRecord
 {
     internal DurableRecord(TelemetryBatch batch, DurableBatchQueue.Entry entry)
     {

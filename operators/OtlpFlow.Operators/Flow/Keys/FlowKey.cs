@@ -19,7 +19,7 @@ namespace OtlpFlow.Operators.Flow;
 /// or log record (metrics have no item keys and fall under the empty key). A missing value is the
 /// empty string, which is a key like any other.
 /// </summary>
-public sealed class FlowKey
+internal sealed class FlowKey
 {
     private const string ServiceName = "service.name";
 

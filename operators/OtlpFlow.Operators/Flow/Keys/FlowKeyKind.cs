@@ -1,7 +1,7 @@
 namespace OtlpFlow.Operators.Flow;
 
 /// <summary>Where a <see cref="FlowKey"/> reads its value.</summary>
-public enum FlowKeyKind
+internal enum FlowKeyKind
 {
     /// <summary>The batch's tenant (<c>tenant</c>).</summary>
     Tenant,

@@ -4,7 +4,7 @@ namespace OtlpFlow.Operators.Flow;
 /// A rate limiter core: thread-safe, lock-free and allocation-free per call. Permits are whatever
 /// the caller counts (items, bytes, batches).
 /// </summary>
-public interface IPermitLimiter
+internal interface IPermitLimiter
 {
     /// <summary>
     /// Tries to take <paramref name="permits"/>. When it returns true they are taken and

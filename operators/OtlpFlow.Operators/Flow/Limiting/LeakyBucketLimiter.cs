@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Flow;
 /// request is told how long to wait for its turn, so the output never exceeds the rate. Lock-free
 /// and allocation-free: the state is one number, the moment the queue will be empty.
 /// </summary>
-public sealed class LeakyBucketLimiter : IPermitLimiter
+internal sealed class LeakyBucketLimiter : IPermitLimiter
 {
     private readonly LimiterClock _clock;
     private readonly double _capacitySeconds;

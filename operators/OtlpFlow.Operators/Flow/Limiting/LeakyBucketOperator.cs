@@ -13,6 +13,6 @@ public sealed class LeakyBucketOperator : RateLimitOperator
     public LeakyBucketOperator(LeakyBucketOptions options, OperatorContext context) : base(options, context) => _options = options;
 
     /// <inheritdoc />
-    protected override IPermitLimiter CreateLimiter() =>
+    private protected override IPermitLimiter CreateLimiter() =>
         new LeakyBucketLimiter(_options.Rate, _options.Capacity > 0 ? _options.Capacity : _options.Rate, Context.TimeProvider);
 }

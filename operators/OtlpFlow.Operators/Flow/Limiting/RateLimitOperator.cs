@@ -18,7 +18,7 @@ public abstract class RateLimitOperator : ProcessorOperator
     private readonly LimiterPartitions? _partitions;
 
     /// <summary>Creates the operator.</summary>
-    protected RateLimitOperator(RateLimitOptions options, OperatorContext context) : base(context)
+    private protected RateLimitOperator(RateLimitOptions options, OperatorContext context) : base(context)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
@@ -34,7 +34,7 @@ public abstract class RateLimitOperator : ProcessorOperator
     public int PartitionCount => _partitions?.Count ?? 0;
 
     /// <summary>Makes one limiter core (one per partition), on <see cref="OperatorContext.TimeProvider"/>.</summary>
-    protected abstract IPermitLimiter CreateLimiter();
+    private protected abstract IPermitLimiter CreateLimiter();
 
     /// <inheritdoc />
     public override async ValueTask ProcessAsync(TelemetryBatch batch, IOperatorOutput output, CancellationToken cancellationToken)

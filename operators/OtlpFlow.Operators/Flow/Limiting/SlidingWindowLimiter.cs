@@ -17,7 +17,7 @@ namespace OtlpFlow.Operators.Flow;
 /// reading the clock; the segments then count up to the limit less that slice, so no window ever
 /// admits more than the limit.
 /// </remarks>
-public sealed class SlidingWindowLimiter : IPermitLimiter, IClockedPermits
+internal sealed class SlidingWindowLimiter : IPermitLimiter, IClockedPermits
 {
     private const int CountBits = 40;
     private const long CountMask = (1L << CountBits) - 1;

@@ -13,6 +13,6 @@ public sealed class SlidingWindowOperator : RateLimitOperator
     public SlidingWindowOperator(SlidingWindowOptions options, OperatorContext context) : base(options, context) => _options = options;
 
     /// <inheritdoc />
-    protected override IPermitLimiter CreateLimiter() =>
+    private protected override IPermitLimiter CreateLimiter() =>
         new SlidingWindowLimiter(Math.Max(1, (long)Math.Round(_options.Rate * _options.Window.TotalSeconds)), _options.Window, _options.Segments, Context.TimeProvider);
 }

@@ -11,7 +11,7 @@ namespace OtlpFlow.Operators.Flow;
 /// <see cref="PermitReserve"/> without reading the clock; the bucket proper holds the burst less
 /// that slice, so the two together never pass <c>burst + rate × elapsed</c>.
 /// </remarks>
-public sealed class TokenBucketLimiter : IPermitLimiter, IClockedPermits
+internal sealed class TokenBucketLimiter : IPermitLimiter, IClockedPermits
 {
     private readonly LimiterClock _clock;
     private readonly double _fillSeconds;

@@ -13,6 +13,6 @@ public sealed class TokenBucketOperator : RateLimitOperator
     public TokenBucketOperator(TokenBucketOptions options, OperatorContext context) : base(options, context) => _options = options;
 
     /// <inheritdoc />
-    protected override IPermitLimiter CreateLimiter() =>
+    private protected override IPermitLimiter CreateLimiter() =>
         new TokenBucketLimiter(_options.Rate, _options.Burst > 0 ? _options.Burst : _options.Rate, Context.TimeProvider);
 }

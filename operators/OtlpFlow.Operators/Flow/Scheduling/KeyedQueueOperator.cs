@@ -17,7 +17,7 @@ public abstract class KeyedQueueOperator : BufferedSenderOperator
     private readonly QueueFullAction _onFull;
 
     /// <summary>Creates the operator.</summary>
-    protected KeyedQueueOperator(OperatorContext context, FlowKey key, int queueCapacity, QueueFullAction onFull) : base(context)
+    private protected KeyedQueueOperator(OperatorContext context, FlowKey key, int queueCapacity, QueueFullAction onFull) : base(context)
     {
         ArgumentNullException.ThrowIfNull(key);
         _key = key;
