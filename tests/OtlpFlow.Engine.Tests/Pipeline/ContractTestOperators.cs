@@ -180,6 +180,45 @@ public sealed class Observer(OperatorContext context, ContractState state) : Pro
         output.EmitAsync(batch.Observed(state.Outcomes.Enqueue), cancellationToken);
 }
 
+/// <summary>
+/// A source fed by an in-memory "server": requests posted to <see cref="ContractState.Server"/> are
+/// handled on another thread, which sends them through the output the engine handed over.
+/// </summary>
+public sealed class ChannelServerSource(OperatorContext context, ContractState state) : ServerSourceOperator(context)
+{
+    private readonly TaskCompletionSource<IOperatorOutput> _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _serving = Task.CompletedTask;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _serving = Task.Run(ServeAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    protected override void Accept(IOperatorOutput output)
+    {
+        state.Calls.Enqueue("accept");
+        _accepted.TrySetResult(output);
+    }
+
+    protected override async Task StopAcceptingAsync()
+    {
+        state.Calls.Enqueue("stop-accepting");
+        state.Server.Writer.TryComplete();
+        await _serving;
+    }
+
+    private async Task ServeAsync()
+    {
+        await foreach (var request in state.Server.Reader.ReadAllAsync())
+        {
+            // A request that comes before the pipeline runs waits here for the output.
+            var output = await _accepted.Task;
+            await output.EmitAsync(TelemetryBatch.Create(request));
+        }
+    }
+}
+
 /// <summary>What the contract operators of one test report.</summary>
 public sealed class ContractState
 {
@@ -188,6 +227,9 @@ public sealed class ContractState
     public ConcurrentQueue<string> Calls { get; } = new();
 
     public ConcurrentQueue<AcknowledgementResult> Outcomes { get; } = new();
+
+    public System.Threading.Channels.Channel<OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest> Server { get; } =
+        System.Threading.Channels.Channel.CreateUnbounded<OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest>();
 
     public bool Overlapped { get; set; }
 

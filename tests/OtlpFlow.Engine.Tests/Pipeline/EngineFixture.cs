@@ -28,7 +28,8 @@ public sealed class EngineFixture
         .AddOperator<Duplicator, DuplicatorOptions>("test.duplicator")
         .AddOperator<RejectingSink>("test.rejecting")
         .AddOperator<Staged, StagedOptions>("test.staged")
-        .AddOperator<Observer>("test.observer");
+        .AddOperator<Observer>("test.observer")
+        .AddOperator<ChannelServerSource>("test.server");
 
     public ContractState Contract { get; } = new();
 

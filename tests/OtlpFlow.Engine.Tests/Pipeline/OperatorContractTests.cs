@@ -182,6 +182,29 @@ public sealed class OperatorContractTests
     }
 
     [Fact]
+    public async Task A_server_fed_source_gets_its_output_then_stops_accepting_on_stop_and_what_it_took_is_delivered()
+    {
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "srv":  { "type": "test.server" },
+            "sink": { "type": "test.sink", "inputs": ["srv"] } } }
+        """);
+        for (var i = 0; i < 5; i++)
+        {
+            f.Contract.Server.Writer.TryWrite(TestData.Traces(3, seq: i, name: "req"));
+        }
+
+        await p.StartAsync();
+        await EngineFixture.Eventually(() => f.State.ItemsReceivedBy("sink") == 15, "the requests to arrive");
+        Assert.True(await p.StopAsync());
+
+        Assert.Equal(["accept", "stop-accepting"], f.Contract.Calls);
+        Assert.Equal(15, p.Counters["srv"].ItemsCreated);
+        Assert.All(p.Counters.Values, c => Assert.True(c.Balanced, c.ToString()));
+    }
+
+    [Fact]
     public async Task A_nested_stage_fails_only_the_batch_its_call_threw_on()
     {
         var f = new EngineFixture();
