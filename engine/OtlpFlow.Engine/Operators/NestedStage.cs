@@ -12,16 +12,21 @@ namespace OtlpFlow.Engine.Operators;
 /// from every operator the pipeline knows (plugins included), and run with the engine's guarantees
 /// for each call: its output is the parent's ports, the batches it owned are settled when the call
 /// ends, and an exception fails that batch only (counted as the parent's error) while an
-/// <see cref="OperatorFaultException"/> stops the pipeline (guarantee 4).
+/// <see cref="OperatorFaultException"/> stops the pipeline (guarantee 4). A stage with ticks
+/// (<see cref="ProcessorOperator.TickAsync"/>) gets them as any operator does: in turn with its own
+/// calls, stopped before its flush, its emissions leaving through the parent's ports.
 /// </summary>
 public sealed class NestedStage : IAsyncDisposable
 {
     private readonly OperatorContext _parent;
+    private readonly SemaphoreSlim? _turn;
+    private Pipeline.TickRunner? _ticks;
 
     private NestedStage(OperatorContext parent, ProcessorOperator stage)
     {
         _parent = parent;
         Operator = stage;
+        _turn = stage.HasTicks ? new SemaphoreSlim(1, 1) : null;
     }
 
     /// <summary>The stage's operator.</summary>
@@ -94,23 +99,61 @@ public sealed class NestedStage : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the stage (from the parent's <c>StartAsync</c>).</summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the stage (from the parent's <c>StartAsync</c>), and its ticks when it has any.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         Operator.Context.Ports = _parent.Ports;
-        return Operator.StartAsync(cancellationToken);
+        await Operator.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_turn is not null && _parent.Node is { } node)
+        {
+            _ticks = Pipeline.TickRunner.Start(node, Operator, _turn, node.AbortToken);
+        }
     }
 
     /// <summary>Runs the stage on one batch, with the guarantees above; it returns when the call and its sends are done.</summary>
     /// <exception cref="InvalidOperationException">The parent is not running in a pipeline.</exception>
-    public Task ProcessAsync(TelemetryBatch batch, CancellationToken cancellationToken) =>
-        ParentNode.RunNestedAsync(Operator, batch, cancellationToken);
+    public async Task ProcessAsync(TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        var node = ParentNode;
+        if (_turn is null)
+        {
+            await node.RunNestedAsync(Operator, batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
-    /// <summary>Lets the stage emit what it holds (from the parent's <c>FlushAsync</c>).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken) => ParentNode.FlushNestedAsync(Operator, cancellationToken);
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await node.RunNestedAsync(Operator, batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>Stops the stage's ticks, then lets it emit what it holds (from the parent's <c>FlushAsync</c>).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_ticks is not null)
+        {
+            await _ticks.StopAsync().ConfigureAwait(false);
+        }
+
+        await ParentNode.FlushNestedAsync(Operator, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => Operator.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_ticks is not null)
+        {
+            await _ticks.StopAsync().ConfigureAwait(false);
+        }
+
+        await Operator.DisposeAsync().ConfigureAwait(false);
+        _turn?.Dispose();
+    }
 
     private Pipeline.OperatorNode ParentNode =>
         _parent.Node ?? throw new InvalidOperationException($"operator '{_parent.Id}': a nested stage runs only inside a running pipeline");

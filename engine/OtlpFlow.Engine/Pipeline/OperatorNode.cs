@@ -18,16 +18,11 @@ internal sealed partial class OperatorNode : IOperatorOutput
     private readonly RunningPipeline _pipeline;
     private readonly Dictionary<string, Edge[]> _ports = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TelemetryBatch, byte> _held = new(ReferenceEqualityComparer.Instance);
-    private readonly Lock _tickLock = new();
     private int _pendingUpstream;
     private bool? _mutatesDownstream;
     private int _heldPruneAt = 64;
     private SemaphoreSlim? _turn;
-    private Task _ticks = Task.CompletedTask;
-    private CancellationTokenSource? _tickStop;
-    private CancellationTokenSource? _tickWake;
-    private long _tickRequestedAt = long.MaxValue;
-    private long _tickWaitingUntil = long.MaxValue;
+    private TickRunner? _ticks;
 
     public OperatorNode(RunningPipeline pipeline, OperatorSpec spec, OperatorBase op, int capacity, int parallelism, bool ordered, TaskScheduler? scheduler)
     {
@@ -324,171 +319,28 @@ internal sealed partial class OperatorNode : IOperatorOutput
     /// <summary>Starts the tick loop of an operator that has ticks; call after its StartAsync.</summary>
     public void StartTicks(CancellationToken abortToken)
     {
-        if (Operator is not ProcessorOperator { HasTicks: true } processor)
+        if (Operator is ProcessorOperator { HasTicks: true } processor)
         {
-            return;
+            _ticks = TickRunner.Start(this, processor, _turn!, abortToken);
         }
-
-        _tickStop = CancellationTokenSource.CreateLinkedTokenSource(abortToken);
-        processor.OnTickRequested(RequestTick);
-        var stop = _tickStop.Token;
-
-        // The first periodic tick counts from the start, read here and not on the loop's thread,
-        // which may run later (a fake clock moved meanwhile would push every tick back).
-        var started = processor.Context.TimeProvider.GetTimestamp();
-        _ticks = Task.Run(() => TickLoopAsync(processor, started, stop, abortToken), CancellationToken.None);
     }
 
     /// <summary>Stops the ticks and waits for a running one to end.</summary>
-    private async Task StopTicksAsync()
-    {
-        if (_tickStop is null)
-        {
-            return;
-        }
+    private Task StopTicksAsync() => _ticks?.StopAsync() ?? Task.CompletedTask;
 
-        ((ProcessorOperator)Operator).OnTickRequested(null);
-        await _tickStop.CancelAsync().ConfigureAwait(false);
-        await _ticks.ConfigureAwait(false);
+    /// <summary>Counts, logs and publishes a tick that threw.</summary>
+    internal void TickFailed(string operatorId, Exception error)
+    {
+        Counters.CountTickError();
+        LogTickFailed(_pipeline.Logger, operatorId, error);
+        _pipeline.Publish(PipelineEventKind.TickFailed, Id, $"operator '{operatorId}': a tick failed: {error.Message}");
     }
 
-    private void RequestTick(TimeSpan dueIn)
-    {
-        var time = Operator.Context.TimeProvider;
-        var due = time.GetTimestamp() + (long)(dueIn.TotalSeconds * time.TimestampFrequency);
-        CancellationTokenSource? wake = null;
-        lock (_tickLock)
-        {
-            if (due < _tickRequestedAt)
-            {
-                _tickRequestedAt = due;
-                if (due < _tickWaitingUntil)
-                {
-                    wake = _tickWake;
-                }
-            }
-        }
+    /// <summary>Stops the pipeline for a fatal error of this operator (or of one of its stages).</summary>
+    internal void Fault(Exception error) => _pipeline.Fault(this, error);
 
-        try
-        {
-            wake?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // That wait already ended.
-        }
-    }
-
-    private async Task TickLoopAsync(ProcessorOperator processor, long started, CancellationToken stop, CancellationToken abortToken)
-    {
-        var time = processor.Context.TimeProvider;
-        var interval = processor.TickInterval;
-        var every = interval > TimeSpan.Zero ? (long)(interval.TotalSeconds * time.TimestampFrequency) : long.MaxValue;
-        var nextPeriodic = every == long.MaxValue ? long.MaxValue : started + every;
-        // A tick's emissions are recorded and sent after its turn ends, before the next tick: while
-        // they wait for room downstream, ProcessAsync goes on taking input.
-        var call = new BufferedCall(this, buffered: true);
-        while (!stop.IsCancellationRequested)
-        {
-            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            TimeSpan wait;
-            long due;
-            lock (_tickLock)
-            {
-                due = Math.Min(nextPeriodic, _tickRequestedAt);
-                var now = time.GetTimestamp();
-                wait = due == long.MaxValue ? Timeout.InfiniteTimeSpan
-                    : due <= now ? TimeSpan.Zero
-                    : TimeSpan.FromMilliseconds(Math.Ceiling((due - now) * 1000.0 / time.TimestampFrequency)); // whole ms: Task.Delay truncates
-                _tickWaitingUntil = due;
-                _tickWake = wake;
-            }
-
-            if (wait != TimeSpan.Zero)
-            {
-                try
-                {
-                    // A timer counts from when it is made: should the clock have passed the due time
-                    // between the reading above and now (a fake clock moved by a test), go at once.
-                    var delay = Task.Delay(wait, time, wake.Token);
-                    if (due != long.MaxValue && time.GetTimestamp() >= due)
-                    {
-                        await wake.CancelAsync().ConfigureAwait(false);
-                    }
-
-                    await delay.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopped, or woken for an earlier tick: the loop looks again.
-                    continue;
-                }
-                finally
-                {
-                    lock (_tickLock)
-                    {
-                        _tickWake = null;
-                        _tickWaitingUntil = long.MaxValue;
-                    }
-                }
-            }
-
-            lock (_tickLock)
-            {
-                var now = time.GetTimestamp();
-                if (Math.Min(nextPeriodic, _tickRequestedAt) > now)
-                {
-                    continue; // the clock was read early; wait the rest
-                }
-
-                _tickRequestedAt = long.MaxValue;
-                if (nextPeriodic <= now)
-                {
-                    nextPeriodic = now + every;
-                }
-            }
-
-            try
-            {
-                await _turn!.WaitAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            Exception? error = null;
-            try
-            {
-                await processor.TickAsync(call.For(null), abortToken).ConfigureAwait(false);
-            }
-            catch (OperatorFaultException ex)
-            {
-                error = ex;
-                _pipeline.Fault(this, ex);
-                return;
-            }
-            catch (OperationCanceledException ex) when (abortToken.IsCancellationRequested)
-            {
-                error = ex;
-                return;
-            }
-            catch (Exception ex)
-            {
-                error = ex;
-                Counters.CountTickError();
-                LogTickFailed(_pipeline.Logger, Id, ex);
-                _pipeline.Publish(PipelineEventKind.TickFailed, Id, $"operator '{Id}': a tick failed: {ex.Message}");
-            }
-            finally
-            {
-                call.Finish(error);
-                _turn.Release();
-            }
-
-            await call.ReplayAsync(abortToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>The pipeline's abort token, for work this operator runs on its own (a stage's ticks).</summary>
+    internal CancellationToken AbortToken => _pipeline.AbortToken;
 
     // --- Held batches: retained past their call; the engine fails what is still held at the end. ---
 
@@ -538,7 +390,6 @@ internal sealed partial class OperatorNode : IOperatorOutput
         }
 
         _turn?.Dispose();
-        _tickStop?.Dispose();
     }
 
     // --- IOperatorOutput: the node's ports, used by sources and by the calls' outputs. ---

@@ -225,6 +225,32 @@ public sealed class OperatorContractTests
     }
 
     [Fact]
+    public async Task A_nested_stage_gets_its_ticks_and_they_stop_before_its_flush()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var f = new EngineFixture();
+        await using var p = f.Build("""
+        { "operators": {
+            "src":    { "type": "test.source", "batches": 10, "spansPerBatch": 2, "track": true, "holdUntil": "end" },
+            "staged": { "type": "test.staged", "inputs": ["src"], "stage": { "type": "test.ticker" } },
+            "sink":   { "type": "test.sink", "inputs": ["staged"] } } }
+        """, time);
+        await p.StartAsync();
+        await EngineFixture.Eventually(() => f.Contract.Calls.Count(c => c == "process") == 10, "the stage to take every batch");
+        Assert.Equal(0, f.State.ItemsReceivedBy("sink"));
+
+        // Before stages had ticks, this data waited for the drain.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await EngineFixture.Eventually(() => f.State.ItemsReceivedBy("sink") == 20, "the stage's tick to send what it holds");
+
+        f.State.Open("end");
+        await p.Completion;
+        Assert.Equal("flush", f.Contract.Calls.Last());
+        Assert.DoesNotContain("tick-after-flush", f.Contract.Calls);
+        Assert.All(await ResultsAsync(f), r => Assert.True(r.Succeeded));
+    }
+
+    [Fact]
     public async Task A_fault_in_a_nested_stage_stops_the_pipeline_and_names_the_operator()
     {
         var f = new EngineFixture();
