@@ -342,7 +342,7 @@ public sealed class OperatorHarness : IAsyncDisposable
         var c = Counters;
         if (!c.Balanced)
         {
-            problems.Add($"items do not balance: in {c.ItemsIn} + returned {c.ItemsReturned} + created {c.ItemsCreated} != out {c.ItemsOut} + dropped {c.ItemsDropped}{Reasons(c)}"
+            problems.Add($"items do not balance: {c.DescribeImbalance()}{Reasons(c)}"
                 + " (an operator that makes items must count them; one that removes items must count them dropped)");
         }
 

@@ -140,7 +140,7 @@ public sealed class NestedStage : IAsyncDisposable
             await _ticks.StopAsync().ConfigureAwait(false);
         }
 
-        await ParentNode.FlushNestedAsync(Operator, cancellationToken).ConfigureAwait(false);
+        await ParentNode.FlushAsync(Operator, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -60,6 +60,12 @@ public sealed class OperatorCounters
     /// <summary>Items out + dropped less items in + returned + created: zero when balanced, positive when more left than came.</summary>
     public long Imbalance => ItemsOut + ItemsDropped - ItemsIn - ItemsReturned - ItemsCreated;
 
+    /// <summary>The conservation equation as it stands, for a warning about an operator that does not balance.</summary>
+    public string DescribeImbalance() =>
+        string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"in {ItemsIn} + returned {ItemsReturned} + created {ItemsCreated} != out {ItemsOut} + dropped {ItemsDropped} ({Imbalance:+#;-#;0} items unaccounted)");
+
     internal void CountIn(long items)
     {
         Interlocked.Add(ref _itemsIn, items);

@@ -157,19 +157,25 @@ internal sealed partial class OperatorNode : IOperatorOutput
     {
         await InputCompletion.ConfigureAwait(false);
         await StopTicksAsync().ConfigureAwait(false);
+        switch (Operator)
+        {
+            case ProcessorOperator processor:
+                await FlushAsync(processor, abortToken).ConfigureAwait(false);
+                break;
+            case SinkOperator sink:
+                await sink.FlushAsync(abortToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Runs a processor's flush (this operator's, or a nested stage's) through a call-scoped output of this operator.</summary>
+    internal async Task FlushAsync(ProcessorOperator processor, CancellationToken cancellationToken)
+    {
         var call = new BufferedCall(this, buffered: false).For(null);
         Exception? error = null;
         try
         {
-            switch (Operator)
-            {
-                case ProcessorOperator processor:
-                    await processor.FlushAsync(call, abortToken).ConfigureAwait(false);
-                    break;
-                case SinkOperator sink:
-                    await sink.FlushAsync(abortToken).ConfigureAwait(false);
-                    break;
-            }
+            await processor.FlushAsync(call, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -183,110 +189,86 @@ internal sealed partial class OperatorNode : IOperatorOutput
     }
 
     /// <summary>
-    /// Runs the operator on one batch with the engine's guarantees: per-batch errors fail that batch
-    /// only (guarantee 4), and what the call owned (the input, the batches derived from it) is
-    /// settled when it ends unless it was passed on or retained.
+    /// Runs the operator on one batch in its turn (when it has ticks), with the guarantees of
+    /// <see cref="CallAsync"/>, and records how long it took.
     /// </summary>
     private async Task ProcessAsync(BufferedCall call, TelemetryBatch batch, CancellationToken abortToken)
     {
         if (abortToken.IsCancellationRequested)
         {
             Counters.CountDropped(batch.ItemCount, "aborted");
-            batch.Ack.Fail(batch.ItemCount, new OperationCanceledException("The pipeline was aborted before this batch was processed."));
-            call.Finish(null);
+            call.Finish(new OperationCanceledException("The pipeline was aborted before this batch was processed."));
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
-        Exception? error = null;
         var turn = _turn;
-        var inTurn = false;
-        try
+        if (turn is not null)
         {
-            if (turn is not null)
+            try
             {
                 await turn.WaitAsync(abortToken).ConfigureAwait(false);
-                inTurn = true;
             }
-
-            if (Operator is SinkOperator sink)
+            catch (OperationCanceledException ex)
             {
-                await sink.WriteAsync(batch, abortToken).ConfigureAwait(false);
+                Counters.CountDropped(batch.ItemCount, "aborted");
+                call.Finish(ex);
+                return;
+            }
+        }
+
+        try
+        {
+            await CallAsync(Operator as ProcessorOperator, Id, call, batch, abortToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            turn?.Release();
+            _pipeline.Metrics.RecordProcessing(Id, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>
+    /// One call with the engine's guarantees: a per-batch error fails that batch only (guarantee 4)
+    /// and is counted, a fault stops the pipeline, and what the call owned (the input, the batches
+    /// derived from it) is settled when it ends unless it was passed on or retained. With no
+    /// processor, this operator is a sink and the call is its write.
+    /// </summary>
+    private async Task CallAsync(ProcessorOperator? processor, string who, BufferedCall call, TelemetryBatch batch, CancellationToken abortToken)
+    {
+        Exception? error = null;
+        try
+        {
+            if (processor is null)
+            {
+                await ((SinkOperator)Operator).WriteAsync(batch, abortToken).ConfigureAwait(false);
 
                 // A sink's "out" is what it delivered.
                 Counters.CountOut(batch.ItemCount);
             }
             else
             {
-                await ((ProcessorOperator)Operator).ProcessAsync(batch, call, abortToken).ConfigureAwait(false);
+                await processor.ProcessAsync(batch, call, abortToken).ConfigureAwait(false);
             }
-        }
-        catch (Exception ex) when (ex is not OperatorFaultException && !(ex is OperationCanceledException && abortToken.IsCancellationRequested))
-        {
-            error = ex;
-            Counters.CountError();
-            var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
-            Counters.CountDropped(lost, PermanentFailureException.IsPermanent(ex) ? "rejected" : "error");
-            call.MarkAccounted(lost);
-            LogBatchFailed(_pipeline.Logger, Id, batch.ItemCount, ex);
-            _pipeline.Publish(PipelineEventKind.BatchFailed, Id, $"a batch of {batch.ItemCount} items failed: {ex.Message}");
-        }
-        catch (OperationCanceledException ex)
-        {
-            error = ex;
-            var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
-            Counters.CountDropped(lost, "aborted");
-            call.MarkAccounted(lost);
         }
         catch (OperatorFaultException ex)
         {
             error = ex;
-            var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
-            Counters.CountDropped(lost, "error");
-            call.MarkAccounted(lost);
+            CountLost(call, batch, "error");
             _pipeline.Fault(this, ex);
         }
-        finally
-        {
-            if (inTurn)
-            {
-                turn!.Release();
-            }
-
-            call.Finish(error);
-            _pipeline.Metrics.RecordProcessing(Id, Stopwatch.GetElapsedTime(started));
-        }
-    }
-
-    /// <summary>
-    /// Runs one call of a nested stage (<see cref="NestedStage"/>) with the guarantees of any call:
-    /// its output is this operator's ports, what it owned is settled when it ends, and an exception
-    /// fails this batch only (counted as this operator's error); a fault stops the pipeline.
-    /// </summary>
-    internal async Task RunNestedAsync(ProcessorOperator stage, TelemetryBatch batch, CancellationToken cancellationToken)
-    {
-        var call = new BufferedCall(this, buffered: false).For(batch);
-        Exception? error = null;
-        try
-        {
-            await stage.ProcessAsync(batch, call, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperatorFaultException ex)
+        catch (OperationCanceledException ex) when (abortToken.IsCancellationRequested)
         {
             error = ex;
-            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), "error");
-            _pipeline.Fault(this, ex);
+            CountLost(call, batch, "aborted");
         }
         catch (Exception ex)
         {
             error = ex;
             Counters.CountError();
-            Counters.CountDropped(Math.Max(0, batch.ItemCount - call.ItemsAccounted), ex is OperationCanceledException ? "aborted" : "error");
-            if (ex is not OperationCanceledException)
-            {
-                LogBatchFailed(_pipeline.Logger, $"{Id}/{stage.Context.Id}", batch.ItemCount, ex);
-                _pipeline.Publish(PipelineEventKind.BatchFailed, Id, $"a batch of {batch.ItemCount} items failed in stage '{stage.Context.Id}': {ex.Message}");
-            }
+            CountLost(call, batch, PermanentFailureException.IsPermanent(ex) ? "rejected" : "error");
+            LogBatchFailed(_pipeline.Logger, who, batch.ItemCount, ex);
+            _pipeline.Publish(PipelineEventKind.BatchFailed, Id, $"operator '{who}': a batch of {batch.ItemCount} items failed: {ex.Message}");
         }
         finally
         {
@@ -294,25 +276,17 @@ internal sealed partial class OperatorNode : IOperatorOutput
         }
     }
 
-    /// <summary>Runs a nested stage's flush through a call-scoped output of this operator.</summary>
-    internal async Task FlushNestedAsync(ProcessorOperator stage, CancellationToken cancellationToken)
+    /// <summary>Counts as dropped the items of a failed call that it had not sent or counted itself.</summary>
+    private void CountLost(BufferedCall call, TelemetryBatch batch, string reason)
     {
-        var call = new BufferedCall(this, buffered: false).For(null);
-        Exception? error = null;
-        try
-        {
-            await stage.FlushAsync(call, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-            throw;
-        }
-        finally
-        {
-            call.Finish(error);
-        }
+        var lost = Math.Max(0, batch.ItemCount - call.ItemsAccounted);
+        Counters.CountDropped(lost, reason);
+        call.MarkAccounted(lost);
     }
+
+    /// <summary>Runs one call of a nested stage (<see cref="NestedStage"/>): its output is this operator's ports, with the guarantees of any call.</summary>
+    internal Task RunNestedAsync(ProcessorOperator stage, TelemetryBatch batch, CancellationToken cancellationToken) =>
+        CallAsync(stage, $"{Id}/{stage.Context.Id}", new BufferedCall(this, buffered: false).For(batch), batch, cancellationToken);
 
     // --- Ticks: periodic work the engine runs in turn with ProcessAsync. ---
 

@@ -299,7 +299,7 @@ public sealed partial class RunningPipeline : IAsyncDisposable
             Publish(PipelineEventKind.OperatorCompleted, node.Id, $"operator '{node.Id}' completed ({node.Counters})");
             if (!node.Counters.Balanced)
             {
-                Publish(PipelineEventKind.Unbalanced, node.Id, $"operator '{node.Id}' does not balance: {node.Counters} ({node.Counters.Imbalance:+#;-#;0} items)");
+                Publish(PipelineEventKind.Unbalanced, node.Id, $"operator '{node.Id}' does not balance: {node.Counters.DescribeImbalance()}");
             }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)

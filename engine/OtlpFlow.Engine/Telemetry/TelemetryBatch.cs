@@ -229,17 +229,9 @@ public sealed class TelemetryBatch
     /// <summary>A batch derived from this one (see <see cref="Derive(IMessage)"/>) with another context.</summary>
     public TelemetryBatch Derive(IMessage payload, BatchContext context)
     {
+        ArgumentNullException.ThrowIfNull(payload);
         ArgumentNullException.ThrowIfNull(context);
-        var derived = Create(payload, context, Ack.AddShare());
-        if (derived.Signal != Signal)
-        {
-            derived.Ack.Deliver();
-            throw new ArgumentException($"A batch of {Signal} cannot be derived into {derived.Signal}.", nameof(payload));
-        }
-
-        Scope?.Track(derived);
-        HasDerived = true;
-        return derived;
+        return Follow(payload, context, Ack.AddShare());
     }
 
     /// <summary>
@@ -253,20 +245,23 @@ public sealed class TelemetryBatch
     {
         ArgumentNullException.ThrowIfNull(onSettled);
         var (probe, _) = Acknowledgement.Create(0, (_, result) => onSettled(result));
-        var share = Acknowledgement.Merge([Ack.AddShare(), probe]);
-        TelemetryBatch followed;
-        if (payload is null)
+        return Follow(payload, Context, Acknowledgement.Merge([Ack.AddShare(), probe]));
+    }
+
+    /// <summary>
+    /// A batch that follows this one (derived, re-contexted, observed) holding <paramref name="share"/>:
+    /// the same data when <paramref name="payload"/> is null, else that payload, which must be of the
+    /// same signal. Inside a call, the call owns it, and this batch counts as split into it.
+    /// </summary>
+    private TelemetryBatch Follow(IMessage? payload, BatchContext context, Acknowledgement share)
+    {
+        var followed = payload is null
+            ? new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, context, share)
+            : Create(payload, context, share);
+        if (followed.Signal != Signal)
         {
-            followed = new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, Context, share);
-        }
-        else
-        {
-            followed = Create(payload, Context, share);
-            if (followed.Signal != Signal)
-            {
-                followed.Ack.Deliver();
-                throw new ArgumentException($"A batch of {Signal} cannot be observed as {followed.Signal}.", nameof(payload));
-            }
+            followed.Ack.Deliver();
+            throw new ArgumentException($"A batch of {Signal} cannot be followed by one of {followed.Signal}.", nameof(payload));
         }
 
         Scope?.Track(followed);
@@ -324,9 +319,8 @@ public sealed class TelemetryBatch
     /// <summary>The same data with another context (for example a tenant assigned by an operator) and a new share.</summary>
     public TelemetryBatch WithContext(BatchContext context)
     {
-        var derived = new TelemetryBatch(Signal, _payload, ItemCount, _sizeBytes, context, Ack.AddShare());
-        Scope?.Track(derived);
-        return derived;
+        ArgumentNullException.ThrowIfNull(context);
+        return Follow(null, context, Ack.AddShare());
     }
 
     /// <summary>

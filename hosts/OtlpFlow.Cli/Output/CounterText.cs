@@ -14,8 +14,7 @@ internal static class CounterText
     public static string Unbalanced(string id, Engine.Pipeline.OperatorCounters c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        return $"warning: operator '{id}' does not balance: in {Number(c.ItemsIn)} + returned {Number(c.ItemsReturned)} + created {Number(c.ItemsCreated)}"
-            + $" != out {Number(c.ItemsOut)} + dropped {Number(c.ItemsDropped)} ({c.Imbalance.ToString("+#;-#;0", CultureInfo.InvariantCulture)} items unaccounted)";
+        return $"warning: operator '{id}' does not balance: {c.DescribeImbalance()}";
     }
 
     /// <summary>A number as the CLI prints it.</summary>

@@ -258,8 +258,10 @@ internal sealed partial class ReceiverIngest
         catch (Exception ex)
         {
             // The pipeline aborted (or a bug): the share is failed, the client may retry elsewhere.
+            // What went wrong is for the log; the client hears the fixed answer.
             share.Fail(batch.ItemCount, ex);
-            return Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unavailable, "the pipeline is not accepting data: " + ex.Message, RetryAfter: _options.RetryAfter));
+            LogUnexpected(ex);
+            return Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unavailable, "the pipeline is not accepting data; retry later", RetryAfter: _options.RetryAfter));
         }
 
         if (_options.Ack == OtlpAckMode.Accepted)
@@ -295,12 +297,14 @@ internal sealed partial class ReceiverIngest
     {
         if (!result.Succeeded)
         {
-            // Permanent (the data breaks a rule downstream): OTLP's "do not retry" answer. Anything
-            // else may pass if sent again: the retryable answer, with the advertised delay.
+            // Permanent (the data breaks a rule downstream): OTLP's "do not retry" answer, with the
+            // reason, which is about the client's data. Anything else may pass if sent again: the
+            // retryable answer with the advertised delay, and no detail, since a transient cause is
+            // about the pipeline (its peers, their addresses), which operators log where it happens.
             var error = result.Error;
             return PermanentFailureException.IsPermanent(error)
                 ? new ReceiveOutcome(ReceiveStatus.Rejected, $"{result.FailedItems} items were refused downstream: {ShortMessage(error)}")
-                : new ReceiveOutcome(ReceiveStatus.Unavailable, $"{result.FailedItems} items could not be delivered: {ShortMessage(error)}", RetryAfter: _options.RetryAfter);
+                : new ReceiveOutcome(ReceiveStatus.Unavailable, $"{result.FailedItems} items could not be delivered now; retry later", RetryAfter: _options.RetryAfter);
         }
 
         return result.RefusedItems > 0
@@ -323,7 +327,14 @@ internal sealed partial class ReceiverIngest
         }
 
         var message = (error?.Message ?? "failed").ReplaceLineEndings(" ").Trim();
-        return message.Length <= MaxErrorMessage ? message : string.Concat(message.AsSpan(0, MaxErrorMessage - 1), "…");
+        if (message.Length <= MaxErrorMessage)
+        {
+            return message;
+        }
+
+        // Cut between characters, never inside a surrogate pair.
+        var cut = char.IsHighSurrogate(message[MaxErrorMessage - 2]) ? MaxErrorMessage - 2 : MaxErrorMessage - 1;
+        return string.Concat(message.AsSpan(0, cut), "…");
     }
 
     /// <summary>Logs an unexpected failure of the receiver itself; the client gets a short answer.</summary>

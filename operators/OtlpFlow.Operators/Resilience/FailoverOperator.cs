@@ -29,7 +29,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
     private readonly string[] _targets;
     private readonly CircuitBreaker[] _breakers;
     private readonly RetryExecutor _retry;
-    private readonly ConcurrentQueue<(FailoverJob Job, Exception? Error)> _returned = new();
+    private readonly ConcurrentQueue<(FailoverJob Job, Exception? Error, bool Permanent)> _returned = new();
     private readonly List<FailoverJob> _waiting = [];
     private readonly ConcurrentDictionary<FailoverJob, byte> _jobs = new();
     private readonly Subject<TargetChange> _targetChanges = new();
@@ -156,7 +156,11 @@ public sealed partial class FailoverOperator : ProcessorOperator
     {
         if (next is { } due)
         {
-            await Task.WhenAny(changed, FlowDelay.WaitAsync(due, Context.TimeProvider, cancellationToken)).ConfigureAwait(false);
+            // The backoff's timer goes when a settlement wakes the wait first.
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = FlowDelay.WaitAsync(due, Context.TimeProvider, timer.Token);
+            await Task.WhenAny(changed, delay).ConfigureAwait(false);
+            await timer.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
         else
@@ -239,7 +243,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
         }
 
         // Back with us: the next tick sends it again, or gives up on it (at once when permanent).
-        _returned.Enqueue((job, result.Error));
+        _returned.Enqueue((job, result.Error, permanent));
         RequestTick(TimeSpan.Zero);
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
     }
@@ -261,7 +265,7 @@ public sealed partial class FailoverOperator : ProcessorOperator
                 back.Job.Held = true;
             }
 
-            if (PermanentFailureException.IsPermanent(back.Error))
+            if (back.Permanent)
             {
                 GiveUp(back.Job, back.Error!, output);
                 continue;
@@ -271,17 +275,24 @@ public sealed partial class FailoverOperator : ProcessorOperator
             _waiting.Add(back.Job);
         }
 
+        // The jobs due now leave the waiting list in one pass; those that must wait again come back.
         TimeSpan? next = null;
-        foreach (var job in _waiting.ToList())
+        var due = new List<FailoverJob>();
+        _waiting.RemoveAll(job =>
         {
-            if (job.NextTry > now)
+            if (job.NextTry <= now)
             {
-                var wait = Context.TimeProvider.GetElapsedTime(now, job.NextTry);
-                next = next is null || wait < next ? wait : next;
-                continue;
+                due.Add(job);
+                return true;
             }
 
-            _waiting.Remove(job);
+            var wait = Context.TimeProvider.GetElapsedTime(now, job.NextTry);
+            next = next is null || wait < next ? wait : next;
+            return false;
+        });
+
+        foreach (var job in due)
+        {
             if (await TrySendAsync(job, output, cancellationToken).ConfigureAwait(false))
             {
                 continue;

@@ -71,6 +71,18 @@ public sealed class ReceiverErrorClassTests : IDisposable
         var status = RpcStatus.ParseJson(await response.Content.ReadAsStringAsync());
         Assert.Equal(RpcStatus.Unavailable, status.Code);
         Assert.Equal(TimeSpan.FromSeconds(2), RpcStatus.RetryDelay(status));
+
+        // A transient cause is the pipeline's business (its peers, their addresses): not in the answer.
+        Assert.Equal("2 items could not be delivered now; retry later", status.Message);
+    }
+
+    [Fact]
+    public void A_failure_message_is_one_line_cut_to_200_characters_and_never_inside_a_surrogate_pair()
+    {
+        Assert.Equal("disk is full on the far side", OtlpFlow.Operators.Otlp.Receiver.ReceiverIngest.ShortMessage(new AggregateException(new InvalidOperationException("disk is full\non the far side"))));
+        var cut = OtlpFlow.Operators.Otlp.Receiver.ReceiverIngest.ShortMessage(new InvalidOperationException(new string('a', 198) + "😀" + new string('b', 50)));
+        Assert.Equal(new string('a', 198) + "…", cut);
+        Assert.Equal(200, OtlpFlow.Operators.Otlp.Receiver.ReceiverIngest.ShortMessage(new InvalidOperationException(new string('c', 500))).Length);
     }
 
     [Fact]

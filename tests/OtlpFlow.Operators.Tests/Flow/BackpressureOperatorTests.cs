@@ -76,6 +76,8 @@ public sealed class BackpressureOperatorTests : IDisposable
         acks.Add(Send(harness, 5));
         Assert.Equal(1, harness.Waiting);
         Assert.Empty(harness.Output().Batches);
+        Assert.Equal(1, Buffer(harness).BufferedInMemory);
+        Assert.False(acks[^1].IsCompleted, "batch 5 was answered while the buffer was full");
 
         Assert.Equal(Expected(0, 1, 2, 3, 4, 5), await Drain(harness));
         foreach (var ack in acks)

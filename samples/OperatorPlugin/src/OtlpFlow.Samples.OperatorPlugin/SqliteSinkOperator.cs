@@ -5,13 +5,13 @@ using OtlpFlow.Engine.Telemetry;
 namespace OtlpFlow.Samples.OperatorPlugin;
 
 /// <summary>
-/// Stores spans in a SQLite table <c>spans</c> (span id as primary key, trace id, name, service,
+/// Stores spans in a SQLite table <c>spans</c> (trace id and span id as primary key, name, service,
 /// start and end in Unix nanoseconds), one transaction per batch. A span whose id is already stored
 /// fails its batch as a <see cref="PermanentFailureException"/>: sending it again cannot help, so
 /// clients get "do not retry" (HTTP 400) rather than a retryable error.
 /// </summary>
 [Operator("sample.sqlite", Options = typeof(SqliteSinkOptions),
-    Description = "Stores spans in a SQLite database (table 'spans'), one transaction per batch; a duplicate span id is a permanent failure.",
+    Description = "Stores spans in a SQLite database (table 'spans'), one transaction per batch; a span already stored (same trace and span id) is a permanent failure.",
     Example = """{ "path": "out/spans.db" }""")]
 public sealed class SqliteSinkOperator : SinkOperator
 {
@@ -50,12 +50,13 @@ public sealed class SqliteSinkOperator : SinkOperator
             {
                 command.CommandText = """
                     CREATE TABLE IF NOT EXISTS spans (
-                        span_id TEXT PRIMARY KEY,
+                        span_id TEXT NOT NULL,
                         trace_id TEXT NOT NULL,
                         name TEXT NOT NULL,
                         service TEXT NOT NULL,
                         start_unix_nano INTEGER NOT NULL,
-                        end_unix_nano INTEGER NOT NULL)
+                        end_unix_nano INTEGER NOT NULL,
+                        PRIMARY KEY (trace_id, span_id))
                     """;
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 if (_options.Truncate)
@@ -107,7 +108,7 @@ public sealed class SqliteSinkOperator : SinkOperator
                             catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteConstraint)
                             {
                                 // The transaction rolls back when disposed uncommitted: none of the batch is stored.
-                                throw new PermanentFailureException($"span {spanId.Value} (trace {traceId.Value}) is already stored in '{_options.Path}'", ex);
+                                throw new PermanentFailureException($"span {spanId.Value} (trace {traceId.Value}) is already stored", ex);
                             }
                         }
                     }

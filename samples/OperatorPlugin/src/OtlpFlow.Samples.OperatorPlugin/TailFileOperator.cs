@@ -21,6 +21,8 @@ namespace OtlpFlow.Samples.OperatorPlugin;
 public sealed partial class TailFileOperator : SourceOperator
 {
     private readonly TailFileOptions _options;
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
     private readonly Counter<long> _skippedCounter;
     private long _skipped;
     private long _startAt;
@@ -32,7 +34,7 @@ public sealed partial class TailFileOperator : SourceOperator
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _skippedCounter = context.Meter.CreateCounter<long>("otlpflow.sample.tailfile.skipped", "{line}", "Lines skipped because they are not OTLP/JSON export requests.");
+        _skippedCounter = context.Meter.CreateCounter<long>("otlpflow.sample.tailfile.skipped", "{line}", "Lines skipped because they are not OTLP/JSON export requests or are longer than maxLineBytes.");
     }
 
     /// <summary>Lines skipped because they did not parse (each is logged with its line number).</summary>
@@ -76,6 +78,8 @@ public sealed partial class TailFileOperator : SourceOperator
 
         var buffer = new byte[64 * 1024];
         var pending = new ArrayBufferWriter<byte>();   // the start of a line whose newline has not come yet
+        var overlong = false;                          // the current line passed maxLineBytes: its bytes are dropped up to its newline
+        var atTop = file.Position == 0;                // the current line starts the file (and may start with a byte order mark)
         long lineNumber = 0;
         while (true)
         {
@@ -85,6 +89,8 @@ public sealed partial class TailFileOperator : SourceOperator
                 // Truncated (rotated in place): start again from the top.
                 file.Seek(0, SeekOrigin.Begin);
                 pending.Clear();
+                overlong = false;
+                atTop = true;
                 lineNumber = 0;
             }
 
@@ -100,15 +106,40 @@ public sealed partial class TailFileOperator : SourceOperator
             int newline;
             while ((newline = chunk.Span.IndexOf((byte)'\n')) >= 0)
             {
-                pending.Write(chunk.Span[..newline]);
+                var end = chunk.Span[..newline];
                 chunk = chunk[(newline + 1)..];
                 lineNumber++;
-                var line = Encoding.UTF8.GetString(pending.WrittenSpan).TrimEnd('\r');
+                if (overlong || pending.WrittenCount + end.Length > _options.MaxLineBytes)
+                {
+                    // Never held whole: what a line claims by its length is not what this source allocates.
+                    Skip(lineNumber, $"longer than maxLineBytes ({_options.MaxLineBytes} bytes)");
+                }
+                else
+                {
+                    pending.Write(end);
+                    var bytes = pending.WrittenSpan;
+                    if (atTop && bytes.StartsWith(Utf8Bom))
+                    {
+                        bytes = bytes[Utf8Bom.Length..];
+                    }
+
+                    await EmitLineAsync(Encoding.UTF8.GetString(bytes).TrimEnd('\r'), lineNumber, output, stopToken).ConfigureAwait(false);
+                }
+
                 pending.Clear();
-                await EmitLineAsync(line, lineNumber, output, stopToken).ConfigureAwait(false);
+                overlong = false;
+                atTop = false;
             }
 
-            pending.Write(chunk.Span);
+            if (!overlong && pending.WrittenCount + chunk.Length > _options.MaxLineBytes)
+            {
+                overlong = true;
+                pending.Clear();
+            }
+            else if (!overlong)
+            {
+                pending.Write(chunk.Span);
+            }
         }
     }
 
@@ -126,13 +157,18 @@ public sealed partial class TailFileOperator : SourceOperator
         }
         catch (OtlpJsonException ex)
         {
-            Interlocked.Increment(ref _skipped);
-            _skippedCounter.Add(1, new KeyValuePair<string, object?>("operator", Context.Id));
-            LogSkipped(Context.Logger, Context.Id, _options.Path, lineNumber, ex.Message);
+            Skip(lineNumber, ex.Message);
             return;
         }
 
         await output.EmitAsync(batch, stopToken).ConfigureAwait(false);
+    }
+
+    private void Skip(long lineNumber, string reason)
+    {
+        Interlocked.Increment(ref _skipped);
+        _skippedCounter.Add(1, new KeyValuePair<string, object?>("operator", Context.Id));
+        LogSkipped(Context.Logger, Context.Id, _options.Path, lineNumber, reason);
     }
 
     private async Task<FileStream> OpenWhenPresentAsync(CancellationToken stopToken)

@@ -54,6 +54,26 @@ public sealed class TailFileTests
     }
 
     [Fact]
+    public async Task A_line_longer_than_maxLineBytes_is_skipped_without_being_held_and_a_byte_order_mark_is_read_past()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("traces.json");
+
+        // A byte order mark first; then a line of 200 KiB (its newline comes in a later read than its start).
+        await File.WriteAllBytesAsync(path, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(Line("a") + new string('x', 200 * 1024) + "\n" + Line("b"))]);
+        await using var harness = await OperatorHarness.CreateAsync(
+            Plugin, "sample.tailFile", $$"""{ "path": {{System.Text.Json.JsonSerializer.Serialize(path)}}, "fromStart": true, "maxLineBytes": 65536 }""");
+
+        await UntilBatchesAsync(harness, 2);
+
+        await harness.CompleteAsync();
+        var tail = (TailFileOperator)harness.Operator;
+        Assert.Equal(["a", "b"], harness.Output().Batches.Select(b => b.Traces!.ResourceSpans[0].ScopeSpans[0].Spans[0].Name));
+        Assert.Equal(1, tail.SkippedLines);
+        harness.AssertConserved();
+    }
+
+    [Fact]
     public async Task Without_fromStart_only_lines_appended_after_start_are_read()
     {
         using var folder = new TempFolder();

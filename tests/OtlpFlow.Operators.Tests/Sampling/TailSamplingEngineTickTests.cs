@@ -1,0 +1,33 @@
+using OtlpFlow.Engine.Testing;
+using OtlpFlow.Operators.Sampling;
+using static OtlpFlow.Operators.Tests.Sampling.SamplingTestData;
+
+namespace OtlpFlow.Operators.Tests.Sampling;
+
+/// <summary>
+/// The tail sampler inside the engine: its decisions come from the ticks it asks for
+/// (<c>RequestTick</c> at the earliest held trace's due time), not from a test calling TickAsync.
+/// </summary>
+public sealed class TailSamplingEngineTickTests
+{
+    [Fact]
+    public async Task A_held_trace_is_decided_by_the_tick_the_sampler_asked_for_at_its_due_time()
+    {
+        await using var harness = await OperatorHarness.CreateAsync(
+            [typeof(TailSamplingOperator).Assembly], "sampling.tail", """{ "decisionWait": "10s", "policies": [ { "type": "always" } ] }""");
+
+        var ack = harness.SendAsync(Request("svc", Span(TraceId(1), id: 0), Span(TraceId(1), id: 1, parent: 0)));
+        await harness.WhenIdleAsync();
+        harness.AdvanceTime(TimeSpan.FromSeconds(9));
+        Assert.Empty(harness.Output().Batches);
+        Assert.False(ack.IsCompleted, "the trace was answered before its decision");
+
+        // Due now: no one but the engine runs the tick.
+        harness.AdvanceTime(TimeSpan.FromSeconds(1));
+        await Poll.UntilAsync(() => harness.Output().Items == 2, "the decision at the trace's due time");
+        Assert.True((await ack).Succeeded);
+
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+}
