@@ -135,7 +135,7 @@ public sealed class OperatorContractTests
         Assert.Equal(1000, p.Counters["sloppy"].Imbalance);
         var flagged = Assert.Single(events, e => e.Kind == PipelineEventKind.Unbalanced);
         Assert.Equal("sloppy", flagged.OperatorId);
-        Assert.Contains("in 1000, out 2000", flagged.Message, StringComparison.Ordinal);
+        Assert.Contains("in 1000 + returned 0 + created 0 != out 2000 + dropped 0 (+1000 items unaccounted)", flagged.Message, StringComparison.Ordinal);
     }
 
     [Fact]

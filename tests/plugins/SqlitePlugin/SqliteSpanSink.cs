@@ -12,7 +12,7 @@ public sealed class SqliteSpanSink(SqliteSpanOptions options, OperatorContext co
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection($"Data Source={options.Path}");
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = options.Path }.ToString());
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ public sealed class SqliteSpanSink(SqliteSpanOptions options, OperatorContext co
     /// <summary>The names in the database at <paramref name="path"/>, in insertion order (for tests, which call it through the plugin's context).</summary>
     public static IReadOnlyList<string> ReadNames(string path)
     {
-        using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly");
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly }.ToString());
         connection.Open();
         using var select = connection.CreateCommand();
         select.CommandText = "SELECT name FROM spans ORDER BY rowid";
