@@ -94,7 +94,10 @@ public sealed class DynamicRouterTests : IDisposable
         await pipeline.Completion;
 
         Assert.Equal(200_000, x.Items + y.Items);
-        Assert.Equal(xAtSwap, x.Items);
+        // Batches the router sent to x before the swap may still be on x's edge (capacity 4), in x's
+        // write, or in the router's send when y's first batch lands: at most 6 batches of 100. Every
+        // later batch goes to y.
+        Assert.InRange(x.Items - xAtSwap, 0, 6 * 100);
         Assert.True(y.Items > 0 && x.Items > 0);
         Assert.True(pipeline.Counters["route"].Balanced, pipeline.Counters["route"].ToString());
     }
