@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OtlpFlow.Engine.Operators;
 using OtlpFlow.Engine.Pipeline;
 using OtlpFlow.Hosting.Reload;
+using OtlpFlow.Operators.Otlp.LoadBalancing;
 
 namespace OtlpFlow.Hosting;
 
@@ -124,7 +125,7 @@ public sealed partial class PipelineRunner
 
             try
             {
-                return await RunBuiltAsync(spec, pipeline, options, cancellationToken).ConfigureAwait(false);
+                return await RunBuiltAsync(spec, pipeline, coordination, options, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -138,7 +139,7 @@ public sealed partial class PipelineRunner
         }
     }
 
-    private async Task<PipelineRunResult> RunBuiltAsync(PipelineSpec spec, RunningPipeline pipeline, PipelineRunOptions options, CancellationToken cancellationToken)
+    private async Task<PipelineRunResult> RunBuiltAsync(PipelineSpec spec, RunningPipeline pipeline, CoordinatedServices? coordination, PipelineRunOptions options, CancellationToken cancellationToken)
     {
         var operators = OperatorReport.For(pipeline);
         var started = _timeProvider.GetTimestamp();
@@ -168,11 +169,17 @@ public sealed partial class PipelineRunner
         }
 
         LogStarted(_logger, spec.Name, operators.Count);
+        if (coordination is not null)
+        {
+            // Receivers listen now: others may send to this instance.
+            await AnnounceAsync(coordination, cancellationToken).ConfigureAwait(false);
+        }
+
         using var watchStop = new CancellationTokenSource();
         var watcher = Watch(options.WhileRunning, pipeline, watchStop.Token);
         try
         {
-            var (outcome, drained) = await WaitAsync(pipeline, options, cancellationToken).ConfigureAwait(false);
+            var (outcome, drained) = await WaitAsync(pipeline, coordination, options, cancellationToken).ConfigureAwait(false);
             LogFinished(_logger, spec.Name, outcome, drained);
             return Result(outcome, drained);
         }
@@ -190,7 +197,7 @@ public sealed partial class PipelineRunner
 
     /// <summary>Waits for the first of: completion, the duration, cancellation; then drains.</summary>
     /// <exception cref="PipelineFaultedException">An operator failed, while running or while draining.</exception>
-    private async Task<(PipelineRunOutcome Outcome, bool Drained)> WaitAsync(RunningPipeline pipeline, PipelineRunOptions options, CancellationToken cancellationToken)
+    private async Task<(PipelineRunOutcome Outcome, bool Drained)> WaitAsync(RunningPipeline pipeline, CoordinatedServices? coordination, PipelineRunOptions options, CancellationToken cancellationToken)
     {
         using var durationCts = options.Duration is { } duration
             ? new CancellationTokenSource(duration, _timeProvider)
@@ -207,11 +214,56 @@ public sealed partial class PipelineRunner
         }
 
         var outcome = cancellationToken.IsCancellationRequested ? PipelineRunOutcome.Cancelled : PipelineRunOutcome.DurationElapsed;
+        if (coordination is not null)
+        {
+            await LeaveAsync(pipeline, coordination).ConfigureAwait(false);
+        }
+
         var drained = await pipeline.StopAsync(options.DrainTimeout).ConfigureAwait(false);
 
         // StopAsync reports a fault during the drain only as "not drained": Completion says which operator.
         await pipeline.Completion.ConfigureAwait(false);
         return (outcome, drained);
+    }
+
+    private async Task AnnounceAsync(CoordinatedServices coordination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await coordination.AnnounceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // etcd went away since the start: the coordinator's keep-alive loop announces it once
+            // etcd answers again; until then the instance runs without receiving from others.
+            LogAnnounceFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// A graceful stop's first step: leave the members (others stop sending new data here), then,
+    /// for as long as a <c>loadbalancing.handoff</c> operator asks (its <c>window</c>), keep taking
+    /// the spans of traces held here that other members hand over, before the drain.
+    /// </summary>
+    private async Task LeaveAsync(RunningPipeline pipeline, CoordinatedServices coordination)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await coordination.LeaveAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogLeaveFailed(_logger, ex.Message);
+            return;
+        }
+
+        var grace = pipeline.Operators.Values.OfType<HandoffOperator>().Select(h => h.Window).DefaultIfEmpty(TimeSpan.Zero).Max();
+        if (grace > TimeSpan.Zero)
+        {
+            LogLeaveGrace(_logger, grace.TotalSeconds);
+            await Task.Delay(grace, _timeProvider).ConfigureAwait(false);
+        }
     }
 
     private async Task Watch(Func<RunningPipeline, CancellationToken, Task>? watcher, RunningPipeline pipeline, CancellationToken stopToken)
@@ -241,6 +293,15 @@ public sealed partial class PipelineRunner
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pipeline '{Pipeline}' finished: {Outcome} (drained: {Drained})")]
     private static partial void LogFinished(ILogger logger, string pipeline, PipelineRunOutcome outcome, bool drained);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not announce this instance to its cluster ({Error}); it announces itself when etcd answers again")]
+    private static partial void LogAnnounceFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not leave the cluster's members before draining ({Error}); its lease ends with the instance")]
+    private static partial void LogLeaveFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "left the cluster's members; taking handed-over spans for {Seconds} s before draining")]
+    private static partial void LogLeaveGrace(ILogger logger, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the pipeline watcher failed; the pipeline goes on")]
     private static partial void LogWatcherFailed(ILogger logger, Exception exception);

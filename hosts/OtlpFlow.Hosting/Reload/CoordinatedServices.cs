@@ -130,7 +130,9 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
         timeout.CancelAfter(JoinTimeout);
         try
         {
-            await coordinator.StartAsync(timeout.Token).ConfigureAwait(false);
+            // Not yet a member: the host announces it once the pipeline's receivers accept
+            // (AnnounceAsync), so that no one sends to an instance that cannot take data yet.
+            await coordinator.StartAsync(announce: false, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -140,6 +142,21 @@ public sealed class CoordinatedServices : IServiceProvider, IKeyedServiceProvide
             throw new InvalidOperationException($"'$.coordination.etcd': cannot join etcd at {string.Join(", ", etcd.Endpoints)} ({reason})", ex);
         }
     }
+
+    /// <summary>
+    /// Makes this instance a member of its cluster (when the section has <c>etcd</c>): call it once the
+    /// pipeline has started, its receivers listening.
+    /// </summary>
+    public Task AnnounceAsync(CancellationToken cancellationToken = default) =>
+        Coordinator?.AnnounceAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>
+    /// The first step of a graceful stop (when the section has <c>etcd</c>): this instance stops being a
+    /// member, so others send it nothing new, and is listed as draining until it is disposed. A
+    /// failure to reach etcd is logged by the caller; the lease then ends with the instance.
+    /// </summary>
+    public Task LeaveAsync(CancellationToken cancellationToken = default) =>
+        Coordinator?.LeaveAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <inheritdoc />
     public object? GetService(Type serviceType) =>

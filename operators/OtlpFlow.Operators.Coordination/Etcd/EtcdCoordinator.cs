@@ -47,8 +47,17 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
     private long _keepAlives;
     private LeaderKey? _leadership;
     private int _disposed;
+    private int _seat; // SeatNone, SeatMember or SeatLeaving
+    private int _seatPending;
+    private readonly Lock _membersLock = new();
+    private IReadOnlyDictionary<string, KeyValue> _members = new Dictionary<string, KeyValue>(StringComparer.Ordinal);
+    private IReadOnlyCollection<string>? _draining;
 
-    /// <summary>Creates the coordinator; nothing is contacted before <see cref="StartAsync"/>.</summary>
+    private const int SeatNone = 0;
+    private const int SeatMember = 1;
+    private const int SeatLeaving = 2;
+
+    /// <summary>Creates the coordinator; nothing is contacted before <see cref="StartAsync(CancellationToken)"/>.</summary>
     public EtcdCoordinator(EtcdOptions options, ILogger? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +68,10 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
         MemberId = options.MemberId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         Advertise = options.Advertise ?? MemberId;
         Prefix = options.Prefix.TrimEnd('/');
+        if (options.MembersOf is null)
+        {
+            Membership.Self = Advertise;
+        }
         _channel = EtcdChannel.Create(options.Endpoints);
         _kv = new KV.KVClient(_channel);
         _lease = new Lease.LeaseClient(_channel);
@@ -95,21 +108,71 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     private string MembersPrefix => Prefix + "/members/";
 
+    private string DrainingPrefix => Prefix + "/draining/";
+
+    /// <summary>True once <see cref="AnnounceAsync"/> (or a start that announces) made this instance a member, until it leaves.</summary>
+    public bool IsAnnounced => Volatile.Read(ref _seat) == SeatMember;
+
     private string ElectionName => Prefix + "/leader";
 
     /// <summary>
     /// Registers this instance, then keeps its lease alive, follows the membership and the leader,
     /// and campaigns for leadership in the background.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public Task StartAsync(CancellationToken cancellationToken = default) => StartAsync(announce: true, cancellationToken);
+
+    /// <summary>
+    /// Takes a lease, then keeps it alive, follows the membership and the leader, and campaigns for
+    /// leadership in the background. With <paramref name="announce"/> false the instance is not yet
+    /// a member that others send to: a host calls <see cref="AnnounceAsync"/> once its receivers
+    /// accept.
+    /// </summary>
+    public async Task StartAsync(bool announce, CancellationToken cancellationToken = default)
     {
+        if (announce)
+        {
+            Volatile.Write(ref _seat, SeatMember);
+        }
+
         await RegisterAsync(cancellationToken).ConfigureAwait(false);
         var stop = _stop.Token;
         _loops.Add(Task.Run(() => KeepAliveLoopAsync(stop), CancellationToken.None));
-        var membersOf = _options.MembersOf is { } other ? other.TrimEnd('/') + "/members/" : MembersPrefix;
-        _loops.Add(Task.Run(() => WatchPrefixLoopAsync(membersOf, OnMembers, stop), CancellationToken.None));
+        var watched = _options.MembersOf is { } other ? other.TrimEnd('/') + "/" : Prefix + "/";
+        _loops.Add(Task.Run(() => WatchRangeLoopAsync(watched + "members/", OnMembers, stop), CancellationToken.None));
+        _loops.Add(Task.Run(() => WatchRangeLoopAsync(watched + "draining/", OnDraining, stop), CancellationToken.None));
         _loops.Add(Task.Run(() => CampaignLoopAsync(stop), CancellationToken.None));
         _loops.Add(Task.Run(() => ObserveLeaderLoopAsync(stop), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Makes this instance a member (<c>{prefix}/members/{id}</c>, under its lease): others start
+    /// sending to it. Call it once the instance accepts data.
+    /// </summary>
+    public async Task AnnounceAsync(CancellationToken cancellationToken = default)
+    {
+        Volatile.Write(ref _seat, SeatMember);
+        Volatile.Write(ref _seatPending, 1); // until the put succeeds, the keep-alive loop tries again
+        await PutLeasedAsync(MembersPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _seatPending, 0);
+        LogAnnounced(_logger, MemberId, Advertise);
+    }
+
+    /// <summary>
+    /// The first step of a graceful stop: this instance stops being a member (others stop sending
+    /// it new data) and is listed as draining (<c>{prefix}/draining/{id}</c>, under its lease), so
+    /// that data of traces it holds is still handed to it until it stops. Its lease, leadership and
+    /// watches go on until <see cref="DisposeAsync"/>.
+    /// </summary>
+    public async Task LeaveAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _seat, SeatLeaving) == SeatLeaving)
+        {
+            return;
+        }
+
+        await PutLeasedAsync(DrainingPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(MembersPrefix + MemberId, cancellationToken).ConfigureAwait(false);
+        LogLeaving(_logger, MemberId);
     }
 
     /// <summary>Writes a key (under no lease: it outlives the instance).</summary>
@@ -245,8 +308,17 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
         Interlocked.Exchange(ref _grantedTtl, Math.Max(1, grant.TTL));
         Interlocked.Exchange(ref _leaseId, grant.ID);
-        await PutLeasedAsync(MembersPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
-        LogRegistered(_logger, MemberId, Advertise, grant.ID, grant.TTL);
+        switch (Volatile.Read(ref _seat))
+        {
+            case SeatMember:
+                await PutLeasedAsync(MembersPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
+                break;
+            case SeatLeaving:
+                await PutLeasedAsync(DrainingPrefix + MemberId, Advertise, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+
+        LogRegistered(_logger, MemberId, Advertise, grant.ID, grant.TTL, Volatile.Read(ref _seat) switch { SeatMember => "a member", SeatLeaving => "draining", _ => "not yet announced" });
     }
 
     private async Task KeepAliveLoopAsync(CancellationToken stop)
@@ -274,6 +346,13 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
                     }
 
                     Interlocked.Increment(ref _keepAlives);
+                    if (Volatile.Read(ref _seatPending) == 1 && Volatile.Read(ref _seat) == SeatMember)
+                    {
+                        await PutLeasedAsync(MembersPrefix + MemberId, Advertise, stop).ConfigureAwait(false);
+                        Volatile.Write(ref _seatPending, 0);
+                        LogAnnounced(_logger, MemberId, Advertise);
+                    }
+
                     await Task.Delay(TimeSpan.FromSeconds(Interlocked.Read(ref _grantedTtl) / 3d), _time, stop).ConfigureAwait(false);
                 }
             }
@@ -350,7 +429,40 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
         }
     }
 
-    private void OnMembers(IReadOnlyDictionary<string, string> members) => Membership.Publish(members.Values);
+    private void OnMembers(IReadOnlyDictionary<string, KeyValue> members)
+    {
+        lock (_membersLock)
+        {
+            _members = members;
+            PublishMembers();
+        }
+    }
+
+    private void OnDraining(IReadOnlyDictionary<string, KeyValue> draining)
+    {
+        lock (_membersLock)
+        {
+            _draining = draining.Values.Select(kv => kv.Value.ToStringUtf8()).ToArray();
+            PublishMembers();
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="_membersLock"/>: the two watches publish one view at a time. In its own
+    /// cluster this instance counts as a member only once announced under its current lease: before
+    /// that, a key at its endpoint is a previous run's (a restart before that lease expired), and
+    /// what the others send it belongs to the members that owned it meanwhile.
+    /// </summary>
+    private void PublishMembers()
+    {
+        var own = _options.MembersOf is null;
+        var lease = LeaseId;
+        var announced = Volatile.Read(ref _seat) == SeatMember;
+        var members = _members.Values
+            .Select(kv => (Member: kv.Value.ToStringUtf8(), kv.Lease))
+            .Where(m => !own || !string.Equals(m.Member, Advertise, StringComparison.Ordinal) || (announced && m.Lease == lease));
+        Membership.Publish(members, _draining ?? []);
+    }
 
     private Task WatchPrefixLoopAsync(string prefix, Action<IReadOnlyDictionary<string, string>> onChange, CancellationToken stop)
     {
@@ -358,15 +470,25 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
         return WatchLoopAsync(key, RangeEnd(key), onChange, stop);
     }
 
+    private Task WatchRangeLoopAsync(string prefix, Action<IReadOnlyDictionary<string, KeyValue>> onChange, CancellationToken stop)
+    {
+        var key = ByteString.CopyFromUtf8(prefix);
+        return WatchLoopAsync(key, RangeEnd(key), onChange, stop);
+    }
+
+    private Task WatchLoopAsync(ByteString key, ByteString rangeEnd, Action<IReadOnlyDictionary<string, string>> onChange, CancellationToken stop) =>
+        WatchLoopAsync(key, rangeEnd, (IReadOnlyDictionary<string, KeyValue> values) =>
+            onChange(values.ToDictionary(kv => kv.Key, kv => kv.Value.Value.ToStringUtf8(), StringComparer.Ordinal)), stop);
+
     /// <summary>Reads the range, reports it, then watches it from the next revision; starts over after an error.</summary>
-    private async Task WatchLoopAsync(ByteString key, ByteString rangeEnd, Action<IReadOnlyDictionary<string, string>> onChange, CancellationToken stop)
+    private async Task WatchLoopAsync(ByteString key, ByteString rangeEnd, Action<IReadOnlyDictionary<string, KeyValue>> onChange, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 var range = await _kv.RangeAsync(new RangeRequest { Key = key, RangeEnd = rangeEnd }, cancellationToken: stop).ConfigureAwait(false);
-                var values = range.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8(), StringComparer.Ordinal);
+                var values = range.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv, StringComparer.Ordinal);
                 onChange(values);
                 using var call = _watch.Watch(cancellationToken: stop);
                 await call.RequestStream.WriteAsync(new WatchRequest
@@ -392,10 +514,10 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
                         }
                         else
                         {
-                            values[name] = change.Kv.Value.ToStringUtf8();
+                            values[name] = change.Kv;
                         }
 
-                        onChange(new Dictionary<string, string>(values, StringComparer.Ordinal));
+                        onChange(new Dictionary<string, KeyValue>(values, StringComparer.Ordinal));
                     }
                 }
             }
@@ -423,14 +545,20 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
         return ByteString.CopyFrom(0); // every key
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' registered as '{Advertise}' under lease {LeaseId} (ttl {Ttl}s)")]
-    private static partial void LogRegistered(ILogger logger, string memberId, string advertise, long leaseId, long ttl);
+    [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' ('{Advertise}') holds lease {LeaseId} (ttl {Ttl}s): {Seat}")]
+    private static partial void LogRegistered(ILogger logger, string memberId, string advertise, long leaseId, long ttl, string seat);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "member '{MemberId}': etcd granted a {Granted}s lease for the {Requested}s asked; a dead member now leaves within about {Bound}s, not within 'leaseTtl'")]
     private static partial void LogLeaseRaised(ILogger logger, string memberId, long requested, long granted, string bound);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "member '{MemberId}': lease {LeaseId} expired; registering again")]
     private static partial void LogLeaseLost(ILogger logger, string memberId, long leaseId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' announced as '{Advertise}': others now send to it")]
+    private static partial void LogAnnounced(ILogger logger, string memberId, string advertise);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' left the members and drains")]
+    private static partial void LogLeaving(ILogger logger, string memberId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member '{MemberId}' is the leader")]
     private static partial void LogElected(ILogger logger, string memberId);

@@ -39,14 +39,22 @@ internal sealed class EndpointHealth
         }
     }
 
-    /// <summary>Records one send attempt; true when it ejected the endpoint.</summary>
-    public bool RecordSend(bool succeeded, int consecutiveFailures, long ejectUntil)
+    /// <summary>
+    /// Records one send attempt; true when it ejected the endpoint. Sends that were under way when
+    /// it was ejected and fail meanwhile do not eject it again (nor extend its ejection).
+    /// </summary>
+    public bool RecordSend(bool succeeded, int consecutiveFailures, long now, long ejectUntil)
     {
         lock (_lock)
         {
             if (succeeded || consecutiveFailures <= 0)
             {
                 _failedSends = 0;
+                return false;
+            }
+
+            if (_ejectedUntil > now)
+            {
                 return false;
             }
 
@@ -58,6 +66,19 @@ internal sealed class EndpointHealth
             _failedSends = 0;
             _ejectedUntil = ejectUntil;
             return true;
+        }
+    }
+
+    /// <summary>Forgets everything known: the endpoint is a new member (it registered again).</summary>
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _passes = 0;
+            _failedChecks = 0;
+            _failedSends = 0;
+            _ejectedUntil = 0;
+            CheckedHealthy = true;
         }
     }
 

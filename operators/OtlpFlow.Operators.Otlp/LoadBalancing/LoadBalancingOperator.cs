@@ -465,8 +465,9 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     private void RecordSend(string endpoint, bool succeeded)
     {
         var ejection = _options.Ejection;
-        var until = Context.TimeProvider.GetTimestamp() + (long)(ejection.EjectFor.TotalSeconds * Context.TimeProvider.TimestampFrequency);
-        if (Health(endpoint).RecordSend(succeeded, ejection.ConsecutiveFailures, until))
+        var now = Context.TimeProvider.GetTimestamp();
+        var until = now + (long)(ejection.EjectFor.TotalSeconds * Context.TimeProvider.TimestampFrequency);
+        if (Health(endpoint).RecordSend(succeeded, ejection.ConsecutiveFailures, now, until))
         {
             LogEjected(Context.Logger, Context.Id, endpoint, ejection.ConsecutiveFailures, ejection.EjectFor.TotalSeconds);
             Rebuild();
@@ -482,6 +483,17 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     }
 
     private EndpointHealth Health(string endpoint) => _health.GetOrAdd(endpoint, _ => new EndpointHealth());
+
+    /// <summary>Clears what is known of <paramref name="endpoint"/>'s health (it is a new member).</summary>
+    private void Forget(string endpoint)
+    {
+        if (_health.TryGetValue(endpoint, out var health) && health.IsEjected(Context.TimeProvider.GetTimestamp()))
+        {
+            LogRejoined(Context.Logger, Context.Id, endpoint);
+        }
+
+        health?.Reset();
+    }
 
     private async Task TickAsync()
     {
@@ -595,6 +607,9 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Endpoint} failed {Failures} sends in a row and is ejected for {Seconds} s")]
     private static partial void LogEjected(ILogger logger, string operatorId, string endpoint, int failures, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "operator '{OperatorId}': {Endpoint} registered again; its ejection ends")]
+    private static partial void LogRejoined(ILogger logger, string operatorId, string endpoint);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "operator '{OperatorId}': {Items} items for {Endpoint} failed: {Message}")]
     private static partial void LogFailed(ILogger logger, string operatorId, string endpoint, int items, string message);
 
@@ -611,8 +626,23 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         {
         }
 
+        private Dictionary<string, long> _generations = new(StringComparer.Ordinal);
+
         public void OnNext(IReadOnlyList<string> value)
         {
+            // A member that joins, or registers again (a new lease: the process restarted), is a new
+            // member: what was learnt of the old one (an ejection, failed checks) no longer holds.
+            var directory = owner._membership as IMemberDirectory;
+            var generations = value.ToDictionary(m => m, m => directory?.GenerationOf(m) ?? 0, StringComparer.Ordinal);
+            foreach (var (member, generation) in generations)
+            {
+                if (!_generations.TryGetValue(member, out var before) || before != generation)
+                {
+                    owner.Forget(member);
+                }
+            }
+
+            _generations = generations;
             Volatile.Write(ref owner._present, value);
             owner.Rebuild();
         }

@@ -68,9 +68,14 @@ public sealed class LoadBalancingOptions : IValidatableObject
     [Range(1, 1_000_000)]
     public int QueueSize { get; set; } = 100;
 
-    /// <summary>Batches sent at once to each member. Default 2.</summary>
+    /// <summary>
+    /// Batches sent at once to each member (requests in flight on its connection). Default 64: a
+    /// member that answers only once data is delivered (a receiver with <c>"ack": "delivered"</c> in
+    /// front of a tail sampler answers after the trace's decision, seconds later) needs that many
+    /// to keep its throughput.
+    /// </summary>
     [Range(1, 1000)]
-    public int Consumers { get; set; } = 2;
+    public int Consumers { get; set; } = 64;
 
     /// <summary>Active health checks of the members.</summary>
     public HealthCheckOptions HealthCheck { get; set; } = new();

@@ -124,9 +124,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
     {
         var cancellationToken = deadline?.Token ?? http.RequestAborted;
         var limit = ingest.Options.MaxRequestSize.Bytes;
-        var tenant = ingest.Options.TenantFrom is { Length: > 0 } key && http.Request.Headers.TryGetValue(key, out var value) && value.Count > 0
-            ? value[0]
-            : null;
+        var origin = RequestOrigin.Of(http.Request, ingest.Options.TenantFrom);
         try
         {
             var body = http.Request.Body;
@@ -176,7 +174,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
 
             if (!compressed)
             {
-                return await ingest.DecodeAndIngestAsync(signal, json: false, frame, "message", tenant, cancellationToken).ConfigureAwait(false);
+                return await ingest.DecodeAndIngestAsync(signal, json: false, frame, "message", origin, cancellationToken).ConfigureAwait(false);
             }
 
             using var message = ingest.NewBuffer();
@@ -187,7 +185,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
             }
 
             frame.Dispose();
-            return await ingest.DecodeAndIngestAsync(signal, json: false, message, "message", tenant, cancellationToken).ConfigureAwait(false);
+            return await ingest.DecodeAndIngestAsync(signal, json: false, message, "message", origin, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline is not null && deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {

@@ -89,9 +89,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.TooLarge, new PayloadTooLargeException(limit).Message));
         }
 
-        var tenant = ingest.Options.TenantFrom is { Length: > 0 } header && http.Request.Headers.TryGetValue(header, out var value) && value.Count > 0
-            ? value[0]
-            : null;
+        var origin = RequestOrigin.Of(http.Request, ingest.Options.TenantFrom);
         try
         {
             // The body is read as it arrives, each growth of its buffer charged to the memory budget
@@ -105,7 +103,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
 
             if (compression == PayloadCompression.None)
             {
-                return await ingest.DecodeAndIngestAsync(signal, json, received, "body", tenant, http.RequestAborted).ConfigureAwait(false);
+                return await ingest.DecodeAndIngestAsync(signal, json, received, "body", origin, http.RequestAborted).ConfigureAwait(false);
             }
 
             using var decompressed = ingest.NewBuffer();
@@ -116,7 +114,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             }
 
             received.Dispose();
-            return await ingest.DecodeAndIngestAsync(signal, json, decompressed, "body", tenant, http.RequestAborted).ConfigureAwait(false);
+            return await ingest.DecodeAndIngestAsync(signal, json, decompressed, "body", origin, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {

@@ -99,7 +99,7 @@ internal sealed partial class ReceiverIngest
     /// and admits it. The body's buffer is released once it is decoded.
     /// </summary>
     /// <remarks><paramref name="noun"/> is "body" or "message", for error messages.</remarks>
-    public async Task<ReceiveOutcome> DecodeAndIngestAsync(Signal signal, bool json, ChargedBuffer body, string noun, string? tenant, CancellationToken requestAborted)
+    public async Task<ReceiveOutcome> DecodeAndIngestAsync(Signal signal, bool json, ChargedBuffer body, string noun, RequestOrigin origin, CancellationToken requestAborted)
     {
         var what = $"OTLP {(json ? "JSON" : "protobuf")} {signal.ToString().ToLowerInvariant()} request";
         var limits = Limits;
@@ -187,7 +187,7 @@ internal sealed partial class ReceiverIngest
         }
 
         body.Dispose();
-        return await IngestAsync(request, reserved, wireSize, tenant, requestAborted, encoded).ConfigureAwait(false);
+        return await IngestAsync(request, reserved, wireSize, origin, requestAborted, encoded).ConfigureAwait(false);
     }
 
     /// <summary>Managed bytes charged per byte of OTLP/JSON text, before it is parsed.</summary>
@@ -200,12 +200,16 @@ internal sealed partial class ReceiverIngest
     /// Admits one decoded request and returns the answer for its client. The reserved
     /// bytes are already charged to the memory budget; they are released when the batch settles.
     /// </summary>
-    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long reserved, long wireSize, string? tenant, CancellationToken requestAborted, SegmentedBytes? encoded = null)
+    public async Task<ReceiveOutcome> IngestAsync(IMessage request, long reserved, long wireSize, RequestOrigin origin, CancellationToken requestAborted, SegmentedBytes? encoded = null)
     {
         var batchSize = reserved;
         var memory = _context.Memory;
         var (share, tracker) = Acknowledgement.Create(batchSize, (t, _) => memory.Release(t.SizeBytes));
-        var context = new BatchContext(tenant, NoMetadata, _context.TimeProvider.GetUtcNow());
+        var context = new BatchContext(origin.Tenant, NoMetadata, _context.TimeProvider.GetUtcNow());
+        if (origin.HandedOff)
+        {
+            context = context.With(LoadBalancing.HandedOff.Instance);
+        }
         var batch = TelemetryBatch.Create(request, context, share, wireSize);
         if (encoded is not null)
         {
