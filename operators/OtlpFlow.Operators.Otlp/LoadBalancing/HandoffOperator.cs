@@ -19,10 +19,11 @@ namespace OtlpFlow.Operators.Otlp.LoadBalancing;
 /// each trace whole while the tier's membership changes. When a member joins, leaves or comes back,
 /// the fronts send about 1/N of the trace ids to new owners, among them traces whose first spans
 /// another member already holds. For <see cref="HandoffOptions.Window"/> after a change, a member
-/// that receives spans of a trace checks the rings before the change, oldest first: when another
-/// member owned the trace then and still takes data (a member, or one that left and is draining), it
-/// hands the spans to that member over OTLP, and keeps handing that trace's later spans there for as
-/// long as they come. Otherwise, and for spans another member handed over, the spans stay here.
+/// that receives spans of a trace asks who owned the trace before the change (the rings that ended
+/// within the window, newest first): when that is another member that still takes data (a member, or
+/// one that left and is draining), it hands the spans to that member over OTLP, and keeps handing the
+/// trace's later spans there for as long as they come. When it is this member, or nobody reachable,
+/// the spans stay here, as do spans another member handed over.
 /// </summary>
 /// <remarks>
 /// Place it right after the member's <c>otlp.receiver</c>, before <c>sampling.tail</c>. The member
@@ -341,7 +342,12 @@ public sealed partial class HandoffOperator : ProcessorOperator
     /// </summary>
     private sealed class Decider(HandoffOperator owner, Ring[] rings, long now) : ItemDecider
     {
-        private readonly Ring[] _live = rings.Where(r => r.EndedAt == long.MaxValue || now - r.EndedAt <= owner._window).ToArray();
+        /// <summary>
+        /// The rings to ask, in order: those that ended within the window, newest first (a trace that
+        /// is still sending most likely started under the ring just before the change), then the
+        /// current one.
+        /// </summary>
+        private readonly Ring[] _live = [.. rings.Where(r => r.EndedAt != long.MaxValue && now - r.EndedAt <= owner._window).Reverse(), .. rings.Where(r => r.EndedAt == long.MaxValue)];
 
         public List<string> Targets { get; } = [];
 
