@@ -10,8 +10,8 @@ namespace OtlpFlow.Cli.Tests;
 
 /// <summary>
 /// `otlpflow run` as a child process with a pipeline whose <c>coordination</c> section points at a
-/// real etcd: the instance joins the cluster, publishes its load, delivers its data, and on SIGTERM
-/// drains and leaves (its lease revoked, not left to expire).
+/// real etcd: the instance joins the cluster once its pipeline runs, publishes its load, delivers its
+/// data, and on SIGTERM leaves the members, drains, and is gone (its lease revoked, not left to expire).
 /// </summary>
 public sealed class CoordinatedRunProcessTests : IDisposable
 {
@@ -50,8 +50,10 @@ public sealed class CoordinatedRunProcessTests : IDisposable
 
         Assert.Equal(0, await child.TerminateAsync(TimeSpan.FromSeconds(60)));
 
-        // Left the cluster at once: membership and load report went with the revoked lease.
+        // Left the cluster at once: membership, the draining mark it left before draining and the
+        // load report went with the revoked lease.
         Assert.Null(await observer.GetAsync(memberKey));
+        Assert.Null(await observer.GetAsync(prefix + "/draining/host-1"));
         Assert.Null(await observer.GetAsync(loadKey));
         Assert.Contains("drained", child.Log, StringComparison.Ordinal);
 

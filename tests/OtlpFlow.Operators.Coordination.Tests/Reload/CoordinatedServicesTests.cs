@@ -29,7 +29,13 @@ public sealed class CoordinatedServicesTests(ServersFixture servers)
         Assert.Empty(spec.Problems);
         RunningPipeline? pipeline = null;
         await using var services = await CoordinatedServices.StartAsync(spec, EmptyServices.Instance, () => pipeline);
-        await Poll.UntilAsync(() => services.Coordinator!.Membership.Current.Count == 1, "the instance to register");
+
+        // Started, the instance is not yet a member: the host announces it (PipelineRunner does so
+        // once the pipeline runs); here before the pipeline is built, so that it sees itself.
+        Assert.False(services.Coordinator!.IsAnnounced);
+        Assert.Null(await services.Coordinator.GetAsync(prefix + "/members/a"));
+        await services.AnnounceAsync();
+        await Poll.UntilAsync(() => services.Coordinator.Membership.Current.Count == 1, "the instance to register");
 
         await using var running = new PipelineBuilder(TestRegistry.Create(), services).Build(spec);
         pipeline = running;

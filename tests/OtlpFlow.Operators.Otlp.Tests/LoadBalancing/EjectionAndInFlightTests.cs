@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Trace.V1;
+using OtlpFlow.Engine.Operators;
+using OtlpFlow.Engine.Pipeline;
+using OtlpFlow.Engine.Telemetry;
+using OtlpFlow.Engine.Testing;
+using OtlpFlow.Operators.Otlp.LoadBalancing;
+using OtlpFlow.Operators.Otlp.Tests.Support;
+using OtlpFlow.Operators.Resilience;
+using OtlpFlow.Operators.Routing;
+
+namespace OtlpFlow.Operators.Otlp.Tests.LoadBalancing;
+
+/// <summary>
+/// <c>loadbalancing</c> with many sends at once to one member (its default <c>consumers</c>): a dead
+/// member's failing sends eject it once, and a member that answers late gets many requests at once.
+/// </summary>
+public sealed class EjectionAndInFlightTests
+{
+    private static readonly Meter Meter = new("OtlpFlow.Tests.EjectionAndInFlight");
+
+    private static TelemetryBatch Batch(int index, int spans)
+    {
+        var scope = new ScopeSpans();
+        for (var i = 0; i < spans; i++)
+        {
+            var traceId = new byte[16];
+            BitConverter.TryWriteBytes(traceId, (index * spans) + i);
+            scope.Spans.Add(new Span { TraceId = ByteString.CopyFrom(traceId), SpanId = ByteString.CopyFrom(BitConverter.GetBytes((long)i + 1)), Name = "op" });
+        }
+
+        return TelemetryBatch.Create(new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { ScopeSpans = { scope } } } });
+    }
+
+    private static string Endpoint(TestPipeline member) => member.Grpc().ToString().TrimEnd('/');
+
+    [Fact]
+    public void A_member_takes_64_sends_at_once_by_default()
+    {
+        Assert.Equal(64, new LoadBalancingOptions().Consumers);
+    }
+
+    [Fact]
+    public async Task Many_sends_failing_at_once_eject_a_dead_member_once_and_warn_once()
+    {
+        var probe = Probe.Create();
+        await using var up = await TestPipeline.StartAsync($$"""
+            { "operators": {
+                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0" },
+                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
+            """);
+        var down = $"http://127.0.0.1:{Ports.Free()}";
+        var logs = new CollectingLogger();
+        var context = new OperatorContext("lb", "loadbalancing", logs, Meter, TimeProvider.System, new EmptyServices(), new MemoryBudget(0), CancellationToken.None);
+        await using var lb = new LoadBalancingOperator(new LoadBalancingOptions
+        {
+            Endpoints = [Endpoint(up), down],
+            Retry = new RetryOptions { Initial = TimeSpan.FromMilliseconds(50), Max = TimeSpan.FromMilliseconds(200) },
+            Ejection = new OutlierEjectionOptions { ConsecutiveFailures = 5, EjectFor = TimeSpan.FromMinutes(10) },
+            Consumers = 64,
+        }, context);
+        await lb.StartAsync(CancellationToken.None);
+
+        // Half of every batch belongs to the dead member; its 64 consumers send those parts at once,
+        // and they all fail, far more than the 5 failures that eject it.
+        const int Batches = 200;
+        const int Spans = 50;
+        for (var i = 0; i < Batches; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
+        }
+
+        await Poll.UntilAsync(() => probe.Items == Batches * Spans, "every span to reach the live member");
+        await lb.FlushAsync(CancellationToken.None);
+
+        Assert.Equal([Endpoint(up)], lb.ActiveMembers);
+        Assert.True(lb.ReroutedBatches > 0, "the dead member's parts were not rerouted");
+        var ejected = logs.Messages.Where(m => m.Level == LogLevel.Warning && m.Text.Contains(down, StringComparison.Ordinal) && m.Text.Contains("is ejected", StringComparison.Ordinal)).ToList();
+        Assert.Single(ejected);
+        Assert.Contains("failed 5 sends in a row and is ejected for 600 s", ejected[0].Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_the_default_consumers_a_member_that_answers_late_gets_many_requests_at_once()
+    {
+        // The member answers a request only once its sink took the data ("ack": "delivered"), and
+        // its sink holds the first batch: no request is answered until the test lets it go.
+        var probe = Probe.Create();
+        probe.Pause();
+        await using var member = await TestPipeline.StartAsync($$"""
+            { "defaults": { "capacity": 1000 },
+              "operators": {
+                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0", "ack": "delivered", "ackTimeout": "5m" },
+                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
+            """);
+        await using var lb = new LoadBalancingOperator(
+            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5) },
+            TestOperatorContext.Create("lb", "loadbalancing"));
+        await lb.StartAsync(CancellationToken.None);
+
+        const int Batches = 100;
+        const int Spans = 10;
+        for (var i = 0; i < Batches; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
+        }
+
+        // 64 requests reached the member while none was answered: all were in flight at once.
+        await Poll.UntilAsync(() => member.Pipeline.Counters["in"].BatchesOut >= 64, "64 requests in flight to the member");
+        Assert.Empty(lb.SentItems);
+
+        probe.Resume();
+        await lb.FlushAsync(CancellationToken.None);
+        Assert.Equal(Batches * Spans, probe.Items);
+        Assert.Equal(Batches * Spans, lb.SentItems[Endpoint(member)]);
+    }
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => null;
+    }
+
+    private sealed class CollectingLogger : ILogger
+    {
+        private readonly ConcurrentQueue<(LogLevel Level, string Text)> _messages = new();
+
+        public IReadOnlyList<(LogLevel Level, string Text)> Messages => [.. _messages];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _messages.Enqueue((logLevel, formatter(state, exception)));
+    }
+}
