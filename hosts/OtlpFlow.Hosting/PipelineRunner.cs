@@ -226,13 +226,22 @@ public sealed partial class PipelineRunner
         return (outcome, drained);
     }
 
+    /// <summary>The longest announcing may take; past it the run goes on and the coordinator announces later.</summary>
+    private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(10);
+
     private async Task AnnounceAsync(CoordinatedServices coordination, CancellationToken cancellationToken)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(AnnounceTimeout);
         try
         {
-            await coordination.AnnounceAsync(cancellationToken).ConfigureAwait(false);
+            await coordination.AnnounceAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped while announcing (gRPC reports it as a cancelled call): the stop goes on.
+        }
+        catch (Exception ex)
         {
             // etcd went away since the start: the coordinator's keep-alive loop announces it once
             // etcd answers again; until then the instance runs without receiving from others.

@@ -110,7 +110,11 @@ public sealed partial class EtcdCoordinator : IAsyncDisposable
 
     private string DrainingPrefix => Prefix + "/draining/";
 
-    /// <summary>True once <see cref="AnnounceAsync"/> (or a start that announces) made this instance a member, until it leaves.</summary>
+    /// <summary>
+    /// True from <see cref="AnnounceAsync"/> (or a start that announces) until <see cref="LeaveAsync"/>:
+    /// this instance means to be a member. Its key is written by that call, or, when etcd could not be
+    /// reached then, by the keep-alive loop once it can.
+    /// </summary>
     public bool IsAnnounced => Volatile.Read(ref _seat) == SeatMember;
 
     private string ElectionName => Prefix + "/leader";

@@ -4,9 +4,12 @@ namespace OtlpFlow.Operators.Routing;
 
 /// <summary>
 /// A membership changed by calls: the static members of an operator, or a list that a host or a
-/// test edits at runtime. Thread-safe; each change is published to subscribers in order.
+/// test edits at runtime. Thread-safe; each change is published to subscribers in order. As an
+/// <see cref="IMemberDirectory"/> it names this instance when the host sets <see cref="Self"/>
+/// (a static cluster whose host edits the list can then run <c>loadbalancing.handoff</c>); it has
+/// no draining members, and a member's generation is 1 while it is one.
 /// </summary>
-public sealed class MembershipSet : IMembershipSource, IDisposable
+public sealed class MembershipSet : IMemberDirectory, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly BehaviorSubject<IReadOnlyList<string>> _subject;
@@ -20,6 +23,15 @@ public sealed class MembershipSet : IMembershipSource, IDisposable
 
     /// <inheritdoc />
     public IReadOnlyList<string> Current => _subject.Value;
+
+    /// <inheritdoc />
+    public string? Self { get; set; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Leaving => [];
+
+    /// <inheritdoc />
+    public long GenerationOf(string member) => Current.Contains(member, StringComparer.Ordinal) ? 1 : 0;
 
     /// <summary>Replaces the members.</summary>
     public void Set(IEnumerable<string> members)

@@ -7,8 +7,14 @@ namespace OtlpFlow.Hosting.Tests.Conformance;
 /// that an operator never settles shows as a request created but never settled. It is also the
 /// service provider of the pipeline the source runs in.
 /// </summary>
-public sealed class AckLedger : IServiceProvider
+public sealed class AckLedger : IServiceProvider, Microsoft.Extensions.DependencyInjection.IKeyedServiceProvider
 {
+    /// <summary>
+    /// The membership <c>"etcd"</c> that <c>loadbalancing.handoff</c>'s example names: this instance
+    /// alone, as a one-member back tier.
+    /// </summary>
+    private readonly OtlpFlow.Operators.Routing.MembershipSet _membership = new(["http://127.0.0.1:4317"]) { Self = "http://127.0.0.1:4317" };
+
     private long _created;
     private long _settled;
     private long _failed;
@@ -27,6 +33,12 @@ public sealed class AckLedger : IServiceProvider
     public string? FirstError => Volatile.Read(ref _firstError);
 
     public object? GetService(Type serviceType) => serviceType == typeof(AckLedger) ? this : null;
+
+    public object? GetKeyedService(Type serviceType, object? serviceKey) =>
+        serviceType == typeof(OtlpFlow.Operators.Routing.IMembershipSource) && Equals(serviceKey, "etcd") ? _membership : null;
+
+    public object GetRequiredKeyedService(Type serviceType, object? serviceKey) =>
+        GetKeyedService(serviceType, serviceKey) ?? throw new InvalidOperationException($"no {serviceType.Name} named '{serviceKey}'");
 
     /// <summary>Starts a request of <paramref name="sizeBytes"/> and returns its first share.</summary>
     public Acknowledgement Start(long sizeBytes)
