@@ -135,8 +135,9 @@ internal sealed partial class ClusterChurnScenario
                     continue;
                 }
 
-                // Messages that differ only in their numbers are one line, shown with the first one's text.
-                var key = $"{level}: {Digits().Replace(message, "#")}";
+                // Warnings that differ only in their numbers are one line, shown with the first one's
+                // text; membership views differ in their ports, so each distinct view is a line.
+                var key = level == "info" ? $"{level}: {message}" : $"{level}: {Digits().Replace(message, "#")}";
                 if (seen.TryGetValue(key, out var known))
                 {
                     seen[key] = known with { Last = time, Count = known.Count + 1 };

@@ -13,6 +13,7 @@ namespace OtlpFlow.Cli.Tests.ClusterChurn;
 /// CI size: about 26 s of load at 1,200 spans/s. With <c>OTLPFLOW_CHURN_FULL=1</c> it runs the
 /// issue's full size (26,000 traces at 2,800 spans/s, events at 10/20/30/40 s) for perf/RESULTS.md:
 /// <c>OTLPFLOW_CHURN_FULL=1 dotnet test tests/OtlpFlow.Cli.Tests --filter "FullyQualifiedName~ClusterChurn" --logger "console;verbosity=detailed"</c>.
+/// <c>OTLPFLOW_CHURN_TEMPLATES=&lt;folder&gt;</c> takes <c>back.json</c> and <c>front.json</c> from another folder.
 /// </remarks>
 public sealed class ClusterChurnTests(ITestOutputHelper output)
 {
@@ -23,6 +24,12 @@ public sealed class ClusterChurnTests(ITestOutputHelper output)
     public async Task A_two_tier_cluster_whose_back_tier_changes_under_load_loses_nothing_splits_no_trace_and_serves_new_members_at_once()
     {
         var options = Environment.GetEnvironmentVariable("OTLPFLOW_CHURN_FULL") == "1" ? ChurnScenarioOptions.Full() : ChurnScenarioOptions.Ci();
+        if (Environment.GetEnvironmentVariable("OTLPFLOW_CHURN_TEMPLATES") is { Length: > 0 } templates)
+        {
+            // Another back.json and front.json to try (a setting, a default), without editing these.
+            options = options with { TemplateFolder = Path.GetFullPath(templates) };
+        }
+
         await using var scenario = new ClusterChurnScenario(options, output);
 
         var report = await scenario.RunAsync();
