@@ -47,8 +47,8 @@ internal sealed class BackIncarnation(string memberId, int number, int port, str
     /// <summary>"SIGTERM" or "SIGKILL" when an event stopped it.</summary>
     public string? StoppedBy { get; set; }
 
-    /// <summary>When its process had exited, after a stop.</summary>
-    public double? ExitedAt { get; set; }
+    /// <summary>When its process was seen gone (or a zombie).</summary>
+    public double? GoneAt { get; set; }
 
     public int? ExitCode { get; set; }
 }

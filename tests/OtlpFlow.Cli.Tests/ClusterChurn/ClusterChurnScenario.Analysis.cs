@@ -47,7 +47,7 @@ internal sealed partial class ClusterChurnScenario
                 StoppedAt = back.StoppedAt - _loadStart,
                 StoppedBy = back.StoppedBy,
                 DeregisteredAt = back.DeregisteredAt - _loadStart,
-                ExitedAt = back.ExitedAt - _loadStart,
+                GoneAt = back.GoneAt - _loadStart,
                 ExitCode = back.ExitCode,
                 Spans = written.Spans.Count,
                 Traces = written.Spans.Select(s => s.TraceId).Distinct(StringComparer.Ordinal).Count(),
@@ -85,6 +85,9 @@ internal sealed partial class ClusterChurnScenario
             Timeline = Timeline(),
             LogHighlights = LogHighlights(),
             ElapsedSeconds = elapsed.TotalSeconds,
+            PacingLagP99 = Percentile([.. _pacingLag.Order()], 0.99),
+            PacingLagMax = _pacingLag.Count == 0 ? 0 : _pacingLag.Max(),
+            ObserverLongestGap = _observer!.LongestGap,
         };
     }
 

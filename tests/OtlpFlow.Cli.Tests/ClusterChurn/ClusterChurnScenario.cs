@@ -33,6 +33,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     private readonly List<(double At, string What)> _timeline = [];
     private readonly List<Task> _background = [];
     private readonly ConcurrentDictionary<string, long> _failedAttempts = new(StringComparer.Ordinal);
+    private readonly List<double> _pacingLag = [];
     private EtcdServer? _etcd;
     private ClusterObserver? _observer;
     private PipelineTemplate? _backTemplate;
@@ -53,7 +54,23 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     /// continuations on as many threads as there are cores, and thousands of requests in flight
     /// would queue the runner's clock, events and observer behind them.
     /// </remarks>
-    public Task<ChurnReport> RunAsync() => Task.Run(RunCoreAsync);
+    public async Task<ChurnReport> RunAsync()
+    {
+        // Each child's redirected stdout and stderr hold a pool thread in a blocking pipe read, and
+        // the pool adds threads slowly (about two a second) once its minimum is in use: with seven
+        // children and thousands of requests in flight, the runner's own continuations (the
+        // events, the end of a kill) would wait seconds for a thread.
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), completions);
+        try
+        {
+            return await Task.Run(RunCoreAsync);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(workers, completions);
+        }
+    }
 
     private async Task<ChurnReport> RunCoreAsync()
     {
@@ -116,7 +133,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
 
             Note("every request answered or given up");
             await StopAllAsync();
-            await _observer.StopAsync();
+            _observer.Stop();
             await Task.WhenAll(_background);
 
             var report = Analyse(sends, traces, decisionWait, total.Elapsed);
@@ -147,10 +164,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             await process.DisposeAsync();
         }
 
-        if (_observer is not null)
-        {
-            await _observer.DisposeAsync();
-        }
+        _observer?.Dispose();
 
         if (_etcd is not null)
         {
@@ -196,6 +210,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             }
 
             schedule.Dequeue();
+            _pacingLag.Add(-wait);
             if (next.Request == 0)
             {
                 var startNanos = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000) - 1_000_000;
@@ -246,7 +261,6 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
                 target.StoppedAt = Now;
                 target.StoppedBy = "SIGKILL";
                 await target.Process!.KillAsync();
-                target.ExitedAt = Now;
                 Note($"{target.Label} killed with SIGKILL");
             }));
         }
@@ -310,13 +324,11 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         try
         {
             back.ExitCode = await back.Process!.TerminateAsync(options.StopTimeout);
-            back.ExitedAt = Now;
             Note($"{back.Label} exited ({back.ExitCode})");
         }
         catch (TimeoutException)
         {
             await back.Process!.KillAsync();
-            back.ExitedAt = Now;
             Note($"{back.Label} did not exit within {options.StopTimeout.TotalSeconds:0} s of SIGTERM: killed");
         }
     }

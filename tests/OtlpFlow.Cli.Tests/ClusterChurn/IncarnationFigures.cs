@@ -36,7 +36,8 @@ internal sealed record IncarnationFigures
 
     public double? DeregisteredAt { get; init; }
 
-    public double? ExitedAt { get; init; }
+    /// <summary>When its process was seen gone.</summary>
+    public double? GoneAt { get; init; }
 
     public int? ExitCode { get; init; }
 
