@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using OtlpFlow.Engine.Otlp;
 using OtlpFlow.Engine.Testing;
 using OtlpFlow.Operators.Coordination.Tests.Servers;
 using Xunit.Abstractions;
@@ -125,13 +124,13 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             try
             {
                 await settle.WaitAsync(options.SettleTimeout);
+                Note("every request answered or given up");
             }
             catch (TimeoutException)
             {
-                Note($"{sends.Count(s => !s.IsCompleted):N0} requests still unanswered after {options.SettleTimeout.TotalSeconds:0} s");
+                Note($"{sends.Count(s => !s.IsCompleted):N0} requests still unanswered {options.SettleTimeout.TotalSeconds:0} s after the last was sent (counted as given up)");
             }
 
-            Note("every request answered or given up");
             await StopAllAsync();
             _observer.Stop();
             await Task.WhenAll(_background);
@@ -151,27 +150,41 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var back in _backs)
+        // Every process is killed and every resource released, whatever failed before or here.
+        var failures = new List<Exception>();
+        var processes = _backs.Select(b => b.Process).Concat(_fronts.Select(f => f.Process)).OfType<OtlpflowProcess>();
+        foreach (var process in processes)
         {
-            if (back.Process is { } process)
+            await Quietly(async () => await process.DisposeAsync().AsTask().WaitAsync(options.StopTimeout), failures);
+        }
+
+        await Quietly(() => Task.Run(() => _observer?.Dispose()), failures);
+        await Quietly(async () =>
+        {
+            if (_etcd is not null)
             {
-                await process.DisposeAsync();
+                await _etcd.DisposeAsync();
             }
-        }
-
-        foreach (var (_, _, process) in _fronts)
+        }, failures);
+        await Quietly(() => Task.Run(() => Directory.Delete(_folder, recursive: true)), failures);
+        if (failures.Count > 0)
         {
-            await process.DisposeAsync();
+            throw new AggregateException("cleaning up the cluster-churn scenario failed", failures);
         }
+    }
 
-        _observer?.Dispose();
-
-        if (_etcd is not null)
+    private static async Task Quietly(Func<Task> action, List<Exception> failures)
+    {
+        try
         {
-            await _etcd.DisposeAsync();
+            await action();
         }
-
-        Directory.Delete(_folder, recursive: true);
+#pragma warning disable CA1031 // Cleaning up goes on past any failure; they are all rethrown together.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failures.Add(ex);
+        }
     }
 
     /// <summary>
@@ -223,8 +236,20 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         }
     }
 
-    private static async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, ExportTraceServiceRequest request, SpanKey[] spans) =>
-        (spans, await client.ExportAsync(request, CancellationToken.None));
+    private static async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, ExportTraceServiceRequest request, SpanKey[] spans)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return (spans, await client.ExportAsync(request, CancellationToken.None));
+        }
+#pragma warning disable CA1031 // A client failure is an outcome to report (a give-up), never a crash of the scenario.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return (spans, new ExportOutcome(false, Stopwatch.GetElapsedTime(started), 1, 0, $"client failure: {ex.GetType().Name}: {ex.Message}"));
+        }
+    }
 
     /// <summary>The membership changes, each at its time.</summary>
     private async Task RunEventsAsync(int[] ports)
@@ -260,7 +285,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
                 var target = Current("back-2");
                 target.StoppedAt = Now;
                 target.StoppedBy = "SIGKILL";
-                await target.Process!.KillAsync();
+                await target.Process!.KillAsync().WaitAsync(options.StopTimeout);
                 Note($"{target.Label} killed with SIGKILL");
             }));
         }
@@ -302,7 +327,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             }
             catch (TimeoutException)
             {
-                await f.Process.KillAsync();
+                await f.Process.KillAsync().WaitAsync(options.StopTimeout);
                 Note($"{f.Id} did not exit within {options.StopTimeout.TotalSeconds:0} s of SIGTERM: killed");
             }
         }));
@@ -328,7 +353,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         }
         catch (TimeoutException)
         {
-            await back.Process!.KillAsync();
+            await back.Process!.KillAsync().WaitAsync(options.StopTimeout);
             Note($"{back.Label} did not exit within {options.StopTimeout.TotalSeconds:0} s of SIGTERM: killed");
         }
     }
