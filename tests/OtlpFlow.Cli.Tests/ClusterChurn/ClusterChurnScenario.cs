@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using OpenTelemetry.Proto.Collector.Trace.V1;
 using OtlpFlow.Engine.Testing;
 using OtlpFlow.Operators.Coordination.Tests.Servers;
 using Xunit.Abstractions;
@@ -236,7 +235,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         }
     }
 
-    private static async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, ExportTraceServiceRequest request, SpanKey[] spans)
+    private static async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, byte[] request, SpanKey[] spans)
     {
         var started = Stopwatch.GetTimestamp();
         try

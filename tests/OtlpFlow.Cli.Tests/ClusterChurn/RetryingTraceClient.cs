@@ -28,7 +28,12 @@ internal sealed class RetryingTraceClient(GrpcChannel channel, TimeSpan attemptT
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private const double BackoffMultiplier = 1.5;
 
-    private readonly TraceService.TraceServiceClient _client = new(channel);
+    // Requests go out as the bytes encoded once when the trace was made: a retry costs no encoding.
+    private static readonly Method<byte[], byte[]> Export = new(
+        MethodType.Unary, "opentelemetry.proto.collector.trace.v1.TraceService", "Export",
+        Marshallers.Create(static b => b, static b => b), Marshallers.Create(static b => b, static b => b));
+
+    private readonly CallInvoker _invoker = channel.CreateCallInvoker();
 
     /// <summary>A channel to <paramref name="endpoint"/> that opens more HTTP/2 connections when one has its 100 streams in use.</summary>
     public static GrpcChannel Channel(string endpoint) => GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
@@ -37,8 +42,8 @@ internal sealed class RetryingTraceClient(GrpcChannel channel, TimeSpan attemptT
         MaxRetryAttempts = 0,
     });
 
-    /// <summary>Exports <paramref name="request"/>, retrying until it succeeds or the deadline passes; never throws for an RPC failure.</summary>
-    public async Task<ExportOutcome> ExportAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+    /// <summary>Exports <paramref name="request"/> (an encoded ExportTraceServiceRequest), retrying until it succeeds or the deadline passes; never throws for an RPC failure.</summary>
+    public async Task<ExportOutcome> ExportAsync(byte[] request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var backoff = InitialBackoff;
@@ -58,7 +63,8 @@ internal sealed class RetryingTraceClient(GrpcChannel channel, TimeSpan attemptT
             TimeSpan? retryAfter;
             try
             {
-                var response = await _client.ExportAsync(request, deadline: attemptDeadline, cancellationToken: cancellationToken);
+                var response = ExportTraceServiceResponse.Parser.ParseFrom(
+                    await _invoker.AsyncUnaryCall(Export, null, new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken), request));
                 if (response.PartialSuccess is { RejectedSpans: > 0 } partial)
                 {
                     // Rejected spans are not retried (the specification): the request is answered, part of it refused.

@@ -40,13 +40,13 @@ internal sealed class TraceFactory(int spansPerTrace, int requestsPerTrace)
         // Span i (i > 0) is a child of (i - 1) / 2, so a higher index never ends after a lower one:
         // sending in descending index order sends every child no later than its parent.
         var order = Enumerable.Range(0, spansPerTrace).Reverse().ToArray();
-        var requests = new ExportTraceServiceRequest[requestsPerTrace];
+        var requests = new byte[requestsPerTrace][];
         var keys = new SpanKey[requestsPerTrace][];
         for (var r = 0; r < requestsPerTrace; r++)
         {
             var indices = order.Skip(r * perRequest).Take(perRequest).ToArray();
             var end = startUnixNanos + (long)(requestOffsets[r].TotalMilliseconds * 1_000_000) - 1_000_000;
-            requests[r] = Request(indices.Select(i => (i, NewSpan(random, traceId, spanIds, i, startUnixNanos, end))));
+            requests[r] = Request(indices.Select(i => (i, NewSpan(random, traceId, spanIds, i, startUnixNanos, end)))).ToByteArray();
             keys[r] = indices.Select(i => new SpanKey(Convert.ToHexStringLower(traceId.Span), Convert.ToHexStringLower(spanIds[i].Span))).ToArray();
         }
 
