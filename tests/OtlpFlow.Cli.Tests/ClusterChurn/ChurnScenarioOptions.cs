@@ -48,14 +48,17 @@ internal sealed record ChurnScenarioOptions
     /// <summary>The longest one export attempt may take (the OpenTelemetry SDKs' default export timeout is 10 s).</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a client keeps retrying a request (from its first attempt) before it gives up.</summary>
-    public TimeSpan ClientDeadline { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a client keeps retrying a request (from its first attempt) before it gives up: the
+    /// OpenTelemetry .NET SDK's export timeout, 10 s, within which its OTLP exporter also retries.
+    /// </summary>
+    public TimeSpan ClientDeadline { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an instance may take to start and register (or listen).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long the requests still in flight when the load ends may take to finish (on top of nothing: they each have <see cref="ClientDeadline"/>).</summary>
-    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(40);
+    /// <summary>How long the requests still in flight when the last is sent may take to end (each gives up after <see cref="ClientDeadline"/>; this bounds a busy test process).</summary>
+    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(25);
 
     /// <summary>How long an instance may take to drain and exit after SIGTERM before it is killed.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(40);
