@@ -309,7 +309,15 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
                 await Task.Delay(TimeSpan.FromSeconds(wait));
             }
 
-            await act();
+            try
+            {
+                await act();
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+            {
+                // The scenario goes on and reports what happened; the timeline says this event failed.
+                Note($"the event due at {at:0.#} s failed: {ex.GetType().Name}: {ex.Message}");
+            }
         }
     }
 
