@@ -139,10 +139,10 @@ internal sealed class ChurnReport
     }
 
     /// <summary>
-    /// A sentence when the test process itself fell behind (requests sent more than 0.5 s late, or
-    /// the observer blind for more than 0.5 s), so that timing figures are read with care; else empty.
+    /// A sentence when the test process itself fell behind (requests sent more than 1 s late at p99,
+    /// or the observer blind for more than 1 s), so that timing figures are read with care; else empty.
     /// </summary>
-    public string HarnessWarning() => PacingLagP99 > 0.5 || ObserverLongestGap > 0.5
+    public string HarnessWarning() => PacingLagP99 > 1 || ObserverLongestGap > 1
         ? F($" (the machine was too busy for the harness to keep time: requests sent {PacingLagP99:0.0} s late at p99, observer blind for up to {ObserverLongestGap:0.0} s; its timing figures are approximate)")
         : string.Empty;
 
