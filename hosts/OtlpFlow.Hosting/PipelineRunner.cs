@@ -250,9 +250,11 @@ public sealed partial class PipelineRunner
     }
 
     /// <summary>
-    /// A graceful stop's first step: leave the members (others stop sending new data here), then,
-    /// for as long as a <c>loadbalancing.handoff</c> operator asks (its <c>window</c>), keep taking
-    /// the spans of traces held here that other members hand over, before the drain.
+    /// A graceful stop's first step: leave the members (others stop sending new data here), then
+    /// keep taking the spans that other members hand over, before the drain. With a
+    /// <c>loadbalancing.handoff</c> operator that is twice its <c>window</c>: for one window the
+    /// others still hand this instance the traces it owned before it left (those it holds, and new
+    /// ones they cannot tell apart), and those traces' last spans may come up to a window later.
     /// </summary>
     private async Task LeaveAsync(RunningPipeline pipeline, CoordinatedServices coordination)
     {
@@ -267,7 +269,7 @@ public sealed partial class PipelineRunner
             return;
         }
 
-        var grace = pipeline.Operators.Values.OfType<HandoffOperator>().Select(h => h.Window).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var grace = 2 * pipeline.Operators.Values.OfType<HandoffOperator>().Select(h => h.Window).DefaultIfEmpty(TimeSpan.Zero).Max();
         if (grace > TimeSpan.Zero)
         {
             LogLeaveGrace(_logger, grace.TotalSeconds);

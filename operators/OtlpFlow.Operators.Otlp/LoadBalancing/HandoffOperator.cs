@@ -29,8 +29,7 @@ namespace OtlpFlow.Operators.Otlp.LoadBalancing;
 /// Place it right after the member's <c>otlp.receiver</c>, before <c>sampling.tail</c>. The member
 /// receiving a handed-over request answers it like any other (with <c>"ack": "delivered"</c>, once
 /// its sampler decided), and that answer is the answer to the spans' first client. A member that
-/// cannot be reached is not tried again until it registers again or the window passes; its spans
-/// stay here. Metrics and logs pass through. Items handed over count as dropped for
+/// cannot be reached is not tried again until it registers again; its spans stay here. Metrics and logs pass through. Items handed over count as dropped for
 /// <c>handedOff</c> (they left this pipeline for another member's); items that came back count as
 /// returned.
 /// </remarks>
@@ -45,7 +44,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
     private readonly long _window;
     private readonly Dictionary<ulong, Sticky> _sticky = [];
     private readonly ConcurrentDictionary<string, IOtlpSender> _senders = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Unreachable> _unreachable = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _unreachable = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<TelemetryBatch> _returned = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly SemaphoreSlim _slots;
@@ -66,7 +65,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
         _slots = new SemaphoreSlim(options.MaxInFlight);
     }
 
-    /// <summary>How long a membership change is honoured; a host waits this long after leaving before it drains.</summary>
+    /// <summary>How long a membership change is honoured; a host waits twice this long after leaving before it drains.</summary>
     public TimeSpan Window => _options.Window;
 
     /// <summary>Spans handed to another member so far.</summary>
@@ -269,21 +268,25 @@ public sealed partial class HandoffOperator : ProcessorOperator
         }
     }
 
+    /// <summary>
+    /// Marks <paramref name="target"/> unreachable until it registers again (a new generation): a
+    /// crashed member restarting at the same endpoint listens before it announces itself, and what
+    /// it received then would not be with the traces the others held meanwhile.
+    /// </summary>
     private void MarkUnreachable(string target, string? why)
     {
-        var until = Context.TimeProvider.GetTimestamp() + _window;
         var generation = _directory?.GenerationOf(target) ?? 0;
-        if (_unreachable.TryGetValue(target, out var before) && before.Generation == generation && before.Until > Context.TimeProvider.GetTimestamp())
+        if (_unreachable.TryGetValue(target, out var before) && before == generation)
         {
             return; // already known (sends that were under way fail too): one warning
         }
 
-        _unreachable[target] = new Unreachable(generation, until);
-        LogUnreachable(Context.Logger, Context.Id, target, why ?? "no answer", _options.Window.TotalSeconds);
+        _unreachable[target] = generation;
+        LogUnreachable(Context.Logger, Context.Id, target, why ?? "no answer");
     }
 
     /// <summary>True when <paramref name="member"/> takes handed-over data: a member or a draining one, not known unreachable.</summary>
-    private bool Reachable(string member, long now)
+    private bool Reachable(string member)
     {
         var directory = _directory!;
         if (!directory.Current.Contains(member, StringComparer.Ordinal) && !directory.Leaving.Contains(member, StringComparer.Ordinal))
@@ -291,7 +294,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
             return false;
         }
 
-        return !_unreachable.TryGetValue(member, out var mark) || mark.Until <= now || mark.Generation != directory.GenerationOf(member);
+        return !_unreachable.TryGetValue(member, out var generation) || generation != directory.GenerationOf(member);
     }
 
     private static TelemetryBatch Encoded(TelemetryBatch batch, IMessage part, int items)
@@ -301,30 +304,53 @@ public sealed partial class HandoffOperator : ProcessorOperator
         return TelemetryBatch.FromSegments(batch.Signal, writer, items, batch.Context, batch.Ack.AddShare());
     }
 
-    /// <summary>A new ring when the members changed; rings older than the window are let go.</summary>
+    /// <summary>
+    /// A new ring when the members changed, or one registered again (a new generation: it restarted,
+    /// and meanwhile its traces went to others, as if it had not been a member); rings older than the
+    /// window are let go.
+    /// </summary>
     private void OnMembers(IReadOnlyList<string> members)
     {
         lock (_ringsLock)
         {
             var now = Context.TimeProvider.GetTimestamp();
+            var directory = _directory!;
+            var generations = members.ToDictionary(m => m, directory.GenerationOf, StringComparer.Ordinal);
             var rings = Volatile.Read(ref _rings);
-            if (rings.Length > 0 && rings[^1].Hash?.Members.SequenceEqual(members, StringComparer.Ordinal) == true)
+            var before = rings.Length > 0 ? rings[^1] : null;
+            var rejoined = before is null ? [] : members.Where(m => before.Generations.TryGetValue(m, out var g) && g != generations[m]).ToArray();
+            if (before is not null && rejoined.Length == 0 && before.Members.SequenceEqual(members, StringComparer.Ordinal))
             {
                 return;
             }
 
             var kept = rings.Where(r => r.EndedAt == long.MaxValue || now - r.EndedAt <= _window)
-                .Select(r => r.EndedAt == long.MaxValue ? r with { EndedAt = now } : r);
-            var current = new Ring(members.Count == 0 ? null : new RendezvousHash(members), long.MaxValue);
-            Volatile.Write(ref _rings, [.. kept, current]);
+                .Select(r => r.EndedAt == long.MaxValue ? r with { EndedAt = now } : r).ToList();
+            if (rejoined.Length > 0)
+            {
+                // Until now the re-registered members' traces went to the others: the ring just
+                // before this one is the one without them.
+                var without = before!.Members.Except(rejoined, StringComparer.Ordinal).ToArray();
+                kept.Add(Ring.Of(without, before.Generations, now));
+            }
+
+            kept.Add(Ring.Of(members, generations, long.MaxValue));
+            Volatile.Write(ref _rings, [.. kept]);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Member} could not take handed-over spans ({Why}); its traces stay here for {Seconds} s or until it registers again")]
-    private static partial void LogUnreachable(ILogger logger, string operatorId, string member, string why, double seconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "operator '{OperatorId}': {Member} could not take handed-over spans ({Why}); its traces stay here until it registers again")]
+    private static partial void LogUnreachable(ILogger logger, string operatorId, string member, string why);
 
-    /// <summary>A ring of members: the owners of trace ids while it was current; <see cref="EndedAt"/> is <see cref="long.MaxValue"/> for the current one.</summary>
-    private sealed record Ring(RendezvousHash? Hash, long EndedAt);
+    /// <summary>
+    /// A ring of members (with the generation each had): the owners of trace ids while it was
+    /// current; <see cref="EndedAt"/> is <see cref="long.MaxValue"/> for the current one.
+    /// </summary>
+    private sealed record Ring(IReadOnlyList<string> Members, IReadOnlyDictionary<string, long> Generations, RendezvousHash? Hash, long EndedAt)
+    {
+        public static Ring Of(IReadOnlyList<string> members, IReadOnlyDictionary<string, long> generations, long endedAt) =>
+            new(members, generations, members.Count == 0 ? null : new RendezvousHash(members), endedAt);
+    }
 
     /// <summary>Where a trace's spans go (null: here) and when its last span came.</summary>
     private sealed class Sticky(string? target, long lastSeen)
@@ -333,8 +359,6 @@ public sealed partial class HandoffOperator : ProcessorOperator
 
         public long LastSeen { get; set; } = lastSeen;
     }
-
-    private readonly record struct Unreachable(long Generation, long Until);
 
     /// <summary>
     /// Decides each span of one batch: 0 keeps it here, i hands it to <see cref="Targets"/>[i - 1].
@@ -383,7 +407,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
         {
             var sticky = owner._sticky;
             if (sticky.TryGetValue(trace, out var known) && now - known.LastSeen <= owner._window
-                && (known.Target is null || owner.Reachable(known.Target, now)))
+                && (known.Target is null || owner.Reachable(known.Target)))
             {
                 known.LastSeen = now;
                 return known.Target;
@@ -404,7 +428,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
                     break;
                 }
 
-                if (owner.Reachable(member, now))
+                if (owner.Reachable(member))
                 {
                     target = member;
                     break;

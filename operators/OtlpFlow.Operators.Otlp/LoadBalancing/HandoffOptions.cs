@@ -15,7 +15,7 @@ public sealed class HandoffOptions : IValidatableObject
     /// How long a membership change is honoured, and how long a trace is remembered after its last
     /// span: at least the longest time between a trace's first and last span reaching the tier, and
     /// no more than the tail sampler's <c>decisionWait</c> needs. A member that leaves gracefully
-    /// also keeps taking handed-over spans this long before it drains. Default <c>5s</c>.
+    /// also keeps taking handed-over spans for twice this long before it drains. Default <c>5s</c>.
     /// </summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -343,32 +343,121 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     private async Task ConsumeAsync(LoadBalancingMember member)
     {
         // Not cancellable: the queue is always read to the end, so that every batch is settled.
-        await foreach (var batch in member.Queue.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var first in member.Queue.ReadAllAsync().ConfigureAwait(false))
         {
+            var taken = new List<TelemetryBatch> { first };
+            if (!_stopping.IsCancellationRequested && !member.IsClosed)
+            {
+                TakeMore(member, taken);
+            }
+
             try
             {
-                if (_stopping.IsCancellationRequested)
+                IEnumerable<TelemetryBatch> requests;
+                try
                 {
-                    batch.Ack.Fail(batch.ItemCount, new OperationCanceledException($"operator '{Context.Id}' stopped before sending this batch"));
+                    requests = Joined(taken);
                 }
-                else if (member.IsClosed)
+                catch (Exception ex)
                 {
-                    await RerouteAsync(batch).ConfigureAwait(false);
+                    // Nothing was merged or sent: each part fails on its own (the consumer goes on).
+                    foreach (var part in taken)
+                    {
+                        part.Ack.Fail(part.ItemCount, ex);
+                    }
+
+                    continue;
                 }
-                else
+
+                foreach (var batch in requests)
                 {
-                    await SendAsync(member, batch).ConfigureAwait(false);
+                    await ConsumeAsync(member, batch).ConfigureAwait(false);
                 }
-            }
-            catch (Exception ex)
-            {
-                batch.Ack.Fail(batch.ItemCount, ex);
             }
             finally
             {
-                Done();
+                foreach (var _ in taken)
+                {
+                    Done();
+                }
             }
         }
+    }
+
+    private async Task ConsumeAsync(LoadBalancingMember member, TelemetryBatch batch)
+    {
+        try
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                batch.Ack.Fail(batch.ItemCount, new OperationCanceledException($"operator '{Context.Id}' stopped before sending this batch"));
+            }
+            else if (member.IsClosed)
+            {
+                await RerouteAsync(batch).ConfigureAwait(false);
+            }
+            else
+            {
+                await SendAsync(member, batch).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            batch.Ack.Fail(batch.ItemCount, ex);
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="taken"/> the parts queued behind its first, up to about
+    /// <c>maxRequestSize</c> in all: sent as one request, a member that answers slowly (after a
+    /// decision) carries more per request instead of leaving parts queued.
+    /// </summary>
+    private void TakeMore(LoadBalancingMember member, List<TelemetryBatch> taken)
+    {
+        var limit = _options.MaxRequestSize.Bytes;
+        var bytes = taken[0].SizeBytes;
+        while (bytes < limit && member.Queue.TryPeek(out var next) && bytes + next.SizeBytes <= limit && member.Queue.TryRead(out var read))
+        {
+            // Another consumer may have taken the peeked one: what was read is sent all the same.
+            taken.Add(read);
+            bytes += read.SizeBytes;
+        }
+    }
+
+    /// <summary>
+    /// The requests to send for <paramref name="taken"/>: one per signal, the parts' encodings
+    /// concatenated (concatenated export requests are one request holding all their resources) and
+    /// their shares merged.
+    /// </summary>
+    private static IEnumerable<TelemetryBatch> Joined(List<TelemetryBatch> taken)
+    {
+        if (taken.Count == 1)
+        {
+            return taken;
+        }
+
+        return taken.GroupBy(b => b.Signal).Select(group =>
+        {
+            var parts = group.Select(AsEncoded).ToList();
+            return parts.Count == 1 ? parts[0] : TelemetryBatch.Concatenate(parts, parts[0].Context)!;
+        }).ToList();
+    }
+
+    /// <summary>The batch as its encoding (a whole input batch that was decoded is encoded here, keeping its share).</summary>
+    private static TelemetryBatch AsEncoded(TelemetryBatch batch)
+    {
+        if (batch.TryGetEncoded(out _))
+        {
+            return batch;
+        }
+
+        // The copy takes a share of its own and the decoded batch's share is let go (its data may be
+        // pooled bytes of the input, released with that share).
+        var writer = new SegmentedBytes(pooled: true);
+        Google.Protobuf.MessageExtensions.WriteTo(batch.Payload, writer);
+        var encoded = TelemetryBatch.FromSegments(batch.Signal, writer, batch.ItemCount, batch.Context, batch.Ack.AddShare());
+        batch.Ack.Deliver();
+        return encoded;
     }
 
     private async Task RerouteAsync(TelemetryBatch batch)

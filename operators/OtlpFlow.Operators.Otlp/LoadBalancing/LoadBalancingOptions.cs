@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using OtlpFlow.Engine.Options;
 using OtlpFlow.Operators.Otlp.Exporter;
 using OtlpFlow.Operators.Resilience;
 using OtlpFlow.Operators.Routing;
@@ -76,6 +77,14 @@ public sealed class LoadBalancingOptions : IValidatableObject
     /// </summary>
     [Range(1, 1000)]
     public int Consumers { get; set; } = 64;
+
+    /// <summary>
+    /// Parts queued for one member are sent together, as one request of at most this many bytes
+    /// (encoded): a busy member gets fewer, larger requests, and each of its in-flight slots
+    /// (<see cref="Consumers"/>) carries more. <c>0</c> sends each part alone. Default <c>1MiB</c>,
+    /// below the usual 4 MiB limit of OTLP receivers.
+    /// </summary>
+    public ByteSize MaxRequestSize { get; set; } = ByteSize.FromMiB(1);
 
     /// <summary>Active health checks of the members.</summary>
     public HealthCheckOptions HealthCheck { get; set; } = new();

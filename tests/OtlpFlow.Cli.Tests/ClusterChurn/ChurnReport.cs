@@ -37,6 +37,16 @@ internal sealed class ChurnReport
     /// <summary>Traces whose spans were written by more than one back incarnation.</summary>
     public int TracesSplit { get; init; }
 
+    /// <summary>
+    /// Split traces one of whose writers is an incarnation killed with SIGKILL: it had exported the
+    /// trace's first spans (decided after <c>decisionWait</c>) when it died, and the trace's later
+    /// spans could only go to another member.
+    /// </summary>
+    public int TracesSplitWithKilled { get; init; }
+
+    /// <summary>Split traces by the incarnations that wrote them ("back-1#1 + back-4#1").</summary>
+    public IReadOnlyDictionary<string, int> SplitBetween { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Split traces, by how many incarnations wrote them.</summary>
     public IReadOnlyDictionary<int, int> SplitWidths { get; init; } = new Dictionary<int, int>();
 
@@ -159,7 +169,12 @@ internal sealed class ChurnReport
         text.AppendLine(F($"| lost (acknowledged, not delivered) | {Lost:N0} |"));
         text.AppendLine(F($"| duplicates | {Duplicates:N0} ({Percent(Duplicates, SpansSent)}) |"));
         text.AppendLine(F($"| delivered but not acknowledged | {DeliveredUnacknowledged:N0} |"));
-        text.AppendLine(F($"| traces split across members | {TracesSplit:N0} of {TracesDelivered:N0}{Widths()} |"));
+        text.AppendLine(F($"| traces split across members | {TracesSplit:N0} of {TracesDelivered:N0}{Widths()}; {TracesSplitWithKilled:N0} of them written in part by the killed member |"));
+        if (SplitBetween.Count > 0)
+        {
+            text.AppendLine(F($"| split between | {string.Join(", ", SplitBetween.OrderByDescending(p => p.Value).Select(p => F($"{p.Key}: {p.Value:N0}")))} |"));
+        }
+
         text.AppendLine(F($"| request latency p50 / p99 / max (acknowledged, first attempt to success) | {LatencyP50:0.00} / {LatencyP99:0.00} / {LatencyMax:0.00} s |"));
         text.AppendLine(F($"| requests / acknowledged / given up | {Requests:N0} / {RequestsAcknowledged:N0} / {GiveUps:N0} |"));
         text.AppendLine(F($"| retries / attempts timed out | {Retries:N0} / {TimedOutAttempts:N0} |"));

@@ -54,6 +54,7 @@ internal sealed partial class ClusterChurnScenario
             });
         }
 
+        var killed = _backs.Where(b => b.StoppedBy == "SIGKILL").Select(b => b.Label).ToHashSet(StringComparer.Ordinal);
         var latencies = answered.Where(a => a.Outcome.Acknowledged).Select(a => a.Outcome.Latency.TotalSeconds).Order().ToArray();
         var givenUp = answered.Where(a => !a.Outcome.Acknowledged).ToArray();
         return new ChurnReport
@@ -69,6 +70,9 @@ internal sealed partial class ClusterChurnScenario
             DeliveredUnacknowledged = occurrences.Keys.Count(k => !acknowledged.Contains(k)),
             TracesDelivered = writers.Count,
             TracesSplit = writers.Count(w => w.Value.Count > 1),
+            TracesSplitWithKilled = writers.Count(w => w.Value.Count > 1 && w.Value.Overlaps(killed)),
+            SplitBetween = writers.Values.Where(w => w.Count > 1).GroupBy(w => string.Join(" + ", w.Order(StringComparer.Ordinal)), StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             SplitWidths = writers.Values.Where(w => w.Count > 1).GroupBy(w => w.Count).ToDictionary(g => g.Key, g => g.Count()),
             Requests = sends.Count,
             RequestsAcknowledged = latencies.Length,
