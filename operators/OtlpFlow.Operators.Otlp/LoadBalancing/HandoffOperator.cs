@@ -285,17 +285,14 @@ public sealed partial class HandoffOperator : ProcessorOperator
         LogUnreachable(Context.Logger, Context.Id, target, why ?? "no answer");
     }
 
-    /// <summary>True when <paramref name="member"/> takes handed-over data: a member or a draining one, not known unreachable.</summary>
-    private bool Reachable(string member)
-    {
-        var directory = _directory!;
-        if (!directory.Current.Contains(member, StringComparer.Ordinal) && !directory.Leaving.Contains(member, StringComparer.Ordinal))
-        {
-            return false;
-        }
-
-        return !_unreachable.TryGetValue(member, out var generation) || generation != directory.GenerationOf(member);
-    }
+    /// <summary>
+    /// True unless a handover to <paramref name="member"/> failed since it last registered. A member
+    /// that left is tried too: one that leaves gracefully takes handovers while it drains (the watch
+    /// that tells it is draining may come after the one that tells it left), and one that is gone
+    /// fails the first handover at once.
+    /// </summary>
+    private bool Reachable(string member) =>
+        !_unreachable.TryGetValue(member, out var generation) || generation != _directory!.GenerationOf(member);
 
     private static TelemetryBatch Encoded(TelemetryBatch batch, IMessage part, int items)
     {

@@ -34,15 +34,25 @@ internal sealed class ChurnReport
 
     public int TracesDelivered { get; init; }
 
-    /// <summary>Traces whose spans were written by more than one back incarnation.</summary>
+    /// <summary>Traces no back incarnation wrote whole: their spans were decided in parts, by more than one tail sampler.</summary>
     public int TracesSplit { get; init; }
 
     /// <summary>
-    /// Split traces one of whose writers is an incarnation killed with SIGKILL: it had exported the
-    /// trace's first spans (decided after <c>decisionWait</c>) when it died, and the trace's later
-    /// spans could only go to another member.
+    /// Split traces that were in flight when a member was killed with SIGKILL (requests due before and
+    /// after it): the killed member had exported their first spans (decided after
+    /// <c>decisionWait</c>), or handed them to the member holding the trace and died with the table
+    /// that said so; their later spans could only go to another member.
     /// </summary>
     public int TracesSplitWithKilled { get; init; }
+
+    /// <summary>
+    /// Traces one incarnation wrote whole while another wrote some of their spans again (duplicates
+    /// of data whose answer was lost): every span was decided with the whole trace.
+    /// </summary>
+    public int TracesWholeWithCopies { get; init; }
+
+    /// <summary>A few split traces (those not in flight at a kill first), with when their requests were due and who wrote which.</summary>
+    public IReadOnlyList<string> SplitExamples { get; init; } = [];
 
     /// <summary>Split traces by the incarnations that wrote them ("back-1#1 + back-4#1").</summary>
     public IReadOnlyDictionary<string, int> SplitBetween { get; init; } = new Dictionary<string, int>();
@@ -109,9 +119,12 @@ internal sealed class ChurnReport
             unmet.Add($"{Lost:N0} acknowledged spans lost");
         }
 
-        if (TracesSplit > 0)
+        // A trace in flight when a member is killed may have had its first spans exported by it (or
+        // handed by it to the member holding the trace, a table that dies with it): nothing can join
+        // those. Every other split is a failure.
+        if (TracesSplit - TracesSplitWithKilled > 0)
         {
-            unmet.Add($"{TracesSplit:N0} traces split across back incarnations");
+            unmet.Add($"{TracesSplit - TracesSplitWithKilled:N0} traces split across back incarnations (besides {TracesSplitWithKilled:N0} in flight when a member was killed)");
         }
 
         if (Duplicates >= SpansSent / 100.0)
@@ -169,10 +182,16 @@ internal sealed class ChurnReport
         text.AppendLine(F($"| lost (acknowledged, not delivered) | {Lost:N0} |"));
         text.AppendLine(F($"| duplicates | {Duplicates:N0} ({Percent(Duplicates, SpansSent)}) |"));
         text.AppendLine(F($"| delivered but not acknowledged | {DeliveredUnacknowledged:N0} |"));
-        text.AppendLine(F($"| traces split across members | {TracesSplit:N0} of {TracesDelivered:N0}{Widths()}; {TracesSplitWithKilled:N0} of them written in part by the killed member |"));
+        text.AppendLine(F($"| traces split across members (no member wrote them whole) | {TracesSplit:N0} of {TracesDelivered:N0}{Widths()}; {TracesSplitWithKilled:N0} of them in flight when a member was killed |"));
+        text.AppendLine(F($"| traces written whole by one member, and in part again by another (duplicates) | {TracesWholeWithCopies:N0} |"));
         if (SplitBetween.Count > 0)
         {
             text.AppendLine(F($"| split between | {string.Join(", ", SplitBetween.OrderByDescending(p => p.Value).Select(p => F($"{p.Key}: {p.Value:N0}")))} |"));
+        }
+
+        foreach (var example in SplitExamples)
+        {
+            text.AppendLine(F($"| split, e.g. | {example} |"));
         }
 
         text.AppendLine(F($"| request latency p50 / p99 / max (acknowledged, first attempt to success) | {LatencyP50:0.00} / {LatencyP99:0.00} / {LatencyMax:0.00} s |"));

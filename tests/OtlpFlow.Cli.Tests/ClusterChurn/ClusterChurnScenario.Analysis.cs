@@ -8,6 +8,32 @@ internal sealed partial class ClusterChurnScenario
 {
     private const int MaxLogLinesPerProcess = 40;
 
+    /// <summary>
+    /// A few split traces (those not in flight at a kill first): when their requests were due, and
+    /// which of them each incarnation wrote ("back-1#1 wrote r0 r1 at 12.3 12.9; back-4#1 wrote r2 at 14.1").
+    /// </summary>
+    private List<string> SplitExamples(Dictionary<string, HashSet<string>> writers, SentTrace[] sent)
+    {
+        var byId = sent.ToDictionary(t => t.TraceId, StringComparer.Ordinal);
+        var examples = new List<string>();
+        foreach (var (traceId, labels) in writers.Take(6))
+        {
+            var trace = byId[traceId];
+            var due = _scheduled.GetValueOrDefault(traceId) ?? [];
+            var parts = new List<string>();
+            foreach (var back in _backs.Where(b => labels.Contains(b.Label)))
+            {
+                var written = BackOutput.Read(back.OutputPath).Spans.Where(s => s.TraceId == traceId).ToHashSet();
+                var requests = Enumerable.Range(0, trace.SpanKeys.Length).Where(j => trace.SpanKeys[j].Any(written.Contains)).ToArray();
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{back.Label} wrote {string.Join(" ", requests.Select(j => $"r{j}@{(j < due.Length ? due[j] : double.NaN):0.00}"))}"));
+            }
+
+            examples.Add($"{traceId[..8]}: {string.Join("; ", parts)}");
+        }
+
+        return examples;
+    }
+
     private ChurnReport Analyse(List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>> sends, SentTrace[] traces, TimeSpan decisionWait, TimeSpan elapsed)
     {
         var answered = sends.Where(s => s.IsCompletedSuccessfully).Select(s => s.Result).ToList();
@@ -18,6 +44,7 @@ internal sealed partial class ClusterChurnScenario
         // Every span occurrence in every output, and which incarnations wrote each trace.
         var occurrences = new Dictionary<SpanKey, int>();
         var writers = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var spansBy = new Dictionary<string, Dictionary<string, HashSet<SpanKey>>>(StringComparer.Ordinal);
         var figures = new List<IncarnationFigures>();
         var torn = 0;
         foreach (var back in _backs)
@@ -33,6 +60,17 @@ internal sealed partial class ClusterChurnScenario
                 }
 
                 labels.Add(back.Label);
+                if (!spansBy.TryGetValue(span.TraceId, out var byLabel))
+                {
+                    spansBy[span.TraceId] = byLabel = new Dictionary<string, HashSet<SpanKey>>(StringComparer.Ordinal);
+                }
+
+                if (!byLabel.TryGetValue(back.Label, out var own))
+                {
+                    byLabel[back.Label] = own = [];
+                }
+
+                own.Add(span);
             }
 
             figures.Add(new IncarnationFigures
@@ -54,7 +92,21 @@ internal sealed partial class ClusterChurnScenario
             });
         }
 
-        var killed = _backs.Where(b => b.StoppedBy == "SIGKILL").Select(b => b.Label).ToHashSet(StringComparer.Ordinal);
+        // A trace is split when no incarnation wrote all of its spans: no tail sampler saw it whole.
+        // A trace written whole by one and in part again by another (a retry of data whose answer was
+        // lost, e.g. with a killed member that handed it over) is whole plus duplicates.
+        var split = writers.Where(w => w.Value.Count > 1).Select(w => w.Key).Where(trace =>
+        {
+            var byLabel = spansBy[trace];
+            var all = byLabel.Values.SelectMany(v => v).ToHashSet();
+            return !byLabel.Values.Any(v => v.Count == all.Count);
+        }).ToHashSet(StringComparer.Ordinal);
+        // In flight when a member was killed: requests due both before and after the kill. Such a
+        // trace may have had its first spans exported by the killed member, or handed by it to the
+        // member holding the trace (a table that died with it); its later spans then go elsewhere.
+        var kills = _backs.Where(b => b.StoppedBy == "SIGKILL" && b.StoppedAt is not null).Select(b => b.StoppedAt!.Value - _loadStart).ToArray();
+        bool InFlightAtKill(string trace) => _scheduled.TryGetValue(trace, out var due) && kills.Any(k => due[0] < k && k <= due[^1]);
+        var splitWriters = writers.Where(w => split.Contains(w.Key)).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal);
         var latencies = answered.Where(a => a.Outcome.Acknowledged).Select(a => a.Outcome.Latency.TotalSeconds).Order().ToArray();
         var givenUp = answered.Where(a => !a.Outcome.Acknowledged).ToArray();
         return new ChurnReport
@@ -69,11 +121,13 @@ internal sealed partial class ClusterChurnScenario
             Duplicates = occurrences.Values.Sum(n => (long)n - 1),
             DeliveredUnacknowledged = occurrences.Keys.Count(k => !acknowledged.Contains(k)),
             TracesDelivered = writers.Count,
-            TracesSplit = writers.Count(w => w.Value.Count > 1),
-            TracesSplitWithKilled = writers.Count(w => w.Value.Count > 1 && w.Value.Overlaps(killed)),
-            SplitBetween = writers.Values.Where(w => w.Count > 1).GroupBy(w => string.Join(" + ", w.Order(StringComparer.Ordinal)), StringComparer.Ordinal)
+            TracesSplit = split.Count,
+            TracesSplitWithKilled = splitWriters.Count(w => InFlightAtKill(w.Key)),
+            TracesWholeWithCopies = writers.Count(w => w.Value.Count > 1) - split.Count,
+            SplitExamples = SplitExamples(splitWriters.Where(w => !InFlightAtKill(w.Key)).Concat(splitWriters.Where(w => InFlightAtKill(w.Key))).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal), sent),
+            SplitBetween = splitWriters.Values.GroupBy(w => string.Join(" + ", w.Order(StringComparer.Ordinal)), StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
-            SplitWidths = writers.Values.Where(w => w.Count > 1).GroupBy(w => w.Count).ToDictionary(g => g.Key, g => g.Count()),
+            SplitWidths = splitWriters.Values.GroupBy(w => w.Count).ToDictionary(g => g.Key, g => g.Count()),
             Requests = sends.Count,
             RequestsAcknowledged = latencies.Length,
             GiveUps = givenUp.Length + unanswered,

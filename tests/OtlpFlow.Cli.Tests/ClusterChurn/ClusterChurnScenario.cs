@@ -192,6 +192,9 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     /// through front <c>(t + j) mod fronts</c>. Requests are not awaited here: the load keeps its
     /// pace whatever the answers take.
     /// </summary>
+    /// <summary>When each trace's requests were due (seconds after the load started), by trace id: for the report's examples.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double[]> _scheduled = new(StringComparer.Ordinal);
+
     private async Task SendLoadAsync(RetryingTraceClient[] clients, SentTrace[] traces, List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>> sends)
     {
         var random = new Random(options.Seed);
@@ -227,6 +230,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             {
                 var startNanos = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000) - 1_000_000;
                 traces[next.Trace] = factory.Create(random, startNanos, offsets[next.Trace]);
+                _scheduled[traces[next.Trace].TraceId] = offsets[next.Trace].Select(o => (next.Trace / options.TracesPerSecond) + o.TotalSeconds).ToArray();
             }
 
             var trace = traces[next.Trace];

@@ -35,7 +35,9 @@ public sealed class ClusterChurnTests(ITestOutputHelper output)
 
         var report = await scenario.RunAsync();
 
-        // Issue 19's "done when": 0 acknowledged spans lost, 0 traces split, duplicates under 1%,
+        // Issue 19's "done when": 0 acknowledged spans lost, 0 traces split (but those in flight when
+        // a member was killed, whose first spans it may have exported: no design can join them),
+        // duplicates under 1%,
         // every joined or restarted member receiving spans within a few seconds of registering, no
         // client timeouts or give-ups, p99 request latency no worse than decisionWait + 2 s.
         var unmet = report.Unmet(ArrivalBound);
