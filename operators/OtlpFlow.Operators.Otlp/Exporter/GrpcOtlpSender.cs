@@ -51,8 +51,17 @@ internal sealed class GrpcOtlpSender : IOtlpSender
         _invoker = _channel.CreateCallInvoker();
     }
 
+    /// <summary>
+    /// When set, each batch is sent with the header <see cref="LoadBalancing.HandedOff.AgeHeader"/>:
+    /// how long ago (on this clock) the tier first received it. For senders within a tier.
+    /// </summary>
+    public TimeProvider? AgeClock { get; init; }
+
     public Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, CancellationToken cancellationToken) =>
-        CallAsync(async options => request switch
+        SendAsync(signal, request, _headers, cancellationToken);
+
+    private Task<OtlpSendResult> SendAsync(Signal signal, IMessage request, Metadata headers, CancellationToken cancellationToken) =>
+        CallAsync(headers, async options => request switch
         {
             ExportTraceServiceRequest t => Result((await _traces.ExportAsync(t, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedSpans, p.ErrorMessage) : (0, null)),
             ExportMetricsServiceRequest m => Result((await _metrics.ExportAsync(m, options).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedDataPoints, p.ErrorMessage) : (0, null)),
@@ -64,12 +73,13 @@ internal sealed class GrpcOtlpSender : IOtlpSender
     public Task<OtlpSendResult> SendAsync(TelemetryBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var headers = HeadersFor(batch);
         if (!batch.TryGetEncoded(out var encoded))
         {
-            return SendAsync(batch.Signal, batch.Payload, cancellationToken);
+            return SendAsync(batch.Signal, batch.Payload, headers, cancellationToken);
         }
 
-        return CallAsync(async options => batch.Signal switch
+        return CallAsync(headers, async options => batch.Signal switch
         {
             Signal.Traces => Result((await _invoker.AsyncUnaryCall(RawTraces, null, options, new EncodedRequest(encoded)).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedSpans, p.ErrorMessage) : (0, null)),
             Signal.Metrics => Result((await _invoker.AsyncUnaryCall(RawMetrics, null, options, new EncodedRequest(encoded)).ConfigureAwait(false)).PartialSuccess is { } p ? (p.RejectedDataPoints, p.ErrorMessage) : (0, null)),
@@ -77,11 +87,35 @@ internal sealed class GrpcOtlpSender : IOtlpSender
         }, cancellationToken);
     }
 
-    private async Task<OtlpSendResult> CallAsync(Func<CallOptions, Task<OtlpSendResult>> call, CancellationToken cancellationToken)
+    /// <summary>The call's headers: the configured ones, and with <see cref="AgeClock"/> the batch's age in the tier.</summary>
+    private Metadata HeadersFor(TelemetryBatch batch)
+    {
+        if (AgeClock is not { } clock || batch.Context.ReceivedAt == DateTimeOffset.UnixEpoch)
+        {
+            return _headers;
+        }
+
+        var age = clock.GetUtcNow() - batch.Context.ReceivedAt + (batch.Context.Get<Sampling.ArrivedEarlier>()?.Age ?? TimeSpan.Zero);
+        if (age <= TimeSpan.Zero)
+        {
+            return _headers;
+        }
+
+        var headers = new Metadata();
+        foreach (var entry in _headers)
+        {
+            headers.Add(entry);
+        }
+
+        headers.Add(LoadBalancing.HandedOff.AgeHeader, ((long)age.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return headers;
+    }
+
+    private async Task<OtlpSendResult> CallAsync(Metadata headers, Func<CallOptions, Task<OtlpSendResult>> call, CancellationToken cancellationToken)
     {
         try
         {
-            return await call(new CallOptions(_headers, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return await call(new CallOptions(headers, cancellationToken: cancellationToken)).ConfigureAwait(false);
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested || ex.StatusCode != StatusCode.Cancelled)
         {

@@ -9,6 +9,13 @@ internal sealed class HandedOff
     /// <summary>The request header (gRPC metadata key) that marks a handed-over request.</summary>
     public const string Header = "otlpflow-handoff";
 
+    /// <summary>
+    /// The request header an instance sending data on (<c>loadbalancing</c>, <c>loadbalancing.handoff</c>)
+    /// sets to how long ago, in milliseconds, the tier first received it; the receiver attaches it as
+    /// <see cref="Sampling.ArrivedEarlier"/>.
+    /// </summary>
+    public const string AgeHeader = "otlpflow-age-ms";
+
     public static readonly HandedOff Instance = new();
 
     private HandedOff()

@@ -126,8 +126,18 @@ public sealed partial class HandoffOperator : ProcessorOperator
         {
             var items = decisions.Count(d => d == t + 1);
             var part = Encoded(batch, BatchSplit.Select(batch.Payload, decisions, t + 1), items);
+            try
+            {
+                await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                // Aborted while waiting for room: this part was neither handed over nor kept.
+                part.Ack.Fail(items, ex);
+                throw;
+            }
+
             output.CountDropped(items, "handedOff");
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _handedOff, items);
             var send = HandOverAsync(decider.Targets[t], part);
             _inFlight.TryAdd(send, 0);
@@ -212,7 +222,7 @@ public sealed partial class HandoffOperator : ProcessorOperator
                 Compression = OtlpCompression.None,
                 Headers = new Dictionary<string, string> { [HandedOff.Header] = "1" },
                 Timeout = _options.Timeout,
-            }));
+            }) { AgeClock = Context.TimeProvider });
             OtlpSendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {

@@ -679,8 +679,10 @@ public sealed partial class LoadBalancingOperator : SinkOperator
             Headers = _options.Headers,
             Timeout = _options.Timeout,
         };
+        // Within a tier, a batch says how long ago the tier received it: a tail sampler behind a
+        // member counts its decisionWait from then (data re-routed after a member died waits less).
         IOtlpSender sender = _options.Protocol == OtlpProtocol.Grpc
-            ? new GrpcOtlpSender(exporter)
+            ? new GrpcOtlpSender(exporter) { AgeClock = Context.TimeProvider }
             : new HttpOtlpSender(exporter, Context.TimeProvider);
         var member = new LoadBalancingMember(endpoint, sender, _options.QueueSize);
         member.Consumers = Task.WhenAll(Enumerable.Range(0, _options.Consumers).Select(_ => Task.Run(() => ConsumeAsync(member))));

@@ -210,6 +210,11 @@ internal sealed partial class ReceiverIngest
         {
             context = context.With(LoadBalancing.HandedOff.Instance);
         }
+
+        if (origin.Age > TimeSpan.Zero)
+        {
+            context = context.With(new Sampling.ArrivedEarlier(origin.Age));
+        }
         var batch = TelemetryBatch.Create(request, context, share, wireSize);
         if (encoded is not null)
         {

@@ -312,7 +312,10 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
                 return group;
             }
 
-            trace = new HeldTrace(key, now + _options.DecisionWait, batch.Context);
+            // Data another instance received first (and sent on) has waited part of decisionWait already.
+            var waited = batch.Context.Get<ArrivedEarlier>()?.Age ?? TimeSpan.Zero;
+            waited = waited < TimeSpan.Zero ? TimeSpan.Zero : waited > _options.DecisionWait ? _options.DecisionWait : waited;
+            trace = new HeldTrace(key, now + _options.DecisionWait - waited, batch.Context);
             _traces.Add(key, trace);
             Volatile.Write(ref _heldTraceCount, _traces.Count);
             _arrival.Enqueue(trace);

@@ -98,7 +98,7 @@ public sealed class EjectionAndInFlightTests
                 "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
             """);
         await using var lb = new LoadBalancingOperator(
-            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5) },
+            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), MaxRequestSize = default },
             TestOperatorContext.Create("lb", "loadbalancing"));
         await lb.StartAsync(CancellationToken.None);
 
@@ -109,7 +109,7 @@ public sealed class EjectionAndInFlightTests
             await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
         }
 
-        // 64 requests reached the member while none was answered: all were in flight at once.
+        // (maxRequestSize 0: each part is its own request.) 64 requests reached the member while none was answered: all were in flight at once.
         await Poll.UntilAsync(() => member.Pipeline.Counters["in"].BatchesOut >= 64, "64 requests in flight to the member");
         Assert.Empty(lb.SentItems);
 
@@ -117,6 +117,40 @@ public sealed class EjectionAndInFlightTests
         await lb.FlushAsync(CancellationToken.None);
         Assert.Equal(Batches * Spans, probe.Items);
         Assert.Equal(Batches * Spans, lb.SentItems[Endpoint(member)]);
+    }
+
+    [Fact]
+    public async Task Parts_queued_for_a_member_that_answers_late_go_out_joined_in_a_few_requests()
+    {
+        var probe = Probe.Create();
+        probe.Pause();
+        await using var member = await TestPipeline.StartAsync($$"""
+            { "defaults": { "capacity": 1000 },
+              "operators": {
+                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0", "ack": "delivered", "ackTimeout": "5m" },
+                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
+            """);
+
+        // One request in flight at a time: while the member holds the first, the rest queue.
+        await using var lb = new LoadBalancingOperator(
+            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 },
+            TestOperatorContext.Create("lb", "loadbalancing"));
+        await lb.StartAsync(CancellationToken.None);
+
+        const int Batches = 100;
+        const int Spans = 10;
+        for (var i = 0; i < Batches; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
+        }
+
+        probe.Resume();
+        await lb.FlushAsync(CancellationToken.None);
+
+        // Every span arrived once, in far fewer requests than batches (each well under maxRequestSize).
+        Assert.Equal(Batches * Spans, probe.Items);
+        Assert.Equal(Batches * Spans, lb.SentItems[Endpoint(member)]);
+        Assert.InRange(member.Pipeline.Counters["in"].BatchesOut, 1, Batches / 10);
     }
 
     private sealed class EmptyServices : IServiceProvider
