@@ -14,7 +14,7 @@ public sealed class TailSamplingEngineTickTests
     public async Task A_held_trace_is_decided_by_the_tick_the_sampler_asked_for_at_its_due_time()
     {
         await using var harness = await OperatorHarness.CreateAsync(
-            [typeof(TailSamplingOperator).Assembly], "sampling.tail", """{ "decisionWait": "10s", "policies": [ { "type": "always" } ] }""");
+            [typeof(TailSamplingOperator).Assembly], "sampling.tail", """{ "decisionWait": "10s", "afterRootWait": "1h", "policies": [ { "type": "always" } ] }""");
 
         var ack = harness.SendAsync(Request("svc", Span(TraceId(1), id: 0), Span(TraceId(1), id: 1, parent: 0)));
         await harness.WhenIdleAsync();
@@ -27,6 +27,34 @@ public sealed class TailSamplingEngineTickTests
         await Poll.UntilAsync(() => harness.Output().Items == 2, "the decision at the trace's due time");
         Assert.True((await ack).Succeeded);
 
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
+
+    [Fact]
+    public async Task A_trace_whose_spans_arrived_in_the_tier_earlier_waits_only_the_rest_of_decisionWait()
+    {
+        await using var harness = await OperatorHarness.CreateAsync(
+            [typeof(TailSamplingOperator).Assembly], "sampling.tail", """{ "decisionWait": "10s", "afterRootWait": "1h", "policies": [ { "type": "always" } ] }""");
+
+        // Another instance received these spans 7 s ago and sent them on (a member that died, a handover).
+        var earlier = Engine.Telemetry.TelemetryBatch.Create(
+            Request("svc", Span(TraceId(2), id: 1, parent: 0)),
+            Engine.Telemetry.BatchContext.At(harness.TimeProvider.GetUtcNow()).With(new ArrivedEarlier(TimeSpan.FromSeconds(7))));
+        var fresh = harness.SendAsync(Request("svc", Span(TraceId(3), id: 1, parent: 0)));
+        var late = harness.SendAsync(earlier);
+        await harness.WhenIdleAsync();
+        harness.AdvanceTime(TimeSpan.FromSeconds(2));
+        Assert.False(late.IsCompleted, "decided before the rest of its wait");
+
+        harness.AdvanceTime(TimeSpan.FromSeconds(1));
+        await Poll.UntilAsync(() => late.IsCompleted, "the decision 3 s after it arrived (10 s after the tier received it)");
+        Assert.True((await late).Succeeded);
+        Assert.False(fresh.IsCompleted, "the fresh trace was decided with the one that arrived earlier");
+        Assert.Equal(1, harness.Output().Items);
+
+        harness.AdvanceTime(TimeSpan.FromSeconds(7));
+        Assert.True((await fresh).Succeeded);
         await harness.CompleteAsync();
         harness.AssertConserved();
     }
