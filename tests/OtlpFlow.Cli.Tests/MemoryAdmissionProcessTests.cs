@@ -22,6 +22,7 @@ namespace OtlpFlow.Cli.Tests;
 /// child's heap is capped at 4 GiB (as the container of the report was), so that the unfixed code
 /// fails with an OutOfMemoryException instead of taking the machine.
 /// </summary>
+[Collection(MemoryPeakCollection.Name)]
 public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const long MiB = 1024 * 1024;

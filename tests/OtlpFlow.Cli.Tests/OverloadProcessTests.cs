@@ -21,6 +21,7 @@ namespace OtlpFlow.Cli.Tests;
 /// within 1.5 × the budget plus a fixed base, clients are throttled with retry information, and
 /// every span acknowledged is delivered.
 /// </summary>
+[Collection(MemoryPeakCollection.Name)]
 public sealed class OverloadProcessTests(ITestOutputHelper output) : IDisposable
 {
     private const int SinkSpansPerSecond = 4_000;
