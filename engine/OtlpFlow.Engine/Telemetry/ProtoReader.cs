@@ -48,6 +48,27 @@ public ref struct ProtoReader(ReadOnlySpan<byte> message)
         return true;
     }
 
+    /// <summary>
+    /// Moves to the next length-delimited field numbered <paramref name="field"/>, skipping the
+    /// others, and reads its bytes (a nested message); false at the end of the message.
+    /// </summary>
+    public bool NextChild(int field, out ReadOnlySpan<byte> child)
+    {
+        while (Next(out var f, out var wire))
+        {
+            if (f == field && wire == LengthDelimited)
+            {
+                child = ReadBytes();
+                return true;
+            }
+
+            Skip(wire);
+        }
+
+        child = default;
+        return false;
+    }
+
     /// <summary>Reads a varint.</summary>
     public ulong ReadVarint()
     {

@@ -107,6 +107,13 @@ public sealed partial class HandoffOperator : ProcessorOperator
         }
 
         var now = Context.TimeProvider.GetTimestamp();
+        if (OwnsAll(batch, rings, now))
+        {
+            // Steady state: the batch goes on as it came, still encoded, with nothing decoded or stored.
+            await output.EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var decider = new Decider(this, rings, now);
         var decisions = new int[batch.ItemCount];
         BatchSplit.Decide(batch.Payload, decider, decisions);
@@ -116,15 +123,20 @@ public sealed partial class HandoffOperator : ProcessorOperator
             return;
         }
 
-        var kept = decisions.Count(d => d == Keep);
-        if (kept > 0)
+        var counts = new int[decider.Targets.Count + 1];
+        foreach (var d in decisions)
+        {
+            counts[d]++;
+        }
+
+        if (counts[Keep] > 0)
         {
             await output.EmitAsync(batch.Derive(BatchSplit.Select(batch.Payload, decisions, Keep)), cancellationToken).ConfigureAwait(false);
         }
 
         for (var t = 0; t < decider.Targets.Count; t++)
         {
-            var items = decisions.Count(d => d == t + 1);
+            var items = counts[t + 1];
             var part = Encoded(batch, BatchSplit.Select(batch.Payload, decisions, t + 1), items);
             try
             {
@@ -143,6 +155,78 @@ public sealed partial class HandoffOperator : ProcessorOperator
             _inFlight.TryAdd(send, 0);
             _ = send.ContinueWith(static (done, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _), _inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// True when nothing is to be handed over, read from the batch's encoding without decoding it:
+    /// no change within the window, no trace remembered, and this member owns every span's trace.
+    /// </summary>
+    private bool OwnsAll(TelemetryBatch batch, Ring[] rings, long now)
+    {
+        if (_sticky.Count > 0 || rings[^1].Hash is not { } hash || !batch.TryGetEncoded(out var encoded))
+        {
+            return false;
+        }
+
+        foreach (var ring in rings)
+        {
+            if (ring.EndedAt != long.MaxValue && now - ring.EndedAt <= _window)
+            {
+                return false; // a change within the window: spans may belong elsewhere
+            }
+        }
+
+        var self = -1;
+        for (var m = 0; m < hash.Members.Count && self < 0; m++)
+        {
+            self = string.Equals(hash.Members[m], _directory!.Self, StringComparison.Ordinal) ? m : -1;
+        }
+
+        if (self < 0)
+        {
+            return false;
+        }
+
+        if (encoded.IsSingleSegment)
+        {
+            return OwnsAll(encoded.FirstSpan, hash, self);
+        }
+
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent((int)encoded.Length);
+        try
+        {
+            System.Buffers.BuffersExtensions.CopyTo(encoded, copy);
+            return OwnsAll(copy.AsSpan(0, (int)encoded.Length), hash, self);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>Walks ExportTraceServiceRequest { ResourceSpans (1) { ScopeSpans (2) { Span (2) { trace_id (1) } } } } in place.</summary>
+    private static bool OwnsAll(ReadOnlySpan<byte> request, RendezvousHash hash, int self)
+    {
+        var resources = new ProtoReader(request);
+        while (resources.NextChild(1, out var resourceSpans))
+        {
+            var scopes = new ProtoReader(resourceSpans);
+            while (scopes.NextChild(2, out var scopeSpans))
+            {
+                var spans = new ProtoReader(scopeSpans);
+                while (spans.NextChild(2, out var span))
+                {
+                    var fields = new ProtoReader(span);
+                    var traceId = fields.NextChild(1, out var id) ? id : default;
+                    if (hash.OwnerOf(PartitionKey.HashOfTraceId(traceId)) != self)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Sends on what came back from a member that could not take it, and forgets traces that ended.</summary>

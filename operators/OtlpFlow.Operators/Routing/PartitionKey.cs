@@ -20,6 +20,9 @@ public sealed class PartitionKey
 {
     private static readonly ulong MissingHash = PartitionHash.Of(string.Empty);
 
+    /// <summary>The <c>traceId</c> key's hash of a span's trace id bytes (as read from its encoding).</summary>
+    internal static ulong HashOfTraceId(ReadOnlySpan<byte> traceId) => traceId.IsEmpty ? MissingHash : PartitionHash.Of(traceId);
+
     private readonly KeySource _source;
     private readonly string _attribute;
 
@@ -91,7 +94,7 @@ public sealed class PartitionKey
         ArgumentNullException.ThrowIfNull(span);
         return _source switch
         {
-            KeySource.TraceId => span.TraceId.IsEmpty ? MissingHash : PartitionHash.Of(span.TraceId.Span),
+            KeySource.TraceId => HashOfTraceId(span.TraceId.Span),
             KeySource.SpanId => span.SpanId.IsEmpty ? MissingHash : PartitionHash.Of(span.SpanId.Span),
             KeySource.Item => Lookup(span.Attributes),
             _ => Shared(resource, scope),

@@ -421,17 +421,17 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     private void WalkRequest(TelemetryBatch batch, ReadOnlySpan<byte> request, long sequence, DateTimeOffset now, LateSpans late)
     {
         var requestReader = new ProtoReader(request);
-        while (NextChild(ref requestReader, 1, out var resourceSpans))
+        while (requestReader.NextChild(1, out var resourceSpans))
         {
             var hasResource = HeaderOf(resourceSpans, out var resource, out var resourceSchema);
             var resourceId = -1;
             var scopes = new ProtoReader(resourceSpans);
-            while (NextChild(ref scopes, 2, out var scopeSpans))
+            while (scopes.NextChild(2, out var scopeSpans))
             {
                 var hasScope = HeaderOf(scopeSpans, out var scope, out var scopeSchema);
                 var scopeId = -1;
                 var spans = new ProtoReader(scopeSpans);
-                while (NextChild(ref spans, 2, out var span))
+                while (spans.NextChild(2, out var span))
                 {
                     if (scopeId < 0)
                     {
@@ -443,24 +443,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
                 }
             }
         }
-    }
-
-    /// <summary>Moves to the next length-delimited field number <paramref name="field"/>, skipping others; false at the end.</summary>
-    private static bool NextChild(ref ProtoReader reader, int field, out ReadOnlySpan<byte> child)
-    {
-        while (reader.Next(out var f, out var wire))
-        {
-            if (f == field && wire == ProtoReader.LengthDelimited)
-            {
-                child = reader.ReadBytes();
-                return true;
-            }
-
-            reader.Skip(wire);
-        }
-
-        child = default;
-        return false;
     }
 
     /// <summary>

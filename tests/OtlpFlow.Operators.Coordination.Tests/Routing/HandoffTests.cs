@@ -39,6 +39,10 @@ public sealed class HandoffTests(ServersFixture servers)
         Settle(a, b);
 
         await front.SendAsync(Spans(0, Traces, span: 1));
+
+        // Settled, each member owns what it gets: the batches went on as they came, still encoded.
+        Assert.All([a, b], m => Assert.Equal(m.Recorder.Batches, m.Recorder.StillEncoded));
+        Assert.True(a.Recorder.Batches > 0 && b.Recorder.Batches > 0, "a member got nothing");
         await c.AnnounceAsync();
         await front.WaitForMembersAsync(3);
         await Task.WhenAll(a.WaitForMembersAsync(3), b.WaitForMembersAsync(3), c.WaitForMembersAsync(3));
@@ -215,7 +219,9 @@ public sealed class HandoffTests(ServersFixture servers)
 
         public HandoffOperator Handoff => (HandoffOperator)Pipeline.Operators["handoff"];
 
-        public IReadOnlyList<(int Trace, int Span)> Spans => ((SpanRecorder)Pipeline.Operators["sink"]).Spans;
+        public SpanRecorder Recorder => (SpanRecorder)Pipeline.Operators["sink"];
+
+        public IReadOnlyList<(int Trace, int Span)> Spans => Recorder.Spans;
 
         public static async Task<Member> StartAsync(string etcd, string prefix, string id, bool announce = true)
         {
@@ -313,11 +319,25 @@ public sealed class HandoffTests(ServersFixture servers)
     public sealed class SpanRecorder(OperatorContext context) : SinkOperator(context)
     {
         private readonly ConcurrentQueue<(int Trace, int Span)> _spans = new();
+        private int _batches;
+        private int _stillEncoded;
 
         public IReadOnlyList<(int Trace, int Span)> Spans => _spans.ToArray();
 
+        /// <summary>Batches written.</summary>
+        public int Batches => Volatile.Read(ref _batches);
+
+        /// <summary>Batches that arrived as the receiver made them (encoded, never decoded on the way).</summary>
+        public int StillEncoded => Volatile.Read(ref _stillEncoded);
+
         public override ValueTask WriteAsync(TelemetryBatch batch, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref _batches);
+            if (batch.TryGetEncoded(out _))
+            {
+                Interlocked.Increment(ref _stillEncoded);
+            }
+
             foreach (var span in batch.Traces!.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans))
             {
                 _spans.Enqueue((BitConverter.ToInt32(span.TraceId.Span), (int)BitConverter.ToInt64(span.SpanId.Span)));

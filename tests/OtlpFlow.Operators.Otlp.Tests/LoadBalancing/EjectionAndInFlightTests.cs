@@ -87,27 +87,14 @@ public sealed class EjectionAndInFlightTests
     [Fact]
     public async Task With_the_default_consumers_a_member_that_answers_late_gets_many_requests_at_once()
     {
-        // The member answers a request only once its sink took the data ("ack": "delivered"), and
-        // its sink holds the first batch: no request is answered until the test lets it go.
-        var probe = Probe.Create();
-        probe.Pause();
-        await using var member = await TestPipeline.StartAsync($$"""
-            { "defaults": { "capacity": 1000 },
-              "operators": {
-                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0", "ack": "delivered", "ackTimeout": "5m" },
-                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
-            """);
+        var (probe, member) = await HeldMemberAsync();
+        await using var _ = member;
         await using var lb = new LoadBalancingOperator(
             new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), MaxRequestSize = default },
             TestOperatorContext.Create("lb", "loadbalancing"));
         await lb.StartAsync(CancellationToken.None);
 
-        const int Batches = 100;
-        const int Spans = 10;
-        for (var i = 0; i < Batches; i++)
-        {
-            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
-        }
+        await WriteAsync(lb);
 
         // (maxRequestSize 0: each part is its own request.) 64 requests reached the member while none was answered: all were in flight at once.
         await Poll.UntilAsync(() => member.Pipeline.Counters["in"].BatchesOut >= 64, "64 requests in flight to the member");
@@ -122,14 +109,8 @@ public sealed class EjectionAndInFlightTests
     [Fact]
     public async Task Parts_queued_for_a_member_that_answers_late_go_out_joined_in_a_few_requests()
     {
-        var probe = Probe.Create();
-        probe.Pause();
-        await using var member = await TestPipeline.StartAsync($$"""
-            { "defaults": { "capacity": 1000 },
-              "operators": {
-                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0", "ack": "delivered", "ackTimeout": "5m" },
-                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
-            """);
+        var (probe, member) = await HeldMemberAsync();
+        await using var _ = member;
 
         // One request in flight at a time: while the member holds the first, the rest queue.
         await using var lb = new LoadBalancingOperator(
@@ -137,12 +118,7 @@ public sealed class EjectionAndInFlightTests
             TestOperatorContext.Create("lb", "loadbalancing"));
         await lb.StartAsync(CancellationToken.None);
 
-        const int Batches = 100;
-        const int Spans = 10;
-        for (var i = 0; i < Batches; i++)
-        {
-            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
-        }
+        await WriteAsync(lb);
 
         probe.Resume();
         await lb.FlushAsync(CancellationToken.None);
@@ -151,6 +127,34 @@ public sealed class EjectionAndInFlightTests
         Assert.Equal(Batches * Spans, probe.Items);
         Assert.Equal(Batches * Spans, lb.SentItems[Endpoint(member)]);
         Assert.InRange(member.Pipeline.Counters["in"].BatchesOut, 1, Batches / 10);
+    }
+
+    private const int Batches = 100;
+    private const int Spans = 10;
+
+    /// <summary>
+    /// A member that answers a request only once its sink took the data ("ack": "delivered"), with
+    /// its sink holding the first batch: no request is answered until the test resumes the probe.
+    /// </summary>
+    private static async Task<(Probe Probe, TestPipeline Member)> HeldMemberAsync()
+    {
+        var probe = Probe.Create();
+        probe.Pause();
+        var member = await TestPipeline.StartAsync($$"""
+            { "defaults": { "capacity": 1000 },
+              "operators": {
+                "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0", "ack": "delivered", "ackTimeout": "5m" },
+                "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
+            """);
+        return (probe, member);
+    }
+
+    private static async Task WriteAsync(LoadBalancingOperator lb)
+    {
+        for (var i = 0; i < Batches; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
+        }
     }
 
     private sealed class EmptyServices : IServiceProvider
