@@ -10,11 +10,11 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// </summary>
 internal sealed class AnyValueColumns
 {
-    private readonly UInt8Array.Builder _type = new();
-    private readonly UInt32Array.Builder _str = new();
-    private readonly Int64Array.Builder _int = new();
-    private readonly DoubleArray.Builder _double = new();
-    private readonly BinaryArray.Builder _bytes = new();
+    private readonly UnsignedColumn _type = new();
+    private readonly UnsignedColumn _str = new(nullable: true);
+    private readonly SignedColumn _int = new(nullable: true);
+    private readonly DoubleValues _double = new(nullable: true);
+    private readonly BinaryColumn _bytes = new(nullable: true);
 
     /// <summary>One value, already classified.</summary>
     public readonly record struct Value(byte Kind, uint Str, long Int, double Double, ByteString? Bytes);
@@ -78,13 +78,22 @@ internal sealed class AnyValueColumns
         }
     }
 
+    public void Clear()
+    {
+        _type.Clear();
+        _str.Clear();
+        _int.Clear();
+        _double.Clear();
+        _bytes.Clear();
+    }
+
     public void AddTo(TableBuilder table, string prefix)
     {
-        table.Add(prefix + "type", _type.Build(table.Allocator))
-            .Add(prefix + "str", _str.Build(table.Allocator), nullable: true)
-            .Add(prefix + "int", _int.Build(table.Allocator), nullable: true)
-            .Add(prefix + "double", _double.Build(table.Allocator), nullable: true)
-            .Add(prefix + "bytes", _bytes.Build(table.Allocator), nullable: true);
+        table.Add(prefix + "type", _type)
+            .Add(prefix + "str", _str)
+            .Add(prefix + "int", _int)
+            .Add(prefix + "double", _double)
+            .Add(prefix + "bytes", _bytes);
     }
 
     /// <summary>Reads the value columns with the given name prefix.</summary>

@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Memory;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
@@ -59,58 +58,23 @@ internal readonly struct DoubleColumn
 
     public double this[int row] => _plain is not null ? _plain.Values[row] : _scaled[row] / _power;
 
-    /// <summary>
-    /// The column to store for <paramref name="doubles"/>, and its name: scaled integers when every
-    /// value is a short decimal, else the doubles themselves.
-    /// </summary>
-    public static (string Name, IArrowArray Array) Encode(string name, DoubleArray doubles, MemoryAllocator allocator)
+    /// <summary>10 to the power <paramref name="exponent"/>.</summary>
+    public static double Power(int exponent) => Powers[exponent];
+
+    /// <summary>Whether <paramref name="value"/> is a decimal with at most <paramref name="exponent"/> places.</summary>
+    public static bool Fits(double value, int exponent) => Fits(value, Powers[exponent], out _);
+
+    /// <summary>Whether <paramref name="value"/> times <paramref name="power"/> is an integer that gives the value back bit for bit.</summary>
+    public static bool Fits(double value, double power, out long scaled)
     {
-        if (doubles.Length == 0 || doubles.Data.Offset != 0)
+        var rounded = Math.Round(value * power);
+        if (!(Math.Abs(rounded) < LargestExact))
         {
-            return (name, doubles);
+            scaled = 0;
+            return false;
         }
 
-        var values = doubles.Values;
-        for (var e = 0; e <= MaxExponent; e++)
-        {
-            if (Fits(doubles, values, Powers[e]))
-            {
-                var scaled = new ArrowBuffer.Builder<long>(values.Length);
-                for (var i = 0; i < values.Length; i++)
-                {
-                    scaled.Append(doubles.IsNull(i) ? 0 : (long)Math.Round(values[i] * Powers[e]));
-                }
-
-                var data = doubles.Data;
-                var validity = data.NullCount == 0
-                    ? ArrowBuffer.Empty
-                    : new ArrowBuffer.Builder<byte>().Append(data.Buffers[0].Span).Build(allocator);
-                var integers = new Int64Array(scaled.Build(allocator), validity, data.Length, data.NullCount, 0);
-                doubles.Dispose();
-                return ($"{name}_e{e}", integers);
-            }
-        }
-
-        return (name, doubles);
-    }
-
-    private static bool Fits(DoubleArray doubles, ReadOnlySpan<double> values, double power)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            if (doubles.IsNull(i))
-            {
-                continue;
-            }
-
-            var scaled = Math.Round(values[i] * power);
-            if (!(Math.Abs(scaled) < LargestExact)
-                || BitConverter.DoubleToInt64Bits((long)scaled / power) != BitConverter.DoubleToInt64Bits(values[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        scaled = (long)rounded;
+        return BitConverter.DoubleToInt64Bits(scaled / power) == BitConverter.DoubleToInt64Bits(value);
     }
 }

@@ -7,7 +7,7 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 
 /// <summary>
 /// An integer column read at whatever width it was written: the encoder stores each integer
-/// column in the narrowest type its values fit (<see cref="IntegerWidth"/>), and this widens one
+/// column in the narrowest type its values fit (<see cref="SignedColumn"/>, <see cref="UnsignedColumn"/>), and this widens one
 /// value at a time, straight from the message's memory.
 /// </summary>
 /// <typeparam name="T">The type the column's values are read as.</typeparam>

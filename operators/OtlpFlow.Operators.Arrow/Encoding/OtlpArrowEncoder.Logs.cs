@@ -5,66 +5,89 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 
 internal sealed partial class OtlpArrowEncoder
 {
-    private int EncodeLogs(ExportLogsServiceRequest request, ResourceScopeColumns resources, List<(TableId, RecordBatch)> tables)
+    private LogColumns? _logColumns;
+
+    /// <summary>The log record columns, kept for the stream's next message.</summary>
+    private sealed class LogColumns
     {
-        var a = _allocator;
-        var time = new Int64Array.Builder();
-        var observed = new Int64Array.Builder();
-        var severity = new List<int>();
-        var severityText = new UInt32Array.Builder();
-        var body = new AnyValueColumns();
-        var dropped = new UInt32Array.Builder();
-        var flags = new UInt32Array.Builder();
-        var traceId = new BinaryArray.Builder();
-        var spanId = new BinaryArray.Builder();
-        var eventName = new UInt32Array.Builder();
-        var attributes = new AttributeTable();
+        public readonly SignedColumn Time = new();
+        public readonly SignedColumn Observed = new();
+        public readonly RunEndColumn Severity = new();
+        public readonly UnsignedColumn SeverityText = new();
+        public readonly AnyValueColumns Body = new();
+        public readonly UnsignedColumn Dropped = new();
+        public readonly UnsignedColumn Flags = new();
+        public readonly BinaryColumn TraceId = new();
+        public readonly BinaryColumn SpanId = new();
+        public readonly UnsignedColumn EventName = new();
+        public readonly AttributeTable Attributes = new();
+
+        public void Clear()
+        {
+            Time.Clear();
+            Observed.Clear();
+            Severity.Clear();
+            SeverityText.Clear();
+            Body.Clear();
+            Dropped.Clear();
+            Flags.Clear();
+            TraceId.Clear();
+            SpanId.Clear();
+            EventName.Clear();
+            Attributes.Clear();
+        }
+    }
+
+    private int EncodeLogs(ExportLogsServiceRequest request, MessageBuffers buffers, List<(TableId, RecordBatch)> tables)
+    {
+        var c = _logColumns ??= new LogColumns();
+        c.Clear();
         var records = 0;
         ulong previousTime = 0;
         foreach (var rl in request.ResourceLogs)
         {
-            resources.AddResource(rl.Resource, rl.SchemaUrl, rl.ScopeLogs.Count);
+            _resources.AddResource(rl.Resource, rl.SchemaUrl, rl.ScopeLogs.Count);
             foreach (var sl in rl.ScopeLogs)
             {
-                resources.AddScope(sl.Scope, sl.SchemaUrl, sl.LogRecords.Count);
+                _resources.AddScope(sl.Scope, sl.SchemaUrl, sl.LogRecords.Count);
                 foreach (var log in sl.LogRecords)
                 {
                     var row = (uint)records++;
-                    time.Append(Delta(log.TimeUnixNano, previousTime));
+                    c.Time.Append(Delta(log.TimeUnixNano, previousTime));
                     previousTime = log.TimeUnixNano;
-                    observed.Append(Delta(log.ObservedTimeUnixNano, log.TimeUnixNano));
-                    severity.Add((int)log.SeverityNumber);
-                    severityText.Append(_names.IndexOf(log.SeverityText));
-                    body.Append(AnyValueColumns.Classify(log.Body, _values));
-                    dropped.Append(log.DroppedAttributesCount);
-                    flags.Append(log.Flags);
-                    traceId.Append(log.TraceId.Span);
-                    spanId.Append(log.SpanId.Span);
-                    eventName.Append(_names.IndexOf(log.EventName));
-                    attributes.Add(row, log.Attributes, _keys, _values);
+                    c.Observed.Append(Delta(log.ObservedTimeUnixNano, log.TimeUnixNano));
+                    c.Severity.Append((int)log.SeverityNumber);
+                    c.SeverityText.Append(_names.IndexOf(log.SeverityText));
+                    c.Body.Append(AnyValueColumns.Classify(log.Body, _values));
+                    c.Dropped.Append(log.DroppedAttributesCount);
+                    c.Flags.Append(log.Flags);
+                    c.TraceId.Append(log.TraceId.Span);
+                    c.SpanId.Append(log.SpanId.Span);
+                    c.EventName.Append(_names.IndexOf(log.EventName));
+                    c.Attributes.Add(row, log.Attributes, _keys, _values);
                 }
             }
         }
 
         if (records > 0)
         {
-            var table = new TableBuilder(a)
-                .Add("time_delta", time.Build(a))
-                .Add("observed_delta", observed.Build(a))
-                .Add("severity_number", TableBuilder.RunEnds(severity.ToArray(), a))
-                .Add("severity_text", severityText.Build(a))
-                .Add("dropped_attributes_count", dropped.Build(a))
-                .Add("flags", flags.Build(a))
-                .Add("trace_id", traceId.Build(a))
-                .Add("span_id", spanId.Build(a))
-                .Add("event_name", eventName.Build(a));
-            body.AddTo(table, "body_");
+            var table = new TableBuilder(buffers)
+                .Add("time_delta", c.Time)
+                .Add("observed_delta", c.Observed)
+                .Add("severity_number", c.Severity)
+                .Add("severity_text", c.SeverityText)
+                .Add("dropped_attributes_count", c.Dropped)
+                .Add("flags", c.Flags)
+                .Add("trace_id", c.TraceId)
+                .Add("span_id", c.SpanId)
+                .Add("event_name", c.EventName);
+            c.Body.AddTo(table, "body_");
             tables.Add((TableId.Logs, table.Build(records)));
         }
 
-        if (attributes.Count > 0)
+        if (c.Attributes.Count > 0)
         {
-            tables.Add((TableId.LogAttributes, attributes.Build(a)));
+            tables.Add((TableId.LogAttributes, c.Attributes.Build(buffers)));
         }
 
         return records;

@@ -6,55 +6,133 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 
 internal sealed partial class OtlpArrowEncoder
 {
-    private int EncodeMetrics(ExportMetricsServiceRequest request, ResourceScopeColumns resources, List<(TableId, RecordBatch)> tables)
+    private MetricColumns? _metricColumns;
+
+    /// <summary>The metric and data point columns, kept for the stream's next message.</summary>
+    private sealed class MetricColumns
     {
-        var a = _allocator;
-        var name = new UInt32Array.Builder();
-        var description = new UInt32Array.Builder();
-        var unit = new UInt32Array.Builder();
-        var kind = new List<int>();
-        var temporality = new List<int>();
-        var monotonic = new BooleanArray.Builder();
-        var pointCount = new UInt32Array.Builder();
-        var metadata = new AttributeTable();
+        public readonly UnsignedColumn Name = new();
+        public readonly UnsignedColumn Description = new();
+        public readonly UnsignedColumn Unit = new();
+        public readonly RunEndColumn Kind = new();
+        public readonly RunEndColumn Temporality = new();
+        public readonly BoolColumn Monotonic = new();
+        public readonly UnsignedColumn PointCount = new();
+        public readonly AttributeTable Metadata = new();
+
+        public readonly PointColumns Number = new();
+        public readonly UnsignedColumn NumberType = new();
+        public readonly DoubleValues NumberDouble = new();
+        public readonly SignedColumn NumberInt = new();
+
+        public readonly PointColumns Histogram = new();
+        public readonly UnsignedColumn HistogramCount = new();
+        public readonly DoubleValues HistogramSum = new(nullable: true);
+        public readonly DoubleValues HistogramMin = new(nullable: true);
+        public readonly DoubleValues HistogramMax = new(nullable: true);
+        public readonly BinaryColumn HistogramCounts = new();
+        public readonly BinaryColumn HistogramBounds = new();
+
+        public readonly PointColumns Exponential = new();
+        public readonly UnsignedColumn ExpCount = new();
+        public readonly DoubleValues ExpSum = new(nullable: true);
+        public readonly DoubleValues ExpMin = new(nullable: true);
+        public readonly DoubleValues ExpMax = new(nullable: true);
+        public readonly SignedColumn ExpScale = new();
+        public readonly UnsignedColumn ExpZeroCount = new();
+        public readonly DoubleValues ExpZeroThreshold = new();
+        public readonly BinaryColumn ExpPositive = new(nullable: true);
+        public readonly BinaryColumn ExpNegative = new(nullable: true);
+
+        public readonly PointColumns Summary = new();
+        public readonly UnsignedColumn SummaryCount = new();
+        public readonly DoubleValues SummarySum = new();
+        public readonly BinaryColumn SummaryQuantiles = new();
+
+        public void Clear()
+        {
+            Name.Clear();
+            Description.Clear();
+            Unit.Clear();
+            Kind.Clear();
+            Temporality.Clear();
+            Monotonic.Clear();
+            PointCount.Clear();
+            Metadata.Clear();
+            Number.Clear();
+            NumberType.Clear();
+            NumberDouble.Clear();
+            NumberInt.Clear();
+            Histogram.Clear();
+            HistogramCount.Clear();
+            HistogramSum.Clear();
+            HistogramMin.Clear();
+            HistogramMax.Clear();
+            HistogramCounts.Clear();
+            HistogramBounds.Clear();
+            Exponential.Clear();
+            ExpCount.Clear();
+            ExpSum.Clear();
+            ExpMin.Clear();
+            ExpMax.Clear();
+            ExpScale.Clear();
+            ExpZeroCount.Clear();
+            ExpZeroThreshold.Clear();
+            ExpPositive.Clear();
+            ExpNegative.Clear();
+            Summary.Clear();
+            SummaryCount.Clear();
+            SummarySum.Clear();
+            SummaryQuantiles.Clear();
+        }
+    }
+
+    private int EncodeMetrics(ExportMetricsServiceRequest request, MessageBuffers buffers, List<(TableId, RecordBatch)> tables)
+    {
+        var c = _metricColumns ??= new MetricColumns();
+        c.Clear();
         var metrics = 0;
-
-        var number = new PointColumns();
-        var numberType = new UInt8Array.Builder();
-        var numberDouble = new DoubleArray.Builder();
-        var numberInt = new Int64Array.Builder();
-
-        var histogram = new PointColumns();
-        var histogramCount = new UInt64Array.Builder();
-        var histogramSum = new DoubleArray.Builder();
-        var histogramMin = new DoubleArray.Builder();
-        var histogramMax = new DoubleArray.Builder();
-        var histogramCounts = new BinaryArray.Builder();
-        var histogramBounds = new BinaryArray.Builder();
-
-        var exponential = new PointColumns();
-        var expCount = new UInt64Array.Builder();
-        var expSum = new DoubleArray.Builder();
-        var expMin = new DoubleArray.Builder();
-        var expMax = new DoubleArray.Builder();
-        var expScale = new Int32Array.Builder();
-        var expZeroCount = new UInt64Array.Builder();
-        var expZeroThreshold = new DoubleArray.Builder();
-        var expPositive = new BinaryArray.Builder();
-        var expNegative = new BinaryArray.Builder();
-
-        var summary = new PointColumns();
-        var summaryCount = new UInt64Array.Builder();
-        var summarySum = new DoubleArray.Builder();
-        var summaryQuantiles = new BinaryArray.Builder();
+        var name = c.Name;
+        var description = c.Description;
+        var unit = c.Unit;
+        var kind = c.Kind;
+        var temporality = c.Temporality;
+        var monotonic = c.Monotonic;
+        var pointCount = c.PointCount;
+        var metadata = c.Metadata;
+        var number = c.Number;
+        var numberType = c.NumberType;
+        var numberDouble = c.NumberDouble;
+        var numberInt = c.NumberInt;
+        var histogram = c.Histogram;
+        var histogramCount = c.HistogramCount;
+        var histogramSum = c.HistogramSum;
+        var histogramMin = c.HistogramMin;
+        var histogramMax = c.HistogramMax;
+        var histogramCounts = c.HistogramCounts;
+        var histogramBounds = c.HistogramBounds;
+        var exponential = c.Exponential;
+        var expCount = c.ExpCount;
+        var expSum = c.ExpSum;
+        var expMin = c.ExpMin;
+        var expMax = c.ExpMax;
+        var expScale = c.ExpScale;
+        var expZeroCount = c.ExpZeroCount;
+        var expZeroThreshold = c.ExpZeroThreshold;
+        var expPositive = c.ExpPositive;
+        var expNegative = c.ExpNegative;
+        var summary = c.Summary;
+        var summaryCount = c.SummaryCount;
+        var summarySum = c.SummarySum;
+        var summaryQuantiles = c.SummaryQuantiles;
 
         var points = 0;
         foreach (var rm in request.ResourceMetrics)
         {
-            resources.AddResource(rm.Resource, rm.SchemaUrl, rm.ScopeMetrics.Count);
+            _resources.AddResource(rm.Resource, rm.SchemaUrl, rm.ScopeMetrics.Count);
             foreach (var sm in rm.ScopeMetrics)
             {
-                resources.AddScope(sm.Scope, sm.SchemaUrl, sm.Metrics.Count);
+                _resources.AddScope(sm.Scope, sm.SchemaUrl, sm.Metrics.Count);
                 foreach (var metric in sm.Metrics)
                 {
                     var row = (uint)metrics++;
@@ -66,20 +144,20 @@ internal sealed partial class OtlpArrowEncoder
                     switch (metric.DataCase)
                     {
                         case Metric.DataOneofCase.Gauge:
-                            kind.Add(MetricKind.Gauge);
-                            temporality.Add(0);
+                            kind.Append(MetricKind.Gauge);
+                            temporality.Append(0);
                             monotonic.Append(false);
                             count = AddNumbers(metric.Gauge.DataPoints);
                             break;
                         case Metric.DataOneofCase.Sum:
-                            kind.Add(MetricKind.Sum);
-                            temporality.Add((int)metric.Sum.AggregationTemporality);
+                            kind.Append(MetricKind.Sum);
+                            temporality.Append((int)metric.Sum.AggregationTemporality);
                             monotonic.Append(metric.Sum.IsMonotonic);
                             count = AddNumbers(metric.Sum.DataPoints);
                             break;
                         case Metric.DataOneofCase.Histogram:
-                            kind.Add(MetricKind.Histogram);
-                            temporality.Add((int)metric.Histogram.AggregationTemporality);
+                            kind.Append(MetricKind.Histogram);
+                            temporality.Append((int)metric.Histogram.AggregationTemporality);
                             monotonic.Append(false);
                             foreach (var p in metric.Histogram.DataPoints)
                             {
@@ -88,15 +166,15 @@ internal sealed partial class OtlpArrowEncoder
                                 PointColumns.AppendOptional(histogramSum, p.HasSum, p.Sum);
                                 PointColumns.AppendOptional(histogramMin, p.HasMin, p.Min);
                                 PointColumns.AppendOptional(histogramMax, p.HasMax, p.Max);
-                                histogramCounts.Append(PointColumns.Pack(p.BucketCounts).AsSpan());
-                                histogramBounds.Append(PointColumns.Pack(p.ExplicitBounds).AsSpan());
+                                PointColumns.AppendPacked(histogramCounts, p.BucketCounts);
+                                PointColumns.AppendPacked(histogramBounds, p.ExplicitBounds);
                             }
 
                             count = metric.Histogram.DataPoints.Count;
                             break;
                         case Metric.DataOneofCase.ExponentialHistogram:
-                            kind.Add(MetricKind.ExponentialHistogram);
-                            temporality.Add((int)metric.ExponentialHistogram.AggregationTemporality);
+                            kind.Append(MetricKind.ExponentialHistogram);
+                            temporality.Append((int)metric.ExponentialHistogram.AggregationTemporality);
                             monotonic.Append(false);
                             foreach (var p in metric.ExponentialHistogram.DataPoints)
                             {
@@ -108,36 +186,34 @@ internal sealed partial class OtlpArrowEncoder
                                 expScale.Append(p.Scale);
                                 expZeroCount.Append(p.ZeroCount);
                                 expZeroThreshold.Append(p.ZeroThreshold);
-                                PointColumns.AppendBytes(expPositive, PointColumns.PackBuckets(p.Positive));
-                                PointColumns.AppendBytes(expNegative, PointColumns.PackBuckets(p.Negative));
+                                PointColumns.AppendBuckets(expPositive, p.Positive);
+                                PointColumns.AppendBuckets(expNegative, p.Negative);
                             }
 
                             count = metric.ExponentialHistogram.DataPoints.Count;
                             break;
                         case Metric.DataOneofCase.Summary:
-                            kind.Add(MetricKind.Summary);
-                            temporality.Add(0);
+                            kind.Append(MetricKind.Summary);
+                            temporality.Append(0);
                             monotonic.Append(false);
                             foreach (var p in metric.Summary.DataPoints)
                             {
                                 summary.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, [], p.Attributes, _keys, _values);
                                 summaryCount.Append(p.Count);
                                 summarySum.Append(p.Sum);
-                                var pairs = new double[p.QuantileValues.Count * 2];
+                                var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(summaryQuantiles.AppendSpan(p.QuantileValues.Count * 2 * sizeof(double)));
                                 for (var i = 0; i < p.QuantileValues.Count; i++)
                                 {
                                     pairs[2 * i] = p.QuantileValues[i].Quantile;
                                     pairs[(2 * i) + 1] = p.QuantileValues[i].Value;
                                 }
-
-                                summaryQuantiles.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pairs.AsSpan()));
                             }
 
                             count = metric.Summary.DataPoints.Count;
                             break;
                         default:
-                            kind.Add(MetricKind.None);
-                            temporality.Add(0);
+                            kind.Append(MetricKind.None);
+                            temporality.Append(0);
                             monotonic.Append(false);
                             break;
                     }
@@ -150,61 +226,61 @@ internal sealed partial class OtlpArrowEncoder
 
         if (metrics > 0)
         {
-            tables.Add((TableId.Metrics, new TableBuilder(a)
-                .Add("name", name.Build(a))
-                .Add("description", description.Build(a))
-                .Add("unit", unit.Build(a))
-                .Add("type", TableBuilder.RunEnds(kind.ToArray(), a))
-                .Add("aggregation_temporality", TableBuilder.RunEnds(temporality.ToArray(), a))
-                .Add("is_monotonic", monotonic.Build(a))
-                .Add("point_count", pointCount.Build(a))
+            tables.Add((TableId.Metrics, new TableBuilder(buffers)
+                .Add("name", name)
+                .Add("description", description)
+                .Add("unit", unit)
+                .Add("type", kind)
+                .Add("aggregation_temporality", temporality)
+                .Add("is_monotonic", monotonic)
+                .Add("point_count", pointCount)
                 .Build(metrics)));
         }
 
         if (metadata.Count > 0)
         {
-            tables.Add((TableId.MetricAttributes, metadata.Build(a)));
+            tables.Add((TableId.MetricAttributes, metadata.Build(buffers)));
         }
 
         if (number.Count > 0)
         {
-            number.AddTables(a, tables, TableId.NumberPoints, TableId.NumberPointAttributes, number.Start(a)
-                .Add("value_type", numberType.Build(a))
-                .Add("double", numberDouble.Build(a))
-                .Add("int", numberInt.Build(a)));
+            number.AddTables(buffers, tables, TableId.NumberPoints, TableId.NumberPointAttributes, number.Start(buffers)
+                .Add("value_type", numberType)
+                .Add("double", numberDouble)
+                .Add("int", numberInt));
         }
 
         if (histogram.Count > 0)
         {
-            histogram.AddTables(a, tables, TableId.HistogramPoints, TableId.HistogramPointAttributes, histogram.Start(a)
-                .Add("count", histogramCount.Build(a))
-                .Add("sum", histogramSum.Build(a), nullable: true)
-                .Add("min", histogramMin.Build(a), nullable: true)
-                .Add("max", histogramMax.Build(a), nullable: true)
-                .Add("bucket_counts", histogramCounts.Build(a))
-                .Add("explicit_bounds", histogramBounds.Build(a)));
+            histogram.AddTables(buffers, tables, TableId.HistogramPoints, TableId.HistogramPointAttributes, histogram.Start(buffers)
+                .Add("count", histogramCount)
+                .Add("sum", histogramSum)
+                .Add("min", histogramMin)
+                .Add("max", histogramMax)
+                .Add("bucket_counts", histogramCounts)
+                .Add("explicit_bounds", histogramBounds));
         }
 
         if (exponential.Count > 0)
         {
-            exponential.AddTables(a, tables, TableId.ExponentialHistogramPoints, TableId.ExponentialHistogramPointAttributes, exponential.Start(a)
-                .Add("count", expCount.Build(a))
-                .Add("sum", expSum.Build(a), nullable: true)
-                .Add("min", expMin.Build(a), nullable: true)
-                .Add("max", expMax.Build(a), nullable: true)
-                .Add("scale", expScale.Build(a))
-                .Add("zero_count", expZeroCount.Build(a))
-                .Add("zero_threshold", expZeroThreshold.Build(a))
-                .Add("positive", expPositive.Build(a), nullable: true)
-                .Add("negative", expNegative.Build(a), nullable: true));
+            exponential.AddTables(buffers, tables, TableId.ExponentialHistogramPoints, TableId.ExponentialHistogramPointAttributes, exponential.Start(buffers)
+                .Add("count", expCount)
+                .Add("sum", expSum)
+                .Add("min", expMin)
+                .Add("max", expMax)
+                .Add("scale", expScale)
+                .Add("zero_count", expZeroCount)
+                .Add("zero_threshold", expZeroThreshold)
+                .Add("positive", expPositive)
+                .Add("negative", expNegative));
         }
 
         if (summary.Count > 0)
         {
-            summary.AddTables(a, tables, TableId.SummaryPoints, TableId.SummaryPointAttributes, summary.Start(a)
-                .Add("count", summaryCount.Build(a))
-                .Add("sum", summarySum.Build(a))
-                .Add("quantiles", summaryQuantiles.Build(a)));
+            summary.AddTables(buffers, tables, TableId.SummaryPoints, TableId.SummaryPointAttributes, summary.Start(buffers)
+                .Add("count", summaryCount)
+                .Add("sum", summarySum)
+                .Add("quantiles", summaryQuantiles));
         }
 
         return points;

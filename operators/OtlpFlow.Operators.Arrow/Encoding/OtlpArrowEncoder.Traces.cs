@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Apache.Arrow;
-using Google.Protobuf;
 using OpenTelemetry.Proto.Trace.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
@@ -11,221 +10,300 @@ internal sealed partial class OtlpArrowEncoder
     /// <summary>Status column value of a span without a status object.</summary>
     internal const int NoStatus = int.MinValue;
 
-    private int EncodeTraces(ExportTraceServiceRequest request, ResourceScopeColumns resources, List<(TableId, RecordBatch)> tables)
+    private TraceColumns? _traceColumns;
+
+    /// <summary>The span, event and link columns, kept for the stream's next message.</summary>
+    private sealed class TraceColumns
     {
-        var a = _allocator;
-        var spanId = new BinaryArray.Builder();
-        var parentSpanId = new BinaryArray.Builder();
-        var traceState = new UInt32Array.Builder();
-        var flags = new UInt32Array.Builder();
-        var name = new UInt32Array.Builder();
-        var kind = new List<int>();
-        var start = new Int64Array.Builder();
-        var duration = new Int64Array.Builder();
-        var droppedAttributes = new UInt32Array.Builder();
-        var droppedEvents = new UInt32Array.Builder();
-        var droppedLinks = new UInt32Array.Builder();
-        var status = new List<int>();
-        var statusMessage = new UInt32Array.Builder();
-        var spanAttributes = new AttributeTable();
+        public readonly List<Span> Flat = [];
+        public readonly IdIndex RowOfSpanId = new();
+        public readonly IdIndex TraceIndex = new();
+        public int[] ParentRow = new int[256];
+        public byte[] State = new byte[256];
+        public readonly List<int> Chain = [];
 
-        var eventParent = new UInt32Array.Builder();
-        var eventTime = new Int64Array.Builder();
-        var eventName = new UInt32Array.Builder();
-        var eventDropped = new UInt32Array.Builder();
-        var eventAttributes = new AttributeTable();
-        var events = 0;
+        public readonly BinaryColumn TraceIds = new();
+        public readonly SignedColumn TraceRef = new();
+        public readonly UnsignedColumn SpanId64 = new();
+        public readonly BinaryColumn SpanId = new();
+        public readonly SignedColumn ParentOffset = new();
+        public readonly BinaryColumn ParentSpanId = new();
+        public readonly UnsignedColumn TraceState = new();
+        public readonly UnsignedColumn Flags = new();
+        public readonly UnsignedColumn Name = new();
+        public readonly RunEndColumn Kind = new();
+        public readonly SignedColumn Start = new();
+        public readonly SignedColumn Duration = new();
+        public readonly UnsignedColumn DroppedAttributes = new();
+        public readonly UnsignedColumn DroppedEvents = new();
+        public readonly UnsignedColumn DroppedLinks = new();
+        public readonly RunEndColumn Status = new();
+        public readonly UnsignedColumn StatusMessage = new();
+        public readonly AttributeTable SpanAttributes = new();
 
-        var linkParent = new UInt32Array.Builder();
-        var linkTraceRef = new Int32Array.Builder();
-        var linkTraceId = new BinaryArray.Builder();
-        var linkSpanRow = new Int32Array.Builder();
-        var linkSpanId = new BinaryArray.Builder();
-        var linkTraceState = new UInt32Array.Builder();
-        var linkFlags = new UInt32Array.Builder();
-        var linkDropped = new UInt32Array.Builder();
-        var linkAttributes = new AttributeTable();
-        var links = 0;
+        public readonly UnsignedColumn EventParent = new();
+        public readonly SignedColumn EventTime = new();
+        public readonly UnsignedColumn EventName = new();
+        public readonly UnsignedColumn EventDropped = new();
+        public readonly AttributeTable EventAttributes = new();
+
+        public readonly UnsignedColumn LinkParent = new();
+        public readonly SignedColumn LinkTraceRef = new();
+        public readonly BinaryColumn LinkTraceId = new();
+        public readonly SignedColumn LinkSpanRow = new();
+        public readonly BinaryColumn LinkSpanId = new();
+        public readonly UnsignedColumn LinkTraceState = new();
+        public readonly UnsignedColumn LinkFlags = new();
+        public readonly UnsignedColumn LinkDropped = new();
+        public readonly AttributeTable LinkAttributes = new();
+
+        public void Clear()
+        {
+            Scratch.Trim(ref ParentRow, Flat.Count);
+            Scratch.Trim(ref State, Flat.Count);
+            if (Flat.Capacity > 64 * 1024 && Flat.Count < Flat.Capacity / 4)
+            {
+                Flat.Clear();
+                Flat.Capacity = 1024;
+            }
+
+            Flat.Clear();
+            Chain.Clear();
+            TraceIds.Clear();
+            TraceRef.Clear();
+            SpanId64.Clear();
+            SpanId.Clear();
+            ParentOffset.Clear();
+            ParentSpanId.Clear();
+            TraceState.Clear();
+            Flags.Clear();
+            Name.Clear();
+            Kind.Clear();
+            Start.Clear();
+            Duration.Clear();
+            DroppedAttributes.Clear();
+            DroppedEvents.Clear();
+            DroppedLinks.Clear();
+            Status.Clear();
+            StatusMessage.Clear();
+            SpanAttributes.Clear();
+            EventParent.Clear();
+            EventTime.Clear();
+            EventName.Clear();
+            EventDropped.Clear();
+            EventAttributes.Clear();
+            LinkParent.Clear();
+            LinkTraceRef.Clear();
+            LinkTraceId.Clear();
+            LinkSpanRow.Clear();
+            LinkSpanId.Clear();
+            LinkTraceState.Clear();
+            LinkFlags.Clear();
+            LinkDropped.Clear();
+            LinkAttributes.Clear();
+        }
+    }
+
+    private int EncodeTraces(ExportTraceServiceRequest request, MessageBuffers buffers, List<(TableId, RecordBatch)> tables)
+    {
+        var c = _traceColumns ??= new TraceColumns();
+        c.Clear();
 
         // Flattened first: parent references may point forward, and the span id layout depends on all ids.
-        var flat = new List<Span>();
+        var flat = c.Flat;
         foreach (var rs in request.ResourceSpans)
         {
-            resources.AddResource(rs.Resource, rs.SchemaUrl, rs.ScopeSpans.Count);
+            _resources.AddResource(rs.Resource, rs.SchemaUrl, rs.ScopeSpans.Count);
             foreach (var ss in rs.ScopeSpans)
             {
-                resources.AddScope(ss.Scope, ss.SchemaUrl, ss.Spans.Count);
+                _resources.AddScope(ss.Scope, ss.SchemaUrl, ss.Spans.Count);
                 flat.AddRange(ss.Spans);
             }
         }
 
         var spans = flat.Count;
-        var rowOfSpanId = new Dictionary<ByteString, int>(spans);
         var fixedIds = true;
+        var fixedTraceIds = true;
+        foreach (var span in flat)
+        {
+            fixedIds &= span.SpanId.Length == 8;
+            fixedTraceIds &= span.TraceId.Length == 16;
+        }
+
+        var rowOfSpanId = c.RowOfSpanId;
+        rowOfSpanId.Clear(fixedIds ? 8 : 0);
         for (var i = 0; i < spans; i++)
         {
             rowOfSpanId.TryAdd(flat[i].SpanId, i);
-            fixedIds &= flat[i].SpanId.Length == 8;
         }
 
-        var parentRow = ParentRows(flat, rowOfSpanId);
+        var parentRow = ParentRows(c);
 
         // Trace ids are kept once per message, in order of first use; spans refer to them by
         // index, delta-encoded, and links by index + 1 when their trace is in the message.
-        var traceIndex = new Dictionary<ByteString, int>();
-        var traceIds = new BinaryArray.Builder();
+        var traceIndex = c.TraceIndex;
+        traceIndex.Clear(fixedTraceIds ? 16 : 0);
         foreach (var span in flat)
         {
             if (traceIndex.TryAdd(span.TraceId, traceIndex.Count))
             {
-                traceIds.Append(span.TraceId.Span);
+                c.TraceIds.Append(span.TraceId.Span);
             }
         }
 
-        var traceRef = new Int32Array.Builder();
-        var spanId64 = new UInt64Array.Builder();
-        var parentOffset = new Int32Array.Builder();
         var previousTrace = 0;
         ulong previousStart = 0;
         uint previousEventParent = 0;
         uint previousLinkParent = 0;
+        var events = 0;
+        var links = 0;
         for (var i = 0; i < spans; i++)
         {
             var span = flat[i];
             var row = (uint)i;
-            var trace = traceIndex[span.TraceId];
-            traceRef.Append(trace - previousTrace);
+            traceIndex.TryGetValue(span.TraceId, out var trace);
+            c.TraceRef.Append(trace - previousTrace);
             previousTrace = trace;
             if (fixedIds)
             {
-                spanId64.Append(BinaryPrimitives.ReadUInt64LittleEndian(span.SpanId.Span));
+                c.SpanId64.Append(BinaryPrimitives.ReadUInt64LittleEndian(span.SpanId.Span));
             }
             else
             {
-                spanId.Append(span.SpanId.Span);
+                c.SpanId.Append(span.SpanId.Span);
             }
 
             // A parent in the same message is a row offset (never 0), and the span's start is
             // kept relative to the parent's (a child starts inside its parent, so the difference is
             // small); otherwise the parent's bytes are kept and the start is a delta from the
             // previous such span.
-            if (parentRow[i] >= 0)
+            var parent = parentRow[i];
+            if (parent >= 0)
             {
-                parentOffset.Append(parentRow[i] - i);
-                parentSpanId.Append(ReadOnlySpan<byte>.Empty);
-                start.Append(Delta(span.StartTimeUnixNano, flat[parentRow[i]].StartTimeUnixNano));
+                c.ParentOffset.Append(parent - i);
+                c.ParentSpanId.Append(ReadOnlySpan<byte>.Empty);
+                c.Start.Append(Delta(span.StartTimeUnixNano, flat[parent].StartTimeUnixNano));
             }
             else
             {
-                parentOffset.Append(0);
-                parentSpanId.Append(span.ParentSpanId.Span);
-                start.Append(Delta(span.StartTimeUnixNano, previousStart));
+                c.ParentOffset.Append(0);
+                c.ParentSpanId.Append(span.ParentSpanId.Span);
+                c.Start.Append(Delta(span.StartTimeUnixNano, previousStart));
                 previousStart = span.StartTimeUnixNano;
             }
 
-            traceState.Append(_names.IndexOf(span.TraceState));
-            flags.Append(span.Flags);
-            name.Append(_names.IndexOf(span.Name));
-            kind.Add((int)span.Kind);
-            duration.Append(Delta(span.EndTimeUnixNano, span.StartTimeUnixNano));
-            droppedAttributes.Append(span.DroppedAttributesCount);
-            droppedEvents.Append(span.DroppedEventsCount);
-            droppedLinks.Append(span.DroppedLinksCount);
-            status.Add(span.Status is null ? NoStatus : (int)span.Status.Code);
-            statusMessage.Append(_names.IndexOf(span.Status?.Message ?? string.Empty));
-            spanAttributes.Add(row, span.Attributes, _keys, _values);
+            c.TraceState.Append(_names.IndexOf(span.TraceState));
+            c.Flags.Append(span.Flags);
+            c.Name.Append(_names.IndexOf(span.Name));
+            c.Kind.Append((int)span.Kind);
+            c.Duration.Append(Delta(span.EndTimeUnixNano, span.StartTimeUnixNano));
+            c.DroppedAttributes.Append(span.DroppedAttributesCount);
+            c.DroppedEvents.Append(span.DroppedEventsCount);
+            c.DroppedLinks.Append(span.DroppedLinksCount);
+            var status = span.Status;
+            c.Status.Append(status is null ? NoStatus : (int)status.Code);
+            c.StatusMessage.Append(_names.IndexOf(status?.Message ?? string.Empty));
+            c.SpanAttributes.Add(row, span.Attributes, _keys, _values);
 
             foreach (var ev in span.Events)
             {
-                eventParent.Append(row - previousEventParent);
+                c.EventParent.Append(row - previousEventParent);
                 previousEventParent = row;
-                eventTime.Append(Delta(ev.TimeUnixNano, span.StartTimeUnixNano));
-                eventName.Append(_names.IndexOf(ev.Name));
-                eventDropped.Append(ev.DroppedAttributesCount);
-                eventAttributes.Add((uint)events++, ev.Attributes, _keys, _values);
+                c.EventTime.Append(Delta(ev.TimeUnixNano, span.StartTimeUnixNano));
+                c.EventName.Append(_names.IndexOf(ev.Name));
+                c.EventDropped.Append(ev.DroppedAttributesCount);
+                c.EventAttributes.Add((uint)events++, ev.Attributes, _keys, _values);
             }
 
             foreach (var link in span.Links)
             {
-                linkParent.Append(row - previousLinkParent);
+                c.LinkParent.Append(row - previousLinkParent);
                 previousLinkParent = row;
                 // A linked trace or span that is in this message is a reference (index + 1; 0 keeps the bytes).
                 var linkedTrace = traceIndex.TryGetValue(link.TraceId, out var index) ? index + 1 : 0;
-                linkTraceRef.Append(linkedTrace);
-                linkTraceId.Append(linkedTrace == 0 ? link.TraceId.Span : ReadOnlySpan<byte>.Empty);
+                c.LinkTraceRef.Append(linkedTrace);
+                c.LinkTraceId.Append(linkedTrace == 0 ? link.TraceId.Span : ReadOnlySpan<byte>.Empty);
                 var linkedRow = rowOfSpanId.TryGetValue(link.SpanId, out var spanRow) ? spanRow + 1 : 0;
-                linkSpanRow.Append(linkedRow);
-                linkSpanId.Append(linkedRow == 0 ? link.SpanId.Span : ReadOnlySpan<byte>.Empty);
-                linkTraceState.Append(_names.IndexOf(link.TraceState));
-                linkFlags.Append(link.Flags);
-                linkDropped.Append(link.DroppedAttributesCount);
-                linkAttributes.Add((uint)links++, link.Attributes, _keys, _values);
+                c.LinkSpanRow.Append(linkedRow);
+                c.LinkSpanId.Append(linkedRow == 0 ? link.SpanId.Span : ReadOnlySpan<byte>.Empty);
+                c.LinkTraceState.Append(_names.IndexOf(link.TraceState));
+                c.LinkFlags.Append(link.Flags);
+                c.LinkDropped.Append(link.DroppedAttributesCount);
+                c.LinkAttributes.Add((uint)links++, link.Attributes, _keys, _values);
             }
         }
 
         if (traceIndex.Count > 0)
         {
-            tables.Add((TableId.TraceIds, new TableBuilder(a).Add("trace_id", traceIds.Build(a)).Build(traceIndex.Count)));
+            tables.Add((TableId.TraceIds, new TableBuilder(buffers).Add("trace_id", c.TraceIds).Build(traceIndex.Count)));
         }
 
         if (spans > 0)
         {
-            tables.Add((TableId.Spans, new TableBuilder(a)
-                .Add("trace_ref", traceRef.Build(a))
-                .Add(fixedIds ? "span_id64" : "span_id", fixedIds ? spanId64.Build(a) : spanId.Build(a))
-                .Add("parent_offset", parentOffset.Build(a))
-                .Add("parent_span_id", parentSpanId.Build(a))
-                .Add("trace_state", traceState.Build(a))
-                .Add("flags", flags.Build(a))
-                .Add("name", name.Build(a))
-                .Add("kind", TableBuilder.RunEnds(kind.ToArray(), a))
-                .Add("start_delta", start.Build(a))
-                .Add("duration", duration.Build(a))
-                .Add("dropped_attributes_count", droppedAttributes.Build(a))
-                .Add("dropped_events_count", droppedEvents.Build(a))
-                .Add("dropped_links_count", droppedLinks.Build(a))
-                .Add("status_code", TableBuilder.RunEnds(status.ToArray(), a))
-                .Add("status_message", statusMessage.Build(a))
+            var table = new TableBuilder(buffers).Add("trace_ref", c.TraceRef);
+            if (fixedIds)
+            {
+                table.Add("span_id64", c.SpanId64);
+            }
+            else
+            {
+                table.Add("span_id", c.SpanId);
+            }
+
+            tables.Add((TableId.Spans, table
+                .Add("parent_offset", c.ParentOffset)
+                .Add("parent_span_id", c.ParentSpanId)
+                .Add("trace_state", c.TraceState)
+                .Add("flags", c.Flags)
+                .Add("name", c.Name)
+                .Add("kind", c.Kind)
+                .Add("start_delta", c.Start)
+                .Add("duration", c.Duration)
+                .Add("dropped_attributes_count", c.DroppedAttributes)
+                .Add("dropped_events_count", c.DroppedEvents)
+                .Add("dropped_links_count", c.DroppedLinks)
+                .Add("status_code", c.Status)
+                .Add("status_message", c.StatusMessage)
                 .Build(spans)));
         }
 
-        if (spanAttributes.Count > 0)
+        if (c.SpanAttributes.Count > 0)
         {
-            tables.Add((TableId.SpanAttributes, spanAttributes.Build(a)));
+            tables.Add((TableId.SpanAttributes, c.SpanAttributes.Build(buffers)));
         }
 
         if (events > 0)
         {
-            tables.Add((TableId.Events, new TableBuilder(a)
-                .Add("parent_id", eventParent.Build(a))
-                .Add("time_delta", eventTime.Build(a))
-                .Add("name", eventName.Build(a))
-                .Add("dropped_attributes_count", eventDropped.Build(a))
+            tables.Add((TableId.Events, new TableBuilder(buffers)
+                .Add("parent_id", c.EventParent)
+                .Add("time_delta", c.EventTime)
+                .Add("name", c.EventName)
+                .Add("dropped_attributes_count", c.EventDropped)
                 .Build(events)));
         }
 
-        if (eventAttributes.Count > 0)
+        if (c.EventAttributes.Count > 0)
         {
-            tables.Add((TableId.EventAttributes, eventAttributes.Build(a)));
+            tables.Add((TableId.EventAttributes, c.EventAttributes.Build(buffers)));
         }
 
         if (links > 0)
         {
-            tables.Add((TableId.Links, new TableBuilder(a)
-                .Add("parent_id", linkParent.Build(a))
-                .Add("trace_ref", linkTraceRef.Build(a))
-                .Add("trace_id", linkTraceId.Build(a))
-                .Add("span_row", linkSpanRow.Build(a))
-                .Add("span_id", linkSpanId.Build(a))
-                .Add("trace_state", linkTraceState.Build(a))
-                .Add("flags", linkFlags.Build(a))
-                .Add("dropped_attributes_count", linkDropped.Build(a))
+            tables.Add((TableId.Links, new TableBuilder(buffers)
+                .Add("parent_id", c.LinkParent)
+                .Add("trace_ref", c.LinkTraceRef)
+                .Add("trace_id", c.LinkTraceId)
+                .Add("span_row", c.LinkSpanRow)
+                .Add("span_id", c.LinkSpanId)
+                .Add("trace_state", c.LinkTraceState)
+                .Add("flags", c.LinkFlags)
+                .Add("dropped_attributes_count", c.LinkDropped)
                 .Build(links)));
         }
 
-        if (linkAttributes.Count > 0)
+        if (c.LinkAttributes.Count > 0)
         {
-            tables.Add((TableId.LinkAttributes, linkAttributes.Build(a)));
+            tables.Add((TableId.LinkAttributes, c.LinkAttributes.Build(buffers)));
         }
 
         return spans;
@@ -236,18 +314,26 @@ internal sealed partial class OtlpArrowEncoder
     /// (possible only in malformed data) are cut, so that every chain ends at a span whose start is
     /// not relative to another's.
     /// </summary>
-    private static int[] ParentRows(List<Span> flat, Dictionary<ByteString, int> rowOfSpanId)
+    private static ReadOnlySpan<int> ParentRows(TraceColumns c)
     {
-        var parentRow = new int[flat.Count];
+        var flat = c.Flat;
+        if (c.ParentRow.Length < flat.Count)
+        {
+            c.ParentRow = new int[flat.Count];
+            c.State = new byte[flat.Count];
+        }
+
+        var parentRow = c.ParentRow.AsSpan(0, flat.Count);
         for (var i = 0; i < flat.Count; i++)
         {
             var parent = flat[i].ParentSpanId;
-            parentRow[i] = parent.Length > 0 && rowOfSpanId.TryGetValue(parent, out var row) && row != i ? row : -1;
+            parentRow[i] = parent.Length > 0 && c.RowOfSpanId.TryGetValue(parent, out var row) && row != i ? row : -1;
         }
 
         // 0: not seen, 1: on the chain being walked, 2: done.
-        var state = new byte[flat.Count];
-        var chain = new List<int>();
+        var state = c.State.AsSpan(0, flat.Count);
+        state.Clear();
+        var chain = c.Chain;
         for (var i = 0; i < flat.Count; i++)
         {
             chain.Clear();

@@ -31,6 +31,15 @@ internal sealed partial class OtlpArrowEncoder
     private readonly StringDictionary _keys;
     private readonly StringDictionary _values;
     private readonly StringDictionary _names;
+    private readonly ResourceScopeColumns _resources;
+    private readonly List<(TableId, RecordBatch)> _tables = [];
+    private readonly UnsignedColumn _deltaDictionary = new();
+    private readonly BinaryColumn _deltaValue = new(utf8: true);
+
+    // The uncompressed message is written here, and compressed into _compressed; both are kept
+    // for the stream's next message, and each message's result is copied out at its exact size.
+    private MemoryStream _message = new();
+    private byte[] _compressed = [];
     private long _sequence;
 
     // The zstd stream of ZstdStream compression, made at the first message; broken when a message
@@ -57,6 +66,7 @@ internal sealed partial class OtlpArrowEncoder
         _keys = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
         _values = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
         _names = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        _resources = new ResourceScopeColumns(_keys, _values, _names);
         StreamId = streamId ?? Guid.NewGuid();
     }
 
@@ -89,22 +99,22 @@ internal sealed partial class OtlpArrowEncoder
         _resetAll = false;
         DictionaryResets += System.Numerics.BitOperations.PopCount(resetMask);
 
-        var tables = new List<(TableId, RecordBatch)>();
+        var tables = _tables;
+        tables.Clear();
+        using var buffers = new MessageBuffers(_allocator);
         try
         {
-            var resources = new ResourceScopeColumns(_keys, _values, _names);
+            _resources.Clear();
             var items = request switch
             {
-                ExportTraceServiceRequest t => EncodeTraces(t, resources, tables),
-                ExportLogsServiceRequest l => EncodeLogs(l, resources, tables),
-                _ => EncodeMetrics((ExportMetricsServiceRequest)request, resources, tables),
+                ExportTraceServiceRequest t => EncodeTraces(t, buffers, tables),
+                ExportLogsServiceRequest l => EncodeLogs(l, buffers, tables),
+                _ => EncodeMetrics((ExportMetricsServiceRequest)request, buffers, tables),
             };
-            resources.Build(_allocator, tables);
+            _resources.Build(buffers, tables);
 
-            var stream = new MemoryStream();
-            stream.SetLength(EncodedMessageFormat.HeaderSize);
-            stream.Position = EncodedMessageFormat.HeaderSize;
-            using (var delta = BuildDictionaryDelta())
+            var stream = StartMessage();
+            using (var delta = BuildDictionaryDelta(buffers))
             {
                 if (delta is not null)
                 {
@@ -117,23 +127,27 @@ internal sealed partial class OtlpArrowEncoder
                 WriteSection(stream, id, table);
             }
 
-            var bytes = new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
+            var body = new ReadOnlySpan<byte>(stream.GetBuffer(), 0, (int)stream.Length);
             byte flags = 0;
+            byte[] bytes;
             if (_compression == ArrowCompression.ZstdMessage)
             {
-                bytes = CompressBody(bytes);
+                bytes = CompressBody(body);
                 flags = EncodedMessageFormat.ZstdMessageFlag;
             }
             else if (_compression == ArrowCompression.ZstdStream)
             {
-                bytes = CompressStreamBlock(bytes, out var restarted);
+                bytes = CompressStreamBlock(body, out var restarted);
                 flags = (byte)(EncodedMessageFormat.ZstdStreamFlag | (restarted ? EncodedMessageFormat.ZstdStreamResetFlag : 0));
+            }
+            else
+            {
+                bytes = body.ToArray();
             }
 
             // The sequence number is spent only on a message that is returned.
             var sequence = _sequence++;
-            var header = System.Runtime.InteropServices.MemoryMarshal.AsMemory(bytes).Span;
-            EncodedMessageFormat.WriteHeader(header, (byte)signal, resetMask, flags, sequence, StreamId);
+            EncodedMessageFormat.WriteHeader(bytes, (byte)signal, resetMask, flags, sequence, StreamId);
             return new ArrowEncodedBatch(signal, StreamId, sequence, items, bytes);
         }
         catch
@@ -147,10 +161,25 @@ internal sealed partial class OtlpArrowEncoder
             {
                 table.Dispose();
             }
+
+            tables.Clear();
         }
     }
 
-    private RecordBatch? BuildDictionaryDelta()
+    /// <summary>The stream's message buffer, emptied, positioned after the header.</summary>
+    private MemoryStream StartMessage()
+    {
+        if (_message.Capacity > 16 * 1024 * 1024)
+        {
+            _message = new MemoryStream();
+        }
+
+        _message.SetLength(EncodedMessageFormat.HeaderSize);
+        _message.Position = EncodedMessageFormat.HeaderSize;
+        return _message;
+    }
+
+    private RecordBatch? BuildDictionaryDelta(MessageBuffers buffers)
     {
         var count = _keys.Pending.Count + _values.Pending.Count + _names.Pending.Count;
         if (count == 0)
@@ -158,22 +187,22 @@ internal sealed partial class OtlpArrowEncoder
             return null;
         }
 
-        var dictionary = new UInt8Array.Builder().Reserve(count);
-        var value = new StringArray.Builder();
+        _deltaDictionary.Clear();
+        _deltaValue.Clear();
         foreach (var (id, dict) in new[] { (DictionaryId.Keys, _keys), (DictionaryId.Values, _values), (DictionaryId.Names, _names) })
         {
             foreach (var entry in dict.Pending)
             {
-                dictionary.Append((byte)id);
-                value.Append(entry);
+                _deltaDictionary.Append((byte)id);
+                _deltaValue.Append(entry);
             }
 
             dict.ClearPending();
         }
 
-        return new TableBuilder(_allocator)
-            .Add("dictionary", dictionary.Build(_allocator))
-            .Add("value", value.Build(_allocator))
+        return new TableBuilder(buffers)
+            .Add("dictionary", _deltaDictionary)
+            .Add("value", _deltaValue)
             .Build(count);
     }
 
@@ -193,20 +222,31 @@ internal sealed partial class OtlpArrowEncoder
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan((int)start + 1), (int)(end - start - EncodedMessageFormat.SectionHeaderSize));
     }
 
-    private ReadOnlyMemory<byte> CompressBody(ReadOnlyMemory<byte> message)
+    /// <summary>A buffer of at least <paramref name="length"/> bytes for compressed output, kept for the stream.</summary>
+    private byte[] CompressionScratch(int length)
+    {
+        if (_compressed.Length < length || _compressed.Length > 4 * Math.Max(length, 64 * 1024))
+        {
+            _compressed = new byte[length];
+        }
+
+        return _compressed;
+    }
+
+    private byte[] CompressBody(ReadOnlySpan<byte> message)
     {
         using var zstd = new ZstdSharp.Compressor(_zstdLevel);
-        var body = message.Span[EncodedMessageFormat.HeaderSize..];
-        var output = new byte[EncodedMessageFormat.HeaderSize + ZstdSharp.Compressor.GetCompressBound(body.Length)];
+        var body = message[EncodedMessageFormat.HeaderSize..];
+        var output = CompressionScratch(EncodedMessageFormat.HeaderSize + ZstdSharp.Compressor.GetCompressBound(body.Length));
         var written = zstd.Wrap(body, output.AsSpan(EncodedMessageFormat.HeaderSize));
-        return new ReadOnlyMemory<byte>(output, 0, EncodedMessageFormat.HeaderSize + written);
+        return output.AsSpan(0, EncodedMessageFormat.HeaderSize + written).ToArray();
     }
 
     /// <summary>
     /// The message body as the next flushed block of the stream's zstd stream, after the expanded
     /// length (4 bytes); <paramref name="restarted"/> says the zstd stream started afresh here.
     /// </summary>
-    private ReadOnlyMemory<byte> CompressStreamBlock(ReadOnlyMemory<byte> message, out bool restarted)
+    private byte[] CompressStreamBlock(ReadOnlySpan<byte> message, out bool restarted)
     {
         restarted = _zstdStream is null || _zstdStreamBroken;
         if (_zstdStream is null)
@@ -219,9 +259,9 @@ internal sealed partial class OtlpArrowEncoder
         }
 
         _zstdStreamBroken = true;
-        var input = message.Span[EncodedMessageFormat.HeaderSize..];
+        var input = message[EncodedMessageFormat.HeaderSize..];
         const int prefix = EncodedMessageFormat.HeaderSize + 4;
-        var output = new byte[prefix + ZstdSharp.Compressor.GetCompressBound(input.Length)];
+        var output = CompressionScratch(prefix + ZstdSharp.Compressor.GetCompressBound(input.Length));
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(EncodedMessageFormat.HeaderSize), input.Length);
         var written = prefix;
         while (!input.IsEmpty)
@@ -232,6 +272,7 @@ internal sealed partial class OtlpArrowEncoder
             if (consumed == 0 && produced == 0)
             {
                 System.Array.Resize(ref output, output.Length * 2);
+                _compressed = output;
             }
         }
 
@@ -245,10 +286,11 @@ internal sealed partial class OtlpArrowEncoder
             }
 
             System.Array.Resize(ref output, output.Length * 2);
+            _compressed = output;
         }
 
         _zstdStreamBroken = false;
-        return new ReadOnlyMemory<byte>(output, 0, written);
+        return output.AsSpan(0, written).ToArray();
     }
 
     /// <summary>Wrapping difference of two unsigned timestamps, so that any value round-trips.</summary>

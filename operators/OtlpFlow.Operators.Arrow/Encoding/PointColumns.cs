@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Apache.Arrow;
-using Apache.Arrow.Memory;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Common.V1;
@@ -15,16 +14,29 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// </summary>
 internal sealed class PointColumns
 {
-    private readonly Int64Array.Builder _start = new();
-    private readonly Int64Array.Builder _time = new();
-    private readonly UInt32Array.Builder _flags = new();
-    private readonly BinaryArray.Builder _exemplars = new();
+    private readonly SignedColumn _start = new();
+    private readonly SignedColumn _time = new();
+    private readonly UnsignedColumn _flags = new();
+    private readonly BinaryColumn _exemplars = new(nullable: true);
     private ulong _previousStart;
     private ulong _previousTime;
 
     public int Count { get; private set; }
 
     public AttributeTable Attributes { get; } = new();
+
+    /// <summary>Forgets the previous message's points; the columns are kept for the next.</summary>
+    public void Clear()
+    {
+        _start.Clear();
+        _time.Clear();
+        _flags.Clear();
+        _exemplars.Clear();
+        _previousStart = 0;
+        _previousTime = 0;
+        Count = 0;
+        Attributes.Clear();
+    }
 
     public void Add(ulong start, ulong time, uint flags, RepeatedField<Exemplar> exemplars, RepeatedField<KeyValue> attributes, StringDictionary keys, StringDictionary values)
     {
@@ -48,13 +60,13 @@ internal sealed class PointColumns
         Attributes.Add(row, attributes, keys, values);
     }
 
-    public TableBuilder Start(MemoryAllocator allocator) => new TableBuilder(allocator)
-        .Add("start_delta", _start.Build(allocator))
-        .Add("time_delta", _time.Build(allocator))
-        .Add("flags", _flags.Build(allocator))
-        .Add("exemplars", _exemplars.Build(allocator), nullable: true);
+    public TableBuilder Start(MessageBuffers buffers) => new TableBuilder(buffers)
+        .Add("start_delta", _start)
+        .Add("time_delta", _time)
+        .Add("flags", _flags)
+        .Add("exemplars", _exemplars);
 
-    public void AddTables(MemoryAllocator allocator, List<(TableId, RecordBatch)> tables, TableId points, TableId attributes, TableBuilder table)
+    public void AddTables(MessageBuffers buffers, List<(TableId, RecordBatch)> tables, TableId points, TableId attributes, TableBuilder table)
     {
         if (Count == 0)
         {
@@ -64,21 +76,21 @@ internal sealed class PointColumns
         tables.Add((points, table.Build(Count)));
         if (Attributes.Count > 0)
         {
-            tables.Add((attributes, Attributes.Build(allocator)));
+            tables.Add((attributes, Attributes.Build(buffers)));
         }
     }
 
-    /// <summary>Packs 64-bit values little-endian, for bucket counts, bounds and quantiles.</summary>
-    public static byte[] Pack<T>(RepeatedField<T> values) where T : unmanaged
+    /// <summary>Appends 64-bit values packed little-endian (bucket counts, bounds) as one value of <paramref name="column"/>.</summary>
+    public static void AppendPacked<T>(BinaryColumn column, RepeatedField<T> values) where T : unmanaged =>
+        Pack(values, column.AppendSpan(values.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+
+    private static void Pack<T>(RepeatedField<T> values, Span<byte> bytes) where T : unmanaged
     {
-        var bytes = new byte[values.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()];
-        var target = MemoryMarshal.Cast<byte, T>(bytes.AsSpan());
+        var target = MemoryMarshal.Cast<byte, T>(bytes);
         for (var i = 0; i < values.Count; i++)
         {
             target[i] = values[i];
         }
-
-        return bytes;
     }
 
     /// <summary>Adds packed values back to a repeated field.</summary>
@@ -126,7 +138,7 @@ internal sealed class PointColumns
     }
 
     /// <summary>The serialized form of optional doubles: null when absent.</summary>
-    public static void AppendOptional(DoubleArray.Builder builder, bool has, double value)
+    public static void AppendOptional(DoubleValues builder, bool has, double value)
     {
         if (has)
         {
@@ -138,32 +150,18 @@ internal sealed class PointColumns
         }
     }
 
-    /// <summary>Keeps a nested message's bytes, or null.</summary>
-    public static void AppendBytes(BinaryArray.Builder builder, byte[]? bytes)
-    {
-        if (bytes is null)
-        {
-            builder.AppendNull();
-        }
-        else
-        {
-            builder.Append(bytes.AsSpan());
-        }
-    }
-
-    /// <summary>An exponential histogram's buckets as [offset: 4 bytes][counts: 8 bytes each], or null.</summary>
-    public static byte[]? PackBuckets(ExponentialHistogramDataPoint.Types.Buckets? buckets)
+    /// <summary>Appends an exponential histogram's buckets as [offset: 4 bytes][counts: 8 bytes each], or null.</summary>
+    public static void AppendBuckets(BinaryColumn column, ExponentialHistogramDataPoint.Types.Buckets? buckets)
     {
         if (buckets is null)
         {
-            return null;
+            column.AppendNull();
+            return;
         }
 
-        var counts = Pack(buckets.BucketCounts);
-        var bytes = new byte[4 + counts.Length];
+        var bytes = column.AppendSpan(4 + (buckets.BucketCounts.Count * sizeof(ulong)));
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, buckets.Offset);
-        counts.CopyTo(bytes, 4);
-        return bytes;
+        Pack(buckets.BucketCounts, bytes[4..]);
     }
 
     public static ExponentialHistogramDataPoint.Types.Buckets? UnpackBuckets(BinaryArray column, int row)

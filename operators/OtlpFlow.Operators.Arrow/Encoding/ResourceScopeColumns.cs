@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Memory;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Resource.V1;
@@ -17,20 +16,20 @@ internal sealed class ResourceScopeColumns
     private readonly StringDictionary _values;
     private readonly StringDictionary _names;
 
-    private readonly BooleanArray.Builder _resPresent = new();
-    private readonly UInt32Array.Builder _resDropped = new();
-    private readonly UInt32Array.Builder _resSchema = new();
-    private readonly UInt32Array.Builder _resScopes = new();
-    private readonly BinaryArray.Builder _resEntities = new();
+    private readonly BoolColumn _resPresent = new();
+    private readonly UnsignedColumn _resDropped = new();
+    private readonly UnsignedColumn _resSchema = new();
+    private readonly UnsignedColumn _resScopes = new();
+    private readonly BinaryColumn _resEntities = new(nullable: true);
     private readonly AttributeTable _resAttributes = new();
     private int _resources;
 
-    private readonly BooleanArray.Builder _scopePresent = new();
-    private readonly UInt32Array.Builder _scopeName = new();
-    private readonly UInt32Array.Builder _scopeVersion = new();
-    private readonly UInt32Array.Builder _scopeDropped = new();
-    private readonly UInt32Array.Builder _scopeSchema = new();
-    private readonly UInt32Array.Builder _scopeItems = new();
+    private readonly BoolColumn _scopePresent = new();
+    private readonly UnsignedColumn _scopeName = new();
+    private readonly UnsignedColumn _scopeVersion = new();
+    private readonly UnsignedColumn _scopeDropped = new();
+    private readonly UnsignedColumn _scopeSchema = new();
+    private readonly UnsignedColumn _scopeItems = new();
     private readonly AttributeTable _scopeAttributes = new();
     private int _scopes;
 
@@ -39,6 +38,26 @@ internal sealed class ResourceScopeColumns
         _keys = keys;
         _values = values;
         _names = names;
+    }
+
+    /// <summary>Forgets the previous message's rows; the columns are kept for the next.</summary>
+    public void Clear()
+    {
+        _resPresent.Clear();
+        _resDropped.Clear();
+        _resSchema.Clear();
+        _resScopes.Clear();
+        _resEntities.Clear();
+        _resAttributes.Clear();
+        _resources = 0;
+        _scopePresent.Clear();
+        _scopeName.Clear();
+        _scopeVersion.Clear();
+        _scopeDropped.Clear();
+        _scopeSchema.Clear();
+        _scopeItems.Clear();
+        _scopeAttributes.Clear();
+        _scopes = 0;
     }
 
     public void AddResource(Resource? resource, string schemaUrl, int scopeCount)
@@ -80,39 +99,39 @@ internal sealed class ResourceScopeColumns
         }
     }
 
-    public void Build(MemoryAllocator allocator, List<(TableId, RecordBatch)> tables)
+    public void Build(MessageBuffers buffers, List<(TableId, RecordBatch)> tables)
     {
         if (_resources > 0)
         {
-            tables.Add((TableId.Resources, new TableBuilder(allocator)
-                .Add("present", _resPresent.Build(allocator))
-                .Add("dropped_attributes_count", _resDropped.Build(allocator))
-                .Add("schema_url", _resSchema.Build(allocator))
-                .Add("scope_count", _resScopes.Build(allocator))
-                .Add("entity_refs", _resEntities.Build(allocator), nullable: true)
+            tables.Add((TableId.Resources, new TableBuilder(buffers)
+                .Add("present", _resPresent)
+                .Add("dropped_attributes_count", _resDropped)
+                .Add("schema_url", _resSchema)
+                .Add("scope_count", _resScopes)
+                .Add("entity_refs", _resEntities)
                 .Build(_resources)));
         }
 
         if (_resAttributes.Count > 0)
         {
-            tables.Add((TableId.ResourceAttributes, _resAttributes.Build(allocator)));
+            tables.Add((TableId.ResourceAttributes, _resAttributes.Build(buffers)));
         }
 
         if (_scopes > 0)
         {
-            tables.Add((TableId.Scopes, new TableBuilder(allocator)
-                .Add("present", _scopePresent.Build(allocator))
-                .Add("name", _scopeName.Build(allocator))
-                .Add("version", _scopeVersion.Build(allocator))
-                .Add("dropped_attributes_count", _scopeDropped.Build(allocator))
-                .Add("schema_url", _scopeSchema.Build(allocator))
-                .Add("item_count", _scopeItems.Build(allocator))
+            tables.Add((TableId.Scopes, new TableBuilder(buffers)
+                .Add("present", _scopePresent)
+                .Add("name", _scopeName)
+                .Add("version", _scopeVersion)
+                .Add("dropped_attributes_count", _scopeDropped)
+                .Add("schema_url", _scopeSchema)
+                .Add("item_count", _scopeItems)
                 .Build(_scopes)));
         }
 
         if (_scopeAttributes.Count > 0)
         {
-            tables.Add((TableId.ScopeAttributes, _scopeAttributes.Build(allocator)));
+            tables.Add((TableId.ScopeAttributes, _scopeAttributes.Build(buffers)));
         }
     }
 }

@@ -7,6 +7,11 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// </summary>
 internal sealed class StringDictionary
 {
+    // Requests often hold the same string object many times (a name or key shared by every span
+    // of a service, strings a decoder shared through its own dictionary): a small cache keyed by
+    // object identity answers those without hashing their characters.
+    private const int CacheSize = 1024;
+    private readonly (string? Value, uint Index)[] _cache = new (string?, uint)[CacheSize];
     private readonly Dictionary<string, uint> _index = new(StringComparer.Ordinal);
     private readonly List<string> _pending = [];
     private readonly int _maxEntries;
@@ -35,6 +40,7 @@ internal sealed class StringDictionary
 
         _index.Clear();
         _pending.Clear();
+        System.Array.Clear(_cache);
         _chars = 0;
         return true;
     }
@@ -42,6 +48,12 @@ internal sealed class StringDictionary
     /// <summary>The index of <paramref name="value"/>, adding it to the delta when new.</summary>
     public uint IndexOf(string value)
     {
+        ref var cached = ref _cache[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(value) & (CacheSize - 1)];
+        if (ReferenceEquals(cached.Value, value))
+        {
+            return cached.Index;
+        }
+
         if (!_index.TryGetValue(value, out var index))
         {
             index = (uint)_index.Count;
@@ -50,6 +62,7 @@ internal sealed class StringDictionary
             _chars += value.Length;
         }
 
+        cached = (value, index);
         return index;
     }
 

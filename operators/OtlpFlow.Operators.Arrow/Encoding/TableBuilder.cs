@@ -1,61 +1,44 @@
 using Apache.Arrow;
-using Apache.Arrow.Memory;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
-/// <summary>Collects the columns of one table and makes the record batch.</summary>
-internal sealed class TableBuilder
+/// <summary>
+/// Collects the columns of one table and makes the record batch. Columns come from the stream's
+/// reusable column builders, written once into buffers rented for the message: integer columns at
+/// the narrowest width that holds them, double columns of short decimals as scaled integers
+/// (<see cref="DoubleColumn"/>).
+/// </summary>
+internal sealed class TableBuilder(MessageBuffers buffers)
 {
     private readonly List<Field> _fields = [];
     private readonly List<IArrowArray> _arrays = [];
 
-    public TableBuilder(MemoryAllocator allocator) => Allocator = allocator;
+    public MessageBuffers Buffers => buffers;
 
-    public MemoryAllocator Allocator { get; }
+    public TableBuilder Add(string name, SignedColumn column) => Add(name, column.Build(buffers), column.Nullable);
 
-    /// <summary>
-    /// Adds a column; integer columns are stored at the narrowest width that holds them, and double
-    /// columns of short decimals as scaled integers (<see cref="DoubleColumn"/>).
-    /// </summary>
-    public TableBuilder Add(string name, IArrowArray array, bool nullable = false)
+    public TableBuilder Add(string name, UnsignedColumn column) => Add(name, column.Build(buffers), column.Nullable);
+
+    public TableBuilder Add(string name, BinaryColumn column) => Add(name, column.Build(buffers), column.Nullable);
+
+    public TableBuilder Add(string name, BoolColumn column) => Add(name, column.Build(buffers));
+
+    public TableBuilder Add(string name, RunEndColumn column) => Add(name, column.Build(buffers));
+
+    public TableBuilder Add(string name, DoubleValues column)
     {
-        if (array is DoubleArray doubles)
-        {
-            (name, array) = DoubleColumn.Encode(name, doubles, Allocator);
-        }
+        var (stored, array) = column.Build(name, buffers);
+        return Add(stored, array, column.Nullable);
+    }
 
-        array = IntegerWidth.Narrow(array, Allocator);
+    private TableBuilder Add(string name, IArrowArray array, bool nullable = false)
+    {
         _fields.Add(new Field(name, array.Data.DataType, nullable));
         _arrays.Add(array);
         return this;
     }
 
     public RecordBatch Build(int length) => new(new Schema(_fields, null), _arrays, length);
-
-    /// <summary>
-    /// Run-end encodes a column (for sorted or slowly changing low-cardinality values such as kind
-    /// and status): runs of equal values become one value and the index where the run ends.
-    /// </summary>
-    public static RunEndEncodedArray RunEnds(ReadOnlySpan<int> values, MemoryAllocator allocator)
-    {
-        // Run ends may be 16, 32 or 64 bits wide; the values take the narrowest width that holds them.
-        var shortEnds = values.Length <= short.MaxValue;
-        var ends16 = new Int16Array.Builder();
-        var ends32 = new Int32Array.Builder();
-        var runs = new Int32Array.Builder();
-        for (var i = 1; i <= values.Length; i++)
-        {
-            if (i == values.Length || values[i] != values[i - 1])
-            {
-                if (shortEnds) ends16.Append((short)i);
-                else ends32.Append(i);
-                runs.Append(values[i - 1]);
-            }
-        }
-
-        IArrowArray ends = shortEnds ? ends16.Build(allocator) : ends32.Build(allocator);
-        return new RunEndEncodedArray(ends, IntegerWidth.Narrow(runs.Build(allocator), allocator));
-    }
 
     /// <summary>Expands a run-end encoded column of 32-bit integers into one value per row.</summary>
     public static int[] ExpandRunEnds(IArrowArray array, int length)
