@@ -22,7 +22,7 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// Arrow dictionary batches: Apache.Arrow 23's stream writer writes a dictionary only once per
 /// stream and its Flight reader rejects dictionary batches.
 /// </remarks>
-internal sealed partial class OtlpArrowEncoder
+internal sealed partial class OtlpArrowEncoder : IDisposable
 {
     private readonly MemoryAllocator _allocator;
     private readonly IpcOptions _ipc;
@@ -41,11 +41,15 @@ internal sealed partial class OtlpArrowEncoder
     private MemoryStream _message = new();
     private byte[] _compressed = [];
     private long _sequence;
+    private bool _disposed;
 
     // The zstd stream of ZstdStream compression, made at the first message; broken when a message
     // failed half-way through it, so that the next message restarts it (and says so).
     private ZstdSharp.Compressor? _zstdStream;
     private bool _zstdStreamBroken;
+
+    // The compressor of ZstdMessage compression, one frame a message, kept for the stream.
+    private ZstdSharp.Compressor? _zstdMessage;
 
     // Set when a message failed half-way: its new dictionary entries were never written, so the
     // next message starts every dictionary afresh.
@@ -53,13 +57,13 @@ internal sealed partial class OtlpArrowEncoder
 
     /// <summary>Creates an encoder for one stream.</summary>
     /// <param name="options">Compression and dictionary limits; defaults when null.</param>
-    /// <param name="allocator">Where the columns are built (a <see cref="OtlpFlow.Operators.Arrow.Memory.TrackingMemoryAllocator"/> to count them); Arrow's default when null.</param>
+    /// <param name="allocator">Where the columns are built (a <see cref="OtlpFlow.Operators.Arrow.Memory.TrackingMemoryAllocator"/> to count them); a shared array pool when null.</param>
     /// <param name="streamId">The stream's id, written in every message; a new one when null.</param>
     public OtlpArrowEncoder(ArrowEncoderOptions? options = null, MemoryAllocator? allocator = null, Guid? streamId = null)
     {
         options ??= new ArrowEncoderOptions();
         options.Validate();
-        _allocator = allocator ?? MemoryAllocator.Default.Value;
+        _allocator = allocator ?? OtlpFlow.Operators.Arrow.Memory.PooledMemoryAllocator.Shared;
         _ipc = ArrowIpc.Options(options.Compression, options.CompressionLevel);
         _compression = options.Compression;
         _zstdLevel = options.CompressionLevel ?? 3;
@@ -84,6 +88,7 @@ internal sealed partial class OtlpArrowEncoder
     public ArrowEncodedBatch Encode(IMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var signal = request switch
         {
             ExportTraceServiceRequest => Signal.Traces,
@@ -166,6 +171,16 @@ internal sealed partial class OtlpArrowEncoder
         }
     }
 
+    /// <summary>Releases the stream's zstd contexts (native memory that would otherwise wait for a finalizer).</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _zstdStream?.Dispose();
+        _zstdMessage?.Dispose();
+        _zstdStream = null;
+        _zstdMessage = null;
+    }
+
     /// <summary>The stream's message buffer, emptied, positioned after the header.</summary>
     private MemoryStream StartMessage()
     {
@@ -235,7 +250,7 @@ internal sealed partial class OtlpArrowEncoder
 
     private byte[] CompressBody(ReadOnlySpan<byte> message)
     {
-        using var zstd = new ZstdSharp.Compressor(_zstdLevel);
+        var zstd = _zstdMessage ??= new ZstdSharp.Compressor(_zstdLevel);
         var body = message[EncodedMessageFormat.HeaderSize..];
         var output = CompressionScratch(EncodedMessageFormat.HeaderSize + ZstdSharp.Compressor.GetCompressBound(body.Length));
         var written = zstd.Wrap(body, output.AsSpan(EncodedMessageFormat.HeaderSize));

@@ -24,7 +24,7 @@ public sealed class TrackingMemoryAllocator : MemoryAllocator
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         Limit = limit;
-        _inner = new NativeMemoryAllocator(DefaultAlignment);
+        _inner = new PooledMemoryAllocator();
     }
 
     /// <summary>The live-byte limit that <see cref="WaitForRoomAsync"/> honours.</summary>

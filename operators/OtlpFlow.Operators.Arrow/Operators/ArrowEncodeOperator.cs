@@ -67,6 +67,7 @@ public sealed class ArrowEncodeOperator : ProcessorOperator
     public override async ValueTask DisposeAsync()
     {
         _order.Dispose();
+        _encoder.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -71,7 +71,7 @@ public class ArrowEncodeBenchmarks
 
     private long Encode(ArrowCompression compression)
     {
-        var encoder = new OtlpArrowEncoder(new ArrowEncoderOptions { Compression = compression, CompressionLevel = ZstdLevel });
+        using var encoder = new OtlpArrowEncoder(new ArrowEncoderOptions { Compression = compression, CompressionLevel = ZstdLevel });
         long bytes = 0;
         foreach (var request in _requests)
         {
