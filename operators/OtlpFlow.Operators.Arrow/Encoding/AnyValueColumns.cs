@@ -105,9 +105,9 @@ internal sealed class AnyValueColumns
         private readonly IntegerColumn<long> _int;
         private readonly DoubleColumn _double;
         private readonly BinaryArray _bytes;
-        private readonly StringDictionaryReader _strings;
+        private readonly StringDictionaryReader? _strings;
 
-        public Reader(RecordBatch batch, string prefix, StringDictionaryReader strings)
+        public Reader(RecordBatch batch, string prefix, StringDictionaryReader? strings)
         {
             _types = (UInt8Array)batch.Column(prefix + "type");
             _str = IntegerColumn<uint>.Of(batch, prefix + "str");
@@ -125,11 +125,20 @@ internal sealed class AnyValueColumns
 
         public double Double(int row) => _double[row];
 
-        public AnyValue? Get(int row) => Kind(row) switch
+        /// <summary>The value of a row whose strings are in the reader's dictionary (log bodies).</summary>
+        public AnyValue? Get(int row) => Kind(row) == AnyValueKind.String
+            ? new AnyValue { StringValue = (_strings ?? throw new InvalidOperationException("No string dictionary."))[Str(row)] }
+            : GetOther(row);
+
+        /// <summary>The value of an attribute row: strings are in <paramref name="key"/>'s dictionary.</summary>
+        public AnyValue? Get(int row, AttributeReader values, uint key) => Kind(row) == AnyValueKind.String
+            ? new AnyValue { StringValue = values.Value(key, Str(row)) }
+            : GetOther(row);
+
+        private AnyValue? GetOther(int row) => Kind(row) switch
         {
             AnyValueKind.Absent => null,
             AnyValueKind.Empty => new AnyValue(),
-            AnyValueKind.String => new AnyValue { StringValue = _strings[Str(row)] },
             AnyValueKind.Bool => new AnyValue { BoolValue = Int(row) != 0 },
             AnyValueKind.Int => new AnyValue { IntValue = Int(row) },
             AnyValueKind.Double => new AnyValue { DoubleValue = Double(row) },

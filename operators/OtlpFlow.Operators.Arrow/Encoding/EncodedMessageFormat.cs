@@ -14,7 +14,7 @@ internal static class EncodedMessageFormat
 {
     public const int HeaderSize = 32;
     public const int SectionHeaderSize = 5;
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     /// <summary>Flag: everything after the header is one zstd frame.</summary>
     public const byte ZstdMessageFlag = 1;

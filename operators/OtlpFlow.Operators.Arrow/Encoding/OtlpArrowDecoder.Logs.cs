@@ -21,7 +21,7 @@ internal sealed partial class OtlpArrowDecoder
             var traceId = (BinaryArray)t.Column("trace_id");
             var spanId = (BinaryArray)t.Column("span_id");
             var eventName = IntegerColumn<uint>.Of(t, "event_name");
-            var body = new AnyValueColumns.Reader(t, "body_", _values);
+            var body = new AnyValueColumns.Reader(t, "body_", _bodies);
             records = new LogRecord[n];
             ulong previousTime = 0;
             for (var i = 0; i < n; i++)
@@ -49,11 +49,11 @@ internal sealed partial class OtlpArrowDecoder
                 records[i] = record;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.LogAttributes), _keys, _values, p => records[p].Attributes);
+            ReadAttributes(tables, TableId.LogAttributes, t, p => records[p].Attributes);
         }
 
         var request = new ExportLogsServiceRequest();
-        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names);
         ResourceLogs? current = null;
         reader.Walk(
             (resource, schema) =>

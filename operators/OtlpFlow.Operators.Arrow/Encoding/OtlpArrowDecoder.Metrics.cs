@@ -56,15 +56,15 @@ internal sealed partial class OtlpArrowDecoder
                 metrics[i] = metric;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.MetricAttributes), _keys, _values, p => metrics[p].Metadata);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.NumberPointAttributes), _keys, _values, p => numbers.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.HistogramPointAttributes), _keys, _values, p => histograms.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ExponentialHistogramPointAttributes), _keys, _values, p => exponentials.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.SummaryPointAttributes), _keys, _values, p => summaries.Points[(int)p].Attributes);
+            ReadAttributes(tables, TableId.MetricAttributes, t, p => metrics[p].Metadata);
+            ReadAttributes(tables, TableId.NumberPointAttributes, numbers.Table, p => numbers.Points[p].Attributes);
+            ReadAttributes(tables, TableId.HistogramPointAttributes, histograms.Table, p => histograms.Points[p].Attributes);
+            ReadAttributes(tables, TableId.ExponentialHistogramPointAttributes, exponentials.Table, p => exponentials.Points[p].Attributes);
+            ReadAttributes(tables, TableId.SummaryPointAttributes, summaries.Table, p => summaries.Points[p].Attributes);
         }
 
         var request = new ExportMetricsServiceRequest();
-        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names);
         ResourceMetrics? current = null;
         reader.Walk(
             (resource, schema) =>
@@ -105,7 +105,7 @@ internal sealed partial class OtlpArrowDecoder
         public T[] Points { get; }
 
         /// <summary>The table, or null when the message has none of these points.</summary>
-        protected RecordBatch? Table => _common?.Table;
+        public RecordBatch? Table => _common?.Table;
 
         public void Read(int count, Google.Protobuf.Collections.RepeatedField<T> target)
         {

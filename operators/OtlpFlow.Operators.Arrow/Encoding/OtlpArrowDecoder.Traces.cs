@@ -70,7 +70,7 @@ internal sealed partial class OtlpArrowDecoder
                 spans[i].ParentSpanId = parentOffset[i] == 0 ? Bytes(parentSpanId, i) : spans[i + parentOffset[i]].SpanId;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.SpanAttributes), _keys, _values, p => spans[p].Attributes);
+            ReadAttributes(tables, TableId.SpanAttributes, t, p => spans[p].Attributes);
         }
 
         if (tables.TryGetValue(TableId.Events, out var e))
@@ -90,7 +90,7 @@ internal sealed partial class OtlpArrowDecoder
                 events[i] = ev;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.EventAttributes), _keys, _values, p => events[p].Attributes);
+            ReadAttributes(tables, TableId.EventAttributes, e, p => events[p].Attributes);
         }
 
         if (tables.TryGetValue(TableId.Links, out var l))
@@ -121,11 +121,11 @@ internal sealed partial class OtlpArrowDecoder
                 links[i] = link;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.LinkAttributes), _keys, _values, p => links[p].Attributes);
+            ReadAttributes(tables, TableId.LinkAttributes, l, p => links[p].Attributes);
         }
 
         var request = new ExportTraceServiceRequest();
-        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names);
         ResourceSpans? current = null;
         reader.Walk(
             (resource, schema) =>

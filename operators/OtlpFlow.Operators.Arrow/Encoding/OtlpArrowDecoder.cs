@@ -17,15 +17,21 @@ internal sealed partial class OtlpArrowDecoder
 {
     private readonly MemoryAllocator _allocator;
     private readonly StringDictionaryReader _keys = new();
-    private readonly StringDictionaryReader _values = new();
+    private readonly KeyedStringDictionaryReader _values = new();
     private readonly StringDictionaryReader _names = new();
+    private readonly StringDictionaryReader _bodies = new();
+    private readonly AttributeReader _attributes;
     private Guid? _streamId;
     private long _nextSequence;
     private ZstdSharp.Decompressor? _zstdStream;
 
     /// <summary>Creates a decoder for one stream.</summary>
     /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
-    public OtlpArrowDecoder(MemoryAllocator? allocator = null) => _allocator = allocator ?? MemoryAllocator.Default.Value;
+    public OtlpArrowDecoder(MemoryAllocator? allocator = null)
+    {
+        _allocator = allocator ?? OtlpFlow.Operators.Arrow.Memory.PooledMemoryAllocator.Shared;
+        _attributes = new AttributeReader(_keys, _values);
+    }
 
     /// <summary>Decodes the next message of the stream.</summary>
     /// <exception cref="ArrowStreamGapException">The message is not the next one of the stream.</exception>
@@ -67,6 +73,7 @@ internal sealed partial class OtlpArrowDecoder
         {
             ApplyDictionaries(resetMask, tables.GetValueOrDefault(TableId.Dictionary));
             _nextSequence++;
+            _attributes.Load(tables.GetValueOrDefault(TableId.AttributeShapes));
             return (Signal)signal switch
             {
                 Signal.Traces => DecodeTraces(tables),
@@ -235,24 +242,43 @@ internal sealed partial class OtlpArrowDecoder
         if ((resetMask & (1 << (int)DictionaryId.Keys)) != 0) _keys.Reset();
         if ((resetMask & (1 << (int)DictionaryId.Values)) != 0) _values.Reset();
         if ((resetMask & (1 << (int)DictionaryId.Names)) != 0) _names.Reset();
+        if ((resetMask & (1 << (int)DictionaryId.Bodies)) != 0) _bodies.Reset();
         if (delta is null)
         {
             return;
         }
 
-        var dictionary = ((UInt8Array)delta.Column("dictionary")).Values;
+        var dictionary = IntegerColumn<byte>.Of(delta, "dictionary");
+        var key = IntegerColumn<uint>.Of(delta, "key");
         var value = (StringArray)delta.Column("value");
         for (var i = 0; i < delta.Length; i++)
         {
-            var target = (DictionaryId)dictionary[i] switch
+            switch ((DictionaryId)dictionary[i])
             {
-                DictionaryId.Keys => _keys,
-                DictionaryId.Values => _values,
-                DictionaryId.Names => _names,
-                var other => throw new InvalidDataException($"Unknown dictionary {other}."),
-            };
-            target.Append(value.GetString(i));
+                case DictionaryId.Keys: _keys.Append(value.GetString(i)); break;
+                case DictionaryId.Values: _values.Append(key[i], value.GetString(i)); break;
+                case DictionaryId.Names: _names.Append(value.GetString(i)); break;
+                case DictionaryId.Bodies: _bodies.Append(value.GetString(i)); break;
+                default: throw new InvalidDataException($"Unknown dictionary {dictionary[i]}.");
+            }
         }
+    }
+
+    /// <summary>Adds an attribute table's values to the parents of <paramref name="owner"/>.</summary>
+    private void ReadAttributes(Dictionary<TableId, RecordBatch> tables, TableId id, RecordBatch? owner, Func<int, Google.Protobuf.Collections.RepeatedField<OpenTelemetry.Proto.Common.V1.KeyValue>> target)
+    {
+        var table = tables.GetValueOrDefault(id);
+        if (owner is null)
+        {
+            if (table is not null && table.Length > 0)
+            {
+                throw new InvalidDataException($"Section {id} holds attributes but the message has no rows for them.");
+            }
+
+            return;
+        }
+
+        _attributes.Read(table, owner, target);
     }
 
     private static ulong Undelta(ulong previous, long delta) => unchecked(previous + (ulong)delta);

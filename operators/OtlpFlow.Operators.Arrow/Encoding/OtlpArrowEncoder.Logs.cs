@@ -58,13 +58,13 @@ internal sealed partial class OtlpArrowEncoder
                     c.Observed.Append(Delta(log.ObservedTimeUnixNano, log.TimeUnixNano));
                     c.Severity.Append((int)log.SeverityNumber);
                     c.SeverityText.Append(_names.IndexOf(log.SeverityText));
-                    c.Body.Append(AnyValueColumns.Classify(log.Body, _values));
+                    c.Body.Append(AnyValueColumns.Classify(log.Body, _bodies));
                     c.Dropped.Append(log.DroppedAttributesCount);
                     c.Flags.Append(log.Flags);
                     c.TraceId.Append(log.TraceId.Span);
                     c.SpanId.Append(log.SpanId.Span);
                     c.EventName.Append(_names.IndexOf(log.EventName));
-                    c.Attributes.Add(row, log.Attributes, _keys, _values);
+                    c.Attributes.Add(row, log.Attributes, _attributes);
                 }
             }
         }
@@ -80,14 +80,15 @@ internal sealed partial class OtlpArrowEncoder
                 .Add("flags", c.Flags)
                 .Add("trace_id", c.TraceId)
                 .Add("span_id", c.SpanId)
-                .Add("event_name", c.EventName);
+                .Add("event_name", c.EventName)
+                .Add("attributes_shape", c.Attributes.Shapes);
             c.Body.AddTo(table, "body_");
             tables.Add((TableId.Logs, table.Build(records)));
         }
 
         if (c.Attributes.Count > 0)
         {
-            tables.Add((TableId.LogAttributes, c.Attributes.Build(buffers)));
+            tables.Add((TableId.LogAttributes, c.Attributes.Build(buffers, _shapes)));
         }
 
         return records;

@@ -139,7 +139,7 @@ internal sealed partial class OtlpArrowEncoder
                     name.Append(_names.IndexOf(metric.Name));
                     description.Append(_names.IndexOf(metric.Description));
                     unit.Append(_names.IndexOf(metric.Unit));
-                    metadata.Add(row, metric.Metadata, _keys, _values);
+                    metadata.Add(row, metric.Metadata, _attributes);
                     var count = 0;
                     switch (metric.DataCase)
                     {
@@ -161,7 +161,7 @@ internal sealed partial class OtlpArrowEncoder
                             monotonic.Append(false);
                             foreach (var p in metric.Histogram.DataPoints)
                             {
-                                histogram.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _keys, _values);
+                                histogram.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                                 histogramCount.Append(p.Count);
                                 PointColumns.AppendOptional(histogramSum, p.HasSum, p.Sum);
                                 PointColumns.AppendOptional(histogramMin, p.HasMin, p.Min);
@@ -178,7 +178,7 @@ internal sealed partial class OtlpArrowEncoder
                             monotonic.Append(false);
                             foreach (var p in metric.ExponentialHistogram.DataPoints)
                             {
-                                exponential.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _keys, _values);
+                                exponential.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                                 expCount.Append(p.Count);
                                 PointColumns.AppendOptional(expSum, p.HasSum, p.Sum);
                                 PointColumns.AppendOptional(expMin, p.HasMin, p.Min);
@@ -198,7 +198,7 @@ internal sealed partial class OtlpArrowEncoder
                             monotonic.Append(false);
                             foreach (var p in metric.Summary.DataPoints)
                             {
-                                summary.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, [], p.Attributes, _keys, _values);
+                                summary.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, [], p.Attributes, _attributes);
                                 summaryCount.Append(p.Count);
                                 summarySum.Append(p.Sum);
                                 var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(summaryQuantiles.AppendSpan(p.QuantileValues.Count * 2 * sizeof(double)));
@@ -234,17 +234,18 @@ internal sealed partial class OtlpArrowEncoder
                 .Add("aggregation_temporality", temporality)
                 .Add("is_monotonic", monotonic)
                 .Add("point_count", pointCount)
+                .Add("attributes_shape", metadata.Shapes)
                 .Build(metrics)));
         }
 
         if (metadata.Count > 0)
         {
-            tables.Add((TableId.MetricAttributes, metadata.Build(buffers)));
+            tables.Add((TableId.MetricAttributes, metadata.Build(buffers, _shapes)));
         }
 
         if (number.Count > 0)
         {
-            number.AddTables(buffers, tables, TableId.NumberPoints, TableId.NumberPointAttributes, number.Start(buffers)
+            number.AddTables(buffers, _shapes, tables, TableId.NumberPoints, TableId.NumberPointAttributes, number.Start(buffers)
                 .Add("value_type", numberType)
                 .Add("double", numberDouble)
                 .Add("int", numberInt));
@@ -252,7 +253,7 @@ internal sealed partial class OtlpArrowEncoder
 
         if (histogram.Count > 0)
         {
-            histogram.AddTables(buffers, tables, TableId.HistogramPoints, TableId.HistogramPointAttributes, histogram.Start(buffers)
+            histogram.AddTables(buffers, _shapes, tables, TableId.HistogramPoints, TableId.HistogramPointAttributes, histogram.Start(buffers)
                 .Add("count", histogramCount)
                 .Add("sum", histogramSum)
                 .Add("min", histogramMin)
@@ -263,7 +264,7 @@ internal sealed partial class OtlpArrowEncoder
 
         if (exponential.Count > 0)
         {
-            exponential.AddTables(buffers, tables, TableId.ExponentialHistogramPoints, TableId.ExponentialHistogramPointAttributes, exponential.Start(buffers)
+            exponential.AddTables(buffers, _shapes, tables, TableId.ExponentialHistogramPoints, TableId.ExponentialHistogramPointAttributes, exponential.Start(buffers)
                 .Add("count", expCount)
                 .Add("sum", expSum)
                 .Add("min", expMin)
@@ -277,7 +278,7 @@ internal sealed partial class OtlpArrowEncoder
 
         if (summary.Count > 0)
         {
-            summary.AddTables(buffers, tables, TableId.SummaryPoints, TableId.SummaryPointAttributes, summary.Start(buffers)
+            summary.AddTables(buffers, _shapes, tables, TableId.SummaryPoints, TableId.SummaryPointAttributes, summary.Start(buffers)
                 .Add("count", summaryCount)
                 .Add("sum", summarySum)
                 .Add("quantiles", summaryQuantiles));
@@ -289,7 +290,7 @@ internal sealed partial class OtlpArrowEncoder
         {
             foreach (var p in dataPoints)
             {
-                number.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _keys, _values);
+                number.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                 var (type, d, i) = p.ValueCase switch
                 {
                     NumberDataPoint.ValueOneofCase.AsDouble => ((byte)1, p.AsDouble, 0L),

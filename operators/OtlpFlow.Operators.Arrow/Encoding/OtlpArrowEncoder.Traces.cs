@@ -203,7 +203,7 @@ internal sealed partial class OtlpArrowEncoder
             var status = span.Status;
             c.Status.Append(status is null ? NoStatus : (int)status.Code);
             c.StatusMessage.Append(_names.IndexOf(status?.Message ?? string.Empty));
-            c.SpanAttributes.Add(row, span.Attributes, _keys, _values);
+            c.SpanAttributes.Add(row, span.Attributes, _attributes);
 
             foreach (var ev in span.Events)
             {
@@ -212,7 +212,7 @@ internal sealed partial class OtlpArrowEncoder
                 c.EventTime.Append(Delta(ev.TimeUnixNano, span.StartTimeUnixNano));
                 c.EventName.Append(_names.IndexOf(ev.Name));
                 c.EventDropped.Append(ev.DroppedAttributesCount);
-                c.EventAttributes.Add((uint)events++, ev.Attributes, _keys, _values);
+                c.EventAttributes.Add((uint)events++, ev.Attributes, _attributes);
             }
 
             foreach (var link in span.Links)
@@ -229,7 +229,7 @@ internal sealed partial class OtlpArrowEncoder
                 c.LinkTraceState.Append(_names.IndexOf(link.TraceState));
                 c.LinkFlags.Append(link.Flags);
                 c.LinkDropped.Append(link.DroppedAttributesCount);
-                c.LinkAttributes.Add((uint)links++, link.Attributes, _keys, _values);
+                c.LinkAttributes.Add((uint)links++, link.Attributes, _attributes);
             }
         }
 
@@ -264,12 +264,13 @@ internal sealed partial class OtlpArrowEncoder
                 .Add("dropped_links_count", c.DroppedLinks)
                 .Add("status_code", c.Status)
                 .Add("status_message", c.StatusMessage)
+                .Add("attributes_shape", c.SpanAttributes.Shapes)
                 .Build(spans)));
         }
 
         if (c.SpanAttributes.Count > 0)
         {
-            tables.Add((TableId.SpanAttributes, c.SpanAttributes.Build(buffers)));
+            tables.Add((TableId.SpanAttributes, c.SpanAttributes.Build(buffers, _shapes)));
         }
 
         if (events > 0)
@@ -279,12 +280,13 @@ internal sealed partial class OtlpArrowEncoder
                 .Add("time_delta", c.EventTime)
                 .Add("name", c.EventName)
                 .Add("dropped_attributes_count", c.EventDropped)
+                .Add("attributes_shape", c.EventAttributes.Shapes)
                 .Build(events)));
         }
 
         if (c.EventAttributes.Count > 0)
         {
-            tables.Add((TableId.EventAttributes, c.EventAttributes.Build(buffers)));
+            tables.Add((TableId.EventAttributes, c.EventAttributes.Build(buffers, _shapes)));
         }
 
         if (links > 0)
@@ -298,12 +300,13 @@ internal sealed partial class OtlpArrowEncoder
                 .Add("trace_state", c.LinkTraceState)
                 .Add("flags", c.LinkFlags)
                 .Add("dropped_attributes_count", c.LinkDropped)
+                .Add("attributes_shape", c.LinkAttributes.Shapes)
                 .Build(links)));
         }
 
         if (c.LinkAttributes.Count > 0)
         {
-            tables.Add((TableId.LinkAttributes, c.LinkAttributes.Build(buffers)));
+            tables.Add((TableId.LinkAttributes, c.LinkAttributes.Build(buffers, _shapes)));
         }
 
         return spans;

@@ -29,11 +29,15 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
     private readonly ArrowCompression _compression;
     private readonly int _zstdLevel;
     private readonly StringDictionary _keys;
-    private readonly StringDictionary _values;
+    private readonly KeyedStringDictionary _values;
     private readonly StringDictionary _names;
+    private readonly StringDictionary _bodies;
+    private readonly AttributeShapes _shapes = new();
+    private readonly AttributeContext _attributes;
     private readonly ResourceScopeColumns _resources;
     private readonly List<(TableId, RecordBatch)> _tables = [];
     private readonly UnsignedColumn _deltaDictionary = new();
+    private readonly UnsignedColumn _deltaKey = new();
     private readonly BinaryColumn _deltaValue = new(utf8: true);
 
     // The uncompressed message is written here, and compressed into _compressed; both are kept
@@ -68,9 +72,11 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
         _compression = options.Compression;
         _zstdLevel = options.CompressionLevel ?? 3;
         _keys = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
-        _values = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        _values = new KeyedStringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
         _names = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
-        _resources = new ResourceScopeColumns(_keys, _values, _names);
+        _bodies = new StringDictionary(options.DictionaryMaxEntries, options.DictionaryMaxChars);
+        _attributes = new AttributeContext(_keys, _values, _shapes);
+        _resources = new ResourceScopeColumns(_attributes, _names);
         StreamId = streamId ?? Guid.NewGuid();
     }
 
@@ -98,9 +104,11 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
         };
 
         byte resetMask = 0;
+        // The value dictionaries are kept per key index, so a reset of the keys resets them too.
         if (_keys.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Keys;
-        if (_values.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Values;
+        if (_values.ResetIfFull(_resetAll || resetMask != 0)) resetMask |= 1 << (int)DictionaryId.Values;
         if (_names.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Names;
+        if (_bodies.ResetIfFull(_resetAll)) resetMask |= 1 << (int)DictionaryId.Bodies;
         _resetAll = false;
         DictionaryResets += System.Numerics.BitOperations.PopCount(resetMask);
 
@@ -110,6 +118,7 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
         try
         {
             _resources.Clear();
+            _shapes.Clear();
             var items = request switch
             {
                 ExportTraceServiceRequest t => EncodeTraces(t, buffers, tables),
@@ -117,6 +126,10 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
                 _ => EncodeMetrics((ExportMetricsServiceRequest)request, buffers, tables),
             };
             _resources.Build(buffers, tables);
+            if (_shapes.Used > 0)
+            {
+                tables.Add((TableId.AttributeShapes, _shapes.Build(buffers)));
+            }
 
             var stream = StartMessage();
             using (var delta = BuildDictionaryDelta(buffers))
@@ -196,29 +209,44 @@ internal sealed partial class OtlpArrowEncoder : IDisposable
 
     private RecordBatch? BuildDictionaryDelta(MessageBuffers buffers)
     {
-        var count = _keys.Pending.Count + _values.Pending.Count + _names.Pending.Count;
+        var count = _keys.Pending.Count + _values.Pending.Count + _names.Pending.Count + _bodies.Pending.Count;
         if (count == 0)
         {
             return null;
         }
 
+        // A row per new entry: its dictionary, the key it belongs to (values only, else 0) and the string.
         _deltaDictionary.Clear();
+        _deltaKey.Clear();
         _deltaValue.Clear();
-        foreach (var (id, dict) in new[] { (DictionaryId.Keys, _keys), (DictionaryId.Values, _values), (DictionaryId.Names, _names) })
+        Add(DictionaryId.Keys, _keys);
+        foreach (var (key, value) in _values.Pending)
         {
-            foreach (var entry in dict.Pending)
+            _deltaDictionary.Append((byte)DictionaryId.Values);
+            _deltaKey.Append(key);
+            _deltaValue.Append(value);
+        }
+
+        _values.ClearPending();
+        Add(DictionaryId.Names, _names);
+        Add(DictionaryId.Bodies, _bodies);
+        return new TableBuilder(buffers)
+            .Add("dictionary", _deltaDictionary)
+            .Add("key", _deltaKey)
+            .Add("value", _deltaValue)
+            .Build(count);
+
+        void Add(DictionaryId id, StringDictionary dictionary)
+        {
+            foreach (var entry in dictionary.Pending)
             {
                 _deltaDictionary.Append((byte)id);
+                _deltaKey.Append(0);
                 _deltaValue.Append(entry);
             }
 
-            dict.ClearPending();
+            dictionary.ClearPending();
         }
-
-        return new TableBuilder(buffers)
-            .Add("dictionary", _deltaDictionary)
-            .Add("value", _deltaValue)
-            .Build(count);
     }
 
     private void WriteSection(MemoryStream stream, TableId id, RecordBatch table)

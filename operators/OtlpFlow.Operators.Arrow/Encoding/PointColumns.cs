@@ -38,7 +38,7 @@ internal sealed class PointColumns
         Attributes.Clear();
     }
 
-    public void Add(ulong start, ulong time, uint flags, RepeatedField<Exemplar> exemplars, RepeatedField<KeyValue> attributes, StringDictionary keys, StringDictionary values)
+    public void Add(ulong start, ulong time, uint flags, RepeatedField<Exemplar> exemplars, RepeatedField<KeyValue> attributes, AttributeContext context)
     {
         var row = (uint)Count++;
         _start.Append(unchecked((long)(start - _previousStart)));
@@ -57,16 +57,17 @@ internal sealed class PointColumns
             _exemplars.AppendNull();
         }
 
-        Attributes.Add(row, attributes, keys, values);
+        Attributes.Add(row, attributes, context);
     }
 
     public TableBuilder Start(MessageBuffers buffers) => new TableBuilder(buffers)
         .Add("start_delta", _start)
         .Add("time_delta", _time)
         .Add("flags", _flags)
-        .Add("exemplars", _exemplars);
+        .Add("exemplars", _exemplars)
+        .Add("attributes_shape", Attributes.Shapes);
 
-    public void AddTables(MessageBuffers buffers, List<(TableId, RecordBatch)> tables, TableId points, TableId attributes, TableBuilder table)
+    public void AddTables(MessageBuffers buffers, AttributeShapes shapes, List<(TableId, RecordBatch)> tables, TableId points, TableId attributes, TableBuilder table)
     {
         if (Count == 0)
         {
@@ -76,7 +77,7 @@ internal sealed class PointColumns
         tables.Add((points, table.Build(Count)));
         if (Attributes.Count > 0)
         {
-            tables.Add((attributes, Attributes.Build(buffers)));
+            tables.Add((attributes, Attributes.Build(buffers, shapes)));
         }
     }
 

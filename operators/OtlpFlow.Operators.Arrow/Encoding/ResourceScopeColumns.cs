@@ -12,8 +12,8 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// </summary>
 internal sealed class ResourceScopeColumns
 {
-    private readonly StringDictionary _keys;
-    private readonly StringDictionary _values;
+    private static readonly Google.Protobuf.Collections.RepeatedField<KeyValue> NoAttributes = [];
+    private readonly AttributeContext _attributes;
     private readonly StringDictionary _names;
 
     private readonly BoolColumn _resPresent = new();
@@ -33,10 +33,9 @@ internal sealed class ResourceScopeColumns
     private readonly AttributeTable _scopeAttributes = new();
     private int _scopes;
 
-    public ResourceScopeColumns(StringDictionary keys, StringDictionary values, StringDictionary names)
+    public ResourceScopeColumns(AttributeContext attributes, StringDictionary names)
     {
-        _keys = keys;
-        _values = values;
+        _attributes = attributes;
         _names = names;
     }
 
@@ -78,10 +77,7 @@ internal sealed class ResourceScopeColumns
             _resEntities.AppendNull();
         }
 
-        if (resource is not null)
-        {
-            _resAttributes.Add(row, resource.Attributes, _keys, _values);
-        }
+        _resAttributes.Add(row, resource?.Attributes ?? NoAttributes, _attributes);
     }
 
     public void AddScope(InstrumentationScope? scope, string schemaUrl, int itemCount)
@@ -93,10 +89,7 @@ internal sealed class ResourceScopeColumns
         _scopeDropped.Append(scope?.DroppedAttributesCount ?? 0);
         _scopeSchema.Append(_names.IndexOf(schemaUrl));
         _scopeItems.Append((uint)itemCount);
-        if (scope is not null)
-        {
-            _scopeAttributes.Add(row, scope.Attributes, _keys, _values);
-        }
+        _scopeAttributes.Add(row, scope?.Attributes ?? NoAttributes, _attributes);
     }
 
     public void Build(MessageBuffers buffers, List<(TableId, RecordBatch)> tables)
@@ -109,12 +102,13 @@ internal sealed class ResourceScopeColumns
                 .Add("schema_url", _resSchema)
                 .Add("scope_count", _resScopes)
                 .Add("entity_refs", _resEntities)
+                .Add("attributes_shape", _resAttributes.Shapes)
                 .Build(_resources)));
         }
 
         if (_resAttributes.Count > 0)
         {
-            tables.Add((TableId.ResourceAttributes, _resAttributes.Build(buffers)));
+            tables.Add((TableId.ResourceAttributes, _resAttributes.Build(buffers, _attributes.Shapes)));
         }
 
         if (_scopes > 0)
@@ -126,12 +120,13 @@ internal sealed class ResourceScopeColumns
                 .Add("dropped_attributes_count", _scopeDropped)
                 .Add("schema_url", _scopeSchema)
                 .Add("item_count", _scopeItems)
+                .Add("attributes_shape", _scopeAttributes.Shapes)
                 .Build(_scopes)));
         }
 
         if (_scopeAttributes.Count > 0)
         {
-            tables.Add((TableId.ScopeAttributes, _scopeAttributes.Build(buffers)));
+            tables.Add((TableId.ScopeAttributes, _scopeAttributes.Build(buffers, _attributes.Shapes)));
         }
     }
 }

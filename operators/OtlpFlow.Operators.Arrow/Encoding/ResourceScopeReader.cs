@@ -14,7 +14,7 @@ internal sealed class ResourceScopeReader
     private readonly string[] _scopeSchemas;
     private readonly uint[] _itemCounts;
 
-    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, StringDictionaryReader keys, StringDictionaryReader values, StringDictionaryReader names)
+    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, AttributeReader attributes, StringDictionaryReader names)
     {
         if (tables.TryGetValue(TableId.Resources, out var res))
         {
@@ -39,7 +39,7 @@ internal sealed class ResourceScopeReader
                 _resources[i] = resource;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), keys, values, parent => _resources[parent]!.Attributes);
+            attributes.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), res, parent => (_resources[parent] ?? throw new InvalidDataException($"Resource {parent} is absent but has attributes.")).Attributes);
         }
         else
         {
@@ -67,7 +67,7 @@ internal sealed class ResourceScopeReader
                 }
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), keys, values, parent => _scopes[parent]!.Attributes);
+            attributes.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), sc, parent => (_scopes[parent] ?? throw new InvalidDataException($"Scope {parent} is absent but has attributes.")).Attributes);
         }
         else
         {

@@ -8,6 +8,9 @@ internal enum TableId : byte
     ResourceAttributes = 3,
     Scopes = 4,
     ScopeAttributes = 5,
+
+    /// <summary>The message's attribute shapes (<see cref="AttributeShapes"/>).</summary>
+    AttributeShapes = 6,
     Spans = 10,
     SpanAttributes = 11,
     Events = 12,
