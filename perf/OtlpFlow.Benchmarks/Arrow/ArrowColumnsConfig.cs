@@ -7,7 +7,8 @@ namespace OtlpFlow.Benchmarks.Arrow;
 
 /// <summary>
 /// Adds the Arrow benchmarks' own columns: <c>Bytes/item</c> (deterministic: the method is run
-/// once more on fresh data to count its output) and <c>Items/s</c> or <c>GB/s</c> from the mean time.
+/// once more on fresh data to count its output; for the decode benchmarks, the size of the input)
+/// and <c>Items/s</c> or <c>GB/s</c> from the mean time.
 /// </summary>
 public sealed class ArrowColumnsConfig : ManualConfig
 {
@@ -23,7 +24,7 @@ public sealed class ArrowColumnsConfig : ManualConfig
         public int PriorityInCategory => 0;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Output bytes per span, data point or log record (20 batches of 1000, stream mode)";
+        public string Legend => "Output bytes (decode benchmarks: input bytes) per span, data point or log record (20 batches of 1000, stream mode)";
 
         public bool IsAvailable(Summary summary) => true;
 
@@ -33,6 +34,11 @@ public sealed class ArrowColumnsConfig : ManualConfig
 
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
         {
+            if (benchmarkCase.Descriptor.Type == typeof(ArrowDecodeBenchmarks))
+            {
+                return DecodeInput(benchmarkCase);
+            }
+
             if (benchmarkCase.Descriptor.Type != typeof(ArrowEncodeBenchmarks))
             {
                 return "-";
@@ -56,6 +62,26 @@ public sealed class ArrowColumnsConfig : ManualConfig
                 bench.Cleanup();
             }
         }
+
+        private static string DecodeInput(BenchmarkCase benchmarkCase)
+        {
+            var bench = new ArrowDecodeBenchmarks();
+            foreach (var parameter in benchmarkCase.Parameters.Items)
+            {
+                typeof(ArrowDecodeBenchmarks).GetProperty(parameter.Name)!.SetValue(bench, parameter.Value);
+            }
+
+            bench.Setup().GetAwaiter().GetResult();
+            try
+            {
+                var bytes = bench.InputBytes(benchmarkCase.Descriptor.WorkloadMethod.Name);
+                return (bytes / (double)ArrowDecodeBenchmarks.ItemsPerOperation).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+            }
+            finally
+            {
+                bench.Cleanup();
+            }
+        }
     }
 
     private sealed class RateColumn : IColumn
@@ -67,7 +93,7 @@ public sealed class ArrowColumnsConfig : ManualConfig
         public int PriorityInCategory => 1;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Items per second (encode benchmarks) or GB per second (IPC benchmarks), from the mean";
+        public string Legend => "Items per second (encode and decode benchmarks) or GB per second (IPC benchmarks), from the mean";
 
         public bool IsAvailable(Summary summary) => true;
 
