@@ -100,9 +100,16 @@ internal sealed class AttributeTable
 
     /// <summary>
     /// Adds the attributes of a table to their parents, in their original order.
-    /// <paramref name="target"/> gives the attribute list of a parent row id.
+    /// <paramref name="attributes"/> gives the attribute list of a parent; a row's parent id indexes
+    /// <paramref name="parents"/>.
     /// </summary>
-    public static void Read(RecordBatch? batch, StringDictionaryReader keys, StringDictionaryReader strings, Func<uint, RepeatedField<KeyValue>> target)
+    /// <remarks>
+    /// The rows are put back in (parent, position) order by a counting sort: each parent's rows take
+    /// the slots after the previous parents', at their position in its list. Only input whose
+    /// positions are not 0..n-1 within a parent (written by no encoder) needs a comparison sort.
+    /// </remarks>
+    public static void Read<TParent>(RecordBatch? batch, StringDictionaryReader keys, StringDictionaryReader strings, ReadScratch scratch,
+        TParent[] parents, Func<TParent, RepeatedField<KeyValue>> attributes)
     {
         if (batch is null || batch.Length == 0)
         {
@@ -110,39 +117,93 @@ internal sealed class AttributeTable
         }
 
         var length = batch.Length;
-        var parentDelta = IntegerColumn<uint>.Of(batch, "parent_id");
-        var keyColumn = IntegerColumn<uint>.Of(batch, "key");
-        var ordinals = IntegerColumn<int>.Of(batch, "ordinal");
-        var values = new AnyValueColumns.Reader(batch, "value_", strings);
+        var parent = scratch.Widen(IntegerColumn<uint>.Of(batch, "parent_id"), length);
+        var key = scratch.Widen(IntegerColumn<uint>.Of(batch, "key"), length);
+        var ordinal = scratch.Widen(IntegerColumn<int>.Of(batch, "ordinal"), length);
+        var values = new AnyValueColumns.Reader(batch, "value_", strings, scratch);
+        var kinds = values.Kinds;
 
-        var order = new long[length];
-        var index = new int[length];
-        uint previousParent = 0;
-        var previousOrdinal = 0;
-        for (var i = 0; i < length; i++)
+        // Parent ids and positions are deltas within a run of equal (type, key); undo that in place.
+        for (var i = 1; i < length; i++)
         {
-            var sameRun = i > 0 && values.Kind(i) == values.Kind(i - 1) && keyColumn[i] == keyColumn[i - 1];
-            var parent = sameRun ? previousParent + parentDelta[i] : parentDelta[i];
-            var ordinal = sameRun ? previousOrdinal + ordinals[i] : ordinals[i];
-            previousParent = parent;
-            previousOrdinal = ordinal;
-            order[i] = ((long)parent << 32) | (uint)ordinal;
-            index[i] = i;
+            if (kinds[i] == kinds[i - 1] && key[i] == key[i - 1])
+            {
+                parent[i] = unchecked(parent[i - 1] + parent[i]);
+                ordinal[i] = unchecked(ordinal[i - 1] + ordinal[i]);
+            }
         }
 
-        System.Array.Sort(order, index);
+        // start[p] is the first slot of parent p's rows, start[p + 1] the first after them.
+        var start = scratch.Rent<int>(parents.Length + 1);
+        System.Array.Clear(start, 0, parents.Length + 1);
         for (var i = 0; i < length; i++)
         {
-            var row = index[i];
-            var parent = (uint)(order[i] >> 32);
-            var kv = new KeyValue { Key = keys[keyColumn[row]] };
-            var value = values.Get(row);
-            if (value is not null)
+            if (parent[i] >= (uint)parents.Length)
             {
-                kv.Value = value;
+                throw new InvalidDataException($"An attribute belongs to row {parent[i]}; its table has {parents.Length}.");
             }
 
-            target(parent).Add(kv);
+            start[parent[i] + 1]++;
         }
+
+        for (var p = 0; p < parents.Length; p++)
+        {
+            start[p + 1] += start[p];
+        }
+
+        var order = scratch.Rent<int>(length);
+        System.Array.Fill(order, -1, 0, length);
+        for (var i = 0; i < length; i++)
+        {
+            var first = start[parent[i]];
+            if ((uint)ordinal[i] >= (uint)(start[parent[i] + 1] - first) || order[first + ordinal[i]] >= 0)
+            {
+                SortByParentAndPosition(parent, ordinal, order, length, scratch);
+                break;
+            }
+
+            order[first + ordinal[i]] = i;
+        }
+
+        for (var p = 0; p < parents.Length; p++)
+        {
+            var count = start[p + 1] - start[p];
+            if (count == 0)
+            {
+                continue;
+            }
+
+            var target = attributes(parents[p]);
+            if (target.Capacity < target.Count + count)
+            {
+                target.Capacity = target.Count + count;
+            }
+
+            for (var k = start[p]; k < start[p + 1]; k++)
+            {
+                var row = order[k];
+                var kv = new KeyValue { Key = keys[key[row]] };
+                var value = values.Get(row);
+                if (value is not null)
+                {
+                    kv.Value = value;
+                }
+
+                target.Add(kv);
+            }
+        }
+    }
+
+    /// <summary>The rows' order by (parent, position) with a comparison sort, for positions that are not 0..n-1.</summary>
+    private static void SortByParentAndPosition(uint[] parent, int[] ordinal, int[] order, int length, ReadScratch scratch)
+    {
+        var keys = scratch.Rent<long>(length);
+        for (var i = 0; i < length; i++)
+        {
+            keys[i] = ((long)parent[i] << 32) | (uint)ordinal[i];
+            order[i] = i;
+        }
+
+        System.Array.Sort(keys, order, 0, length);
     }
 }

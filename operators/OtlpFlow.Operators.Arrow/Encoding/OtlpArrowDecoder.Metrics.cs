@@ -12,19 +12,19 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Metrics, out var t))
         {
             var n = t.Length;
-            var name = IntegerColumn<uint>.Of(t, "name");
-            var description = IntegerColumn<uint>.Of(t, "description");
-            var unit = IntegerColumn<uint>.Of(t, "unit");
+            var name = _scratch.Widen(IntegerColumn<uint>.Of(t, "name"), n);
+            var description = _scratch.Widen(IntegerColumn<uint>.Of(t, "description"), n);
+            var unit = _scratch.Widen(IntegerColumn<uint>.Of(t, "unit"), n);
             var kind = TableBuilder.ExpandRunEnds(t.Column("type"), n);
             var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality"), n);
             var monotonic = (BooleanArray)t.Column("is_monotonic");
-            var pointCount = IntegerColumn<uint>.Of(t, "point_count");
+            var pointCount = _scratch.Widen(IntegerColumn<uint>.Of(t, "point_count"), n);
             metrics = new Metric[n];
 
-            var numbers = new NumberReader(tables);
-            var histograms = new HistogramReader(tables);
-            var exponentials = new ExponentialReader(tables);
-            var summaries = new SummaryReader(tables);
+            var numbers = new NumberReader(tables, _scratch);
+            var histograms = new HistogramReader(tables, _scratch);
+            var exponentials = new ExponentialReader(tables, _scratch);
+            var summaries = new SummaryReader(tables, _scratch);
             for (var i = 0; i < n; i++)
             {
                 var metric = new Metric { Name = _names[name[i]], Description = _names[description[i]], Unit = _names[unit[i]] };
@@ -56,15 +56,15 @@ internal sealed partial class OtlpArrowDecoder
                 metrics[i] = metric;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.MetricAttributes), _keys, _values, p => metrics[p].Metadata);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.NumberPointAttributes), _keys, _values, p => numbers.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.HistogramPointAttributes), _keys, _values, p => histograms.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ExponentialHistogramPointAttributes), _keys, _values, p => exponentials.Points[(int)p].Attributes);
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.SummaryPointAttributes), _keys, _values, p => summaries.Points[(int)p].Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.MetricAttributes), _keys, _values, _scratch, metrics, static m => m.Metadata);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.NumberPointAttributes), _keys, _values, _scratch, numbers.Points, static p => p.Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.HistogramPointAttributes), _keys, _values, _scratch, histograms.Points, static p => p.Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.ExponentialHistogramPointAttributes), _keys, _values, _scratch, exponentials.Points, static p => p.Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.SummaryPointAttributes), _keys, _values, _scratch, summaries.Points, static p => p.Attributes);
         }
 
         var request = new ExportMetricsServiceRequest();
-        var reader = new ResourceScopeReader(tables, _keys, _values, _names);
+        var reader = new ResourceScopeReader(tables, _keys, _values, _names, _scratch);
         ResourceMetrics? current = null;
         reader.Walk(
             (resource, schema) =>
@@ -89,11 +89,11 @@ internal sealed partial class OtlpArrowDecoder
         private readonly PointColumns.Reader? _common;
         private int _row;
 
-        protected PointReader(Dictionary<TableId, RecordBatch> tables, TableId id)
+        protected PointReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch, TableId id)
         {
             if (tables.TryGetValue(id, out var table))
             {
-                _common = new PointColumns.Reader(table);
+                _common = new PointColumns.Reader(table, scratch);
                 Points = new T[table.Length];
             }
             else
@@ -127,17 +127,24 @@ internal sealed partial class OtlpArrowDecoder
 
     private sealed class NumberReader : PointReader<NumberDataPoint>
     {
-        private readonly UInt8Array? _type;
+        private readonly byte[] _type = [];
         private readonly DoubleColumn _double;
-        private readonly IntegerColumn<long> _int;
+        private readonly long[] _int = [];
 
-        public NumberReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.NumberPoints)
+        public NumberReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.NumberPoints)
         {
             if (Table is { } t)
             {
-                _type = (UInt8Array)t.Column("value_type");
+                var type = ((UInt8Array)t.Column("value_type")).Values;
+                if (type.Length < t.Length)
+                {
+                    throw new InvalidDataException($"Column 'value_type' holds {type.Length} values; its table has {t.Length} rows.");
+                }
+
+                _type = scratch.Rent<byte>(t.Length);
+                type[..t.Length].CopyTo(_type);
                 _double = DoubleColumn.Of(t, "double");
-                _int = IntegerColumn<long>.Of(t, "int");
+                _int = scratch.Widen(IntegerColumn<long>.Of(t, "int"), t.Length);
             }
         }
 
@@ -145,7 +152,7 @@ internal sealed partial class OtlpArrowDecoder
         {
             var point = new NumberDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            switch (_type!.Values[row])
+            switch (_type[row])
             {
                 case 1:
                     point.AsDouble = _double[row];
@@ -177,7 +184,7 @@ internal sealed partial class OtlpArrowDecoder
         private readonly BinaryArray? _bucketCounts;
         private readonly BinaryArray? _explicitBounds;
 
-        public HistogramReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.HistogramPoints)
+        public HistogramReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.HistogramPoints)
         {
             if (Table is { } t)
             {
@@ -211,7 +218,7 @@ internal sealed partial class OtlpArrowDecoder
         private readonly BinaryArray? _positive;
         private readonly BinaryArray? _negative;
 
-        public ExponentialReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.ExponentialHistogramPoints)
+        public ExponentialReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.ExponentialHistogramPoints)
         {
             if (Table is { } t)
             {
@@ -248,7 +255,7 @@ internal sealed partial class OtlpArrowDecoder
         private readonly DoubleColumn _sum;
         private readonly BinaryArray? _quantiles;
 
-        public SummaryReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.SummaryPoints)
+        public SummaryReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.SummaryPoints)
         {
             if (Table is { } t)
             {

@@ -11,9 +11,11 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// Decodes the messages of one <see cref="OtlpArrowEncoder"/> stream back into OTLP export
 /// requests, replaying dictionary resets and deltas. Messages must come in order; a gap is an
 /// error (<see cref="ArrowStreamGapException"/>). Uncompressed columns are read where they lie in
-/// the message, without copying. Not thread-safe: one decoder per stream.
+/// the message, without copying. Not thread-safe: one decoder per stream. Disposing it frees its
+/// zstd contexts at once (a zstd stream's window is megabytes of native memory; left to the
+/// finalizer, freeing it costs about as much as decoding).
 /// </summary>
-internal sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder : IDisposable
 {
     private readonly MemoryAllocator _allocator;
     private readonly StringDictionaryReader _keys = new();
@@ -22,6 +24,8 @@ internal sealed partial class OtlpArrowDecoder
     private Guid? _streamId;
     private long _nextSequence;
     private ZstdSharp.Decompressor? _zstdStream;
+    private ZstdSharp.Decompressor? _zstdMessage;
+    private readonly ReadScratch _scratch = new();
 
     /// <summary>Creates a decoder for one stream.</summary>
     /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
@@ -82,11 +86,21 @@ internal sealed partial class OtlpArrowDecoder
         }
         finally
         {
+            _scratch.Return();
             foreach (var table in tables.Values)
             {
                 table.Dispose();
             }
         }
+    }
+
+    /// <summary>Frees the zstd contexts; the decoder must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        _zstdStream?.Dispose();
+        _zstdStream = null;
+        _zstdMessage?.Dispose();
+        _zstdMessage = null;
     }
 
     /// <summary>Decodes a message produced by <see cref="OtlpArrowEncoder.Encode"/>.</summary>
@@ -108,17 +122,26 @@ internal sealed partial class OtlpArrowDecoder
             }
 
             var owner = new SlicedOwner(_allocator.Allocate(EncodedMessageFormat.HeaderSize + (int)size), EncodedMessageFormat.HeaderSize + (int)size);
-            var target = owner.Memory.Span;
-            message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
-            using var zstd = new ZstdSharp.Decompressor();
-            var written = zstd.Unwrap(body, target[EncodedMessageFormat.HeaderSize..]);
-            if (written != (int)size)
+            try
             {
-                owner.Dispose();
-                throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {written} bytes, not the {size} it claims.");
-            }
+                var target = owner.Memory.Span;
+                message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
+                // One context for every frame of the stream: making one a message costs more than a small frame's expansion.
+                _zstdMessage ??= new ZstdSharp.Decompressor();
+                var written = _zstdMessage.Unwrap(body, target[EncodedMessageFormat.HeaderSize..]);
+                if (written != (int)size)
+                {
+                    throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {written} bytes, not the {size} it claims.");
+                }
 
-            return owner;
+                return owner;
+            }
+            catch
+            {
+                // A corrupt frame must not keep the expanded buffer from the allocator.
+                owner.Dispose();
+                throw;
+            }
         }
         catch (ZstdSharp.ZstdException ex)
         {

@@ -14,7 +14,7 @@ internal sealed class ResourceScopeReader
     private readonly string[] _scopeSchemas;
     private readonly uint[] _itemCounts;
 
-    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, StringDictionaryReader keys, StringDictionaryReader values, StringDictionaryReader names)
+    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, StringDictionaryReader keys, StringDictionaryReader values, StringDictionaryReader names, ReadScratch scratch)
     {
         if (tables.TryGetValue(TableId.Resources, out var res))
         {
@@ -39,7 +39,7 @@ internal sealed class ResourceScopeReader
                 _resources[i] = resource;
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), keys, values, parent => _resources[parent]!.Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), keys, values, scratch, _resources, static r => r!.Attributes);
         }
         else
         {
@@ -67,7 +67,7 @@ internal sealed class ResourceScopeReader
                 }
             }
 
-            AttributeTable.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), keys, values, parent => _scopes[parent]!.Attributes);
+            AttributeTable.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), keys, values, scratch, _scopes, static s => s!.Attributes);
         }
         else
         {

@@ -106,7 +106,7 @@ public class ArrowDecodeBenchmarks
 
     private static long Decode(byte[][] messages)
     {
-        var decoder = new OtlpArrowDecoder();
+        using var decoder = new OtlpArrowDecoder();
         long items = 0;
         foreach (var message in messages)
         {
