@@ -64,7 +64,7 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var sl = new ScopeLogs { Scope = scope, SchemaUrl = schema };
-                sl.LogRecords.Add(new ArraySegment<LogRecord>(records, first, count));
+                AddRange(sl.LogRecords, records, first, count);
                 current!.ScopeLogs.Add(sl);
             });
         return request;

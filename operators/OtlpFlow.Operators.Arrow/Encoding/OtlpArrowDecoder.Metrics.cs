@@ -75,7 +75,7 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var sm = new ScopeMetrics { Scope = scope, SchemaUrl = schema };
-                sm.Metrics.Add(new ArraySegment<Metric>(metrics, first, count));
+                AddRange(sm.Metrics, metrics, first, count);
                 current!.ScopeMetrics.Add(sm);
             });
         return request;
@@ -112,6 +112,11 @@ internal sealed partial class OtlpArrowDecoder
             if (count > Points.Length - _row)
             {
                 throw new InvalidDataException("A metric claims more data points than its table holds.");
+            }
+
+            if (target.Capacity < target.Count + count)
+            {
+                target.Capacity = target.Count + count;
             }
 
             for (var i = 0; i < count; i++, _row++)
@@ -255,6 +260,9 @@ internal sealed partial class OtlpArrowDecoder
         private readonly DoubleColumn _sum;
         private readonly BinaryArray? _quantiles;
 
+        // Summary points have no exemplars: any a row holds are read into this and dropped.
+        private readonly Google.Protobuf.Collections.RepeatedField<Exemplar> _dropped = [];
+
         public SummaryReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.SummaryPoints)
         {
             if (Table is { } t)
@@ -268,10 +276,12 @@ internal sealed partial class OtlpArrowDecoder
         protected override SummaryDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new SummaryDataPoint();
-            (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, []);
+            (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, _dropped);
+            _dropped.Clear();
             point.Count = _count[row];
             point.Sum = _sum[row];
             var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(_quantiles!.GetBytes(row));
+            point.QuantileValues.Capacity = pairs.Length / 2;
             for (var i = 0; i + 1 < pairs.Length; i += 2)
             {
                 point.QuantileValues.Add(new SummaryDataPoint.Types.ValueAtQuantile { Quantile = pairs[i], Value = pairs[i + 1] });

@@ -137,7 +137,7 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var ss = new ScopeSpans { Scope = scope, SchemaUrl = schema };
-                ss.Spans.Add(new ArraySegment<Span>(spans, first, count));
+                AddRange(ss.Spans, spans, first, count);
                 current!.ScopeSpans.Add(ss);
             });
         return request;

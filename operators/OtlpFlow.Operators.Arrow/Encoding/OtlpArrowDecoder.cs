@@ -280,5 +280,20 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
 
     private static ulong Undelta(ulong previous, long delta) => unchecked(previous + (ulong)delta);
 
+    /// <summary>Adds <paramref name="count"/> items from <paramref name="first"/> on, growing the field once.</summary>
+    private static void AddRange<T>(Google.Protobuf.Collections.RepeatedField<T> target, T[] items, int first, int count)
+    {
+        var range = new ReadOnlySpan<T>(items, first, count);
+        if (target.Capacity < target.Count + count)
+        {
+            target.Capacity = target.Count + count;
+        }
+
+        foreach (var item in range)
+        {
+            target.Add(item);
+        }
+    }
+
     private static ByteString Bytes(BinaryArray array, int row) => ByteString.CopyFrom(array.GetBytes(row));
 }
