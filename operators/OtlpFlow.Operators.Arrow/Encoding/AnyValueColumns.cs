@@ -103,7 +103,7 @@ internal sealed class AnyValueColumns
         public Reader(RecordBatch batch, string prefix, StringDictionaryReader strings, ReadScratch scratch)
         {
             _length = batch.Length;
-            var types = ((UInt8Array)batch.Column(prefix + "type")).Values;
+            var types = ((UInt8Array)batch.Column(prefix + "type", StringComparer.Ordinal)).Values;
             if (types.Length < _length)
             {
                 throw new InvalidDataException($"Column '{prefix}type' holds {types.Length} values; its table has {_length} rows.");
@@ -114,7 +114,7 @@ internal sealed class AnyValueColumns
             _str = scratch.Widen(IntegerColumn<uint>.Of(batch, prefix + "str"), _length);
             _int = scratch.Widen(IntegerColumn<long>.Of(batch, prefix + "int"), _length);
             _double = DoubleColumn.Of(batch, prefix + "double");
-            _bytes = (BinaryArray)batch.Column(prefix + "bytes");
+            _bytes = (BinaryArray)batch.Column(prefix + "bytes", StringComparer.Ordinal);
             _strings = strings;
         }
 

@@ -50,7 +50,7 @@ internal readonly struct IntegerColumn<T> where T : struct, IBinaryInteger<T>
 
     /// <summary>The column called <paramref name="name"/> of <paramref name="batch"/>.</summary>
     public static IntegerColumn<T> Of(RecordBatch batch, string name) =>
-        new(batch.Column(name) ?? throw new InvalidDataException($"The table has no column '{name}'."));
+        new(batch.Column(name, StringComparer.Ordinal) ?? throw new InvalidDataException($"The table has no column '{name}'."));
 
     public T this[int index]
     {

@@ -14,12 +14,12 @@ internal sealed partial class OtlpArrowDecoder
             var n = t.Length;
             var time = _scratch.Widen(IntegerColumn<long>.Of(t, "time_delta"), n);
             var observed = _scratch.Widen(IntegerColumn<long>.Of(t, "observed_delta"), n);
-            var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number"), n);
+            var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number", StringComparer.Ordinal), n);
             var severityText = _scratch.Widen(IntegerColumn<uint>.Of(t, "severity_text"), n);
             var dropped = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_attributes_count"), n);
             var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
-            var traceId = new ByteStringColumn((BinaryArray)t.Column("trace_id"));
-            var spanId = new ByteStringColumn((BinaryArray)t.Column("span_id"));
+            var traceId = new ByteStringColumn((BinaryArray)t.Column("trace_id", StringComparer.Ordinal));
+            var spanId = new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
             var eventName = _scratch.Widen(IntegerColumn<uint>.Of(t, "event_name"), n);
             var body = new AnyValueColumns.Reader(t, "body_", _values, _scratch);
             records = new LogRecord[n];

@@ -15,9 +15,9 @@ internal sealed partial class OtlpArrowDecoder
             var name = _scratch.Widen(IntegerColumn<uint>.Of(t, "name"), n);
             var description = _scratch.Widen(IntegerColumn<uint>.Of(t, "description"), n);
             var unit = _scratch.Widen(IntegerColumn<uint>.Of(t, "unit"), n);
-            var kind = TableBuilder.ExpandRunEnds(t.Column("type"), n);
-            var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality"), n);
-            var monotonic = (BooleanArray)t.Column("is_monotonic");
+            var kind = TableBuilder.ExpandRunEnds(t.Column("type", StringComparer.Ordinal), n);
+            var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality", StringComparer.Ordinal), n);
+            var monotonic = (BooleanArray)t.Column("is_monotonic", StringComparer.Ordinal);
             var pointCount = _scratch.Widen(IntegerColumn<uint>.Of(t, "point_count"), n);
             metrics = new Metric[n];
 
@@ -140,7 +140,7 @@ internal sealed partial class OtlpArrowDecoder
         {
             if (Table is { } t)
             {
-                var type = ((UInt8Array)t.Column("value_type")).Values;
+                var type = ((UInt8Array)t.Column("value_type", StringComparer.Ordinal)).Values;
                 if (type.Length < t.Length)
                 {
                     throw new InvalidDataException($"Column 'value_type' holds {type.Length} values; its table has {t.Length} rows.");
@@ -194,8 +194,8 @@ internal sealed partial class OtlpArrowDecoder
             if (Table is { } t)
             {
                 _totals = new Totals(t);
-                _bucketCounts = (BinaryArray)t.Column("bucket_counts");
-                _explicitBounds = (BinaryArray)t.Column("explicit_bounds");
+                _bucketCounts = (BinaryArray)t.Column("bucket_counts", StringComparer.Ordinal);
+                _explicitBounds = (BinaryArray)t.Column("explicit_bounds", StringComparer.Ordinal);
             }
         }
 
@@ -231,8 +231,8 @@ internal sealed partial class OtlpArrowDecoder
                 _scale = IntegerColumn<int>.Of(t, "scale");
                 _zeroCount = IntegerColumn<ulong>.Of(t, "zero_count");
                 _zeroThreshold = DoubleColumn.Of(t, "zero_threshold");
-                _positive = (BinaryArray)t.Column("positive");
-                _negative = (BinaryArray)t.Column("negative");
+                _positive = (BinaryArray)t.Column("positive", StringComparer.Ordinal);
+                _negative = (BinaryArray)t.Column("negative", StringComparer.Ordinal);
             }
         }
 
@@ -269,7 +269,7 @@ internal sealed partial class OtlpArrowDecoder
             {
                 _count = IntegerColumn<ulong>.Of(t, "count");
                 _sum = DoubleColumn.Of(t, "sum");
-                _quantiles = (BinaryArray)t.Column("quantiles");
+                _quantiles = (BinaryArray)t.Column("quantiles", StringComparer.Ordinal);
             }
         }
 

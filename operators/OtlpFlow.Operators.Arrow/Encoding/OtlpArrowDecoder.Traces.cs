@@ -13,23 +13,23 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Spans, out var t))
         {
             var n = t.Length;
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? new ByteStringColumn((BinaryArray)ti.Column("trace_id")) : (ByteStringColumn?)null;
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? new ByteStringColumn((BinaryArray)ti.Column("trace_id", StringComparer.Ordinal)) : (ByteStringColumn?)null;
             var traceRef = _scratch.Widen(IntegerColumn<int>.Of(t, "trace_ref"), n);
-            var spanIds = t.Schema.GetFieldIndex("span_id64") >= 0
+            var spanIds = t.Schema.GetFieldIndex("span_id64", StringComparer.Ordinal) >= 0
                 ? SpanIds64(_scratch.Widen(IntegerColumn<ulong>.Of(t, "span_id64"), n), n)
-                : new ByteStringColumn((BinaryArray)t.Column("span_id"));
+                : new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
             var parentOffset = _scratch.Widen(IntegerColumn<int>.Of(t, "parent_offset"), n);
-            var parentSpanId = new ByteStringColumn((BinaryArray)t.Column("parent_span_id"));
+            var parentSpanId = new ByteStringColumn((BinaryArray)t.Column("parent_span_id", StringComparer.Ordinal));
             var traceIdOf = new List<ByteString>();
             var traceState = _scratch.Widen(IntegerColumn<uint>.Of(t, "trace_state"), n);
             var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
             var name = _scratch.Widen(IntegerColumn<uint>.Of(t, "name"), n);
-            var kind = TableBuilder.ExpandRunEnds(t.Column("kind"), n);
+            var kind = TableBuilder.ExpandRunEnds(t.Column("kind", StringComparer.Ordinal), n);
             var duration = _scratch.Widen(IntegerColumn<long>.Of(t, "duration"), n);
             var droppedAttributes = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_attributes_count"), n);
             var droppedEvents = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_events_count"), n);
             var droppedLinks = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_links_count"), n);
-            var status = TableBuilder.ExpandRunEnds(t.Column("status_code"), n);
+            var status = TableBuilder.ExpandRunEnds(t.Column("status_code", StringComparer.Ordinal), n);
             var statusMessage = _scratch.Widen(IntegerColumn<uint>.Of(t, "status_message"), n);
             spans = new Span[n];
             var starts = Starts(n, parentOffset, _scratch.Widen(IntegerColumn<long>.Of(t, "start_delta"), n));
@@ -98,10 +98,10 @@ internal sealed partial class OtlpArrowDecoder
         {
             var parent = IntegerColumn<uint>.Of(l, "parent_id");
             var traceRef = IntegerColumn<int>.Of(l, "trace_ref");
-            var traceId = (BinaryArray)l.Column("trace_id");
+            var traceId = (BinaryArray)l.Column("trace_id", StringComparer.Ordinal);
             var spanRow = IntegerColumn<int>.Of(l, "span_row");
-            var spanId = (BinaryArray)l.Column("span_id");
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
+            var spanId = (BinaryArray)l.Column("span_id", StringComparer.Ordinal);
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id", StringComparer.Ordinal) : null;
             var traceState = IntegerColumn<uint>.Of(l, "trace_state");
             var flags = IntegerColumn<uint>.Of(l, "flags");
             var dropped = IntegerColumn<uint>.Of(l, "dropped_attributes_count");

@@ -26,6 +26,7 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
     private ZstdSharp.Decompressor? _zstdStream;
     private ZstdSharp.Decompressor? _zstdMessage;
     private readonly ReadScratch _scratch = new();
+    private readonly Dictionary<TableId, RecordBatch> _tables = [];
 
     /// <summary>Creates a decoder for one stream.</summary>
     /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
@@ -91,6 +92,8 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
             {
                 table.Dispose();
             }
+
+            tables.Clear();
         }
     }
 
@@ -208,7 +211,9 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
 
     private Dictionary<TableId, RecordBatch> ReadSections(ReadOnlyMemory<byte> message)
     {
-        var tables = new Dictionary<TableId, RecordBatch>();
+        // One dictionary for every message of the stream: it is emptied when a message is done.
+        var tables = _tables;
+        tables.Clear();
         var context = new ArrowContext(_allocator, ArrowIpc.Codecs, null);
         var offset = EncodedMessageFormat.HeaderSize;
         try
@@ -247,6 +252,7 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
                 table.Dispose();
             }
 
+            tables.Clear();
             throw;
         }
 
@@ -263,8 +269,8 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
             return;
         }
 
-        var dictionary = ((UInt8Array)delta.Column("dictionary")).Values;
-        var value = (StringArray)delta.Column("value");
+        var dictionary = ((UInt8Array)delta.Column("dictionary", StringComparer.Ordinal)).Values;
+        var value = (StringArray)delta.Column("value", StringComparer.Ordinal);
         for (var i = 0; i < delta.Length; i++)
         {
             var target = (DictionaryId)dictionary[i] switch

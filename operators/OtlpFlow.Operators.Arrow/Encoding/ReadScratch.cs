@@ -1,27 +1,37 @@
-using System.Buffers;
 using System.Numerics;
 
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
 /// <summary>
-/// Working arrays of one message's decode (widened columns, sort orders), borrowed from the shared
-/// array pools and given back together when the message is done. They hold nothing the decoded
-/// requests keep, so the pools' arrays never leak into the output. Not thread-safe.
+/// Working arrays of a stream's decoder (widened columns, sort orders), kept from one message to
+/// the next: the n-th array of a type a message asks for is the n-th the previous message used,
+/// grown when too short. Messages of a stream have much the same shape, so after the first message
+/// nothing is allocated. (The shared array pools hold a few arrays of a size per core, fewer than a
+/// message uses, and dropped the rest.) The arrays hold nothing the decoded requests keep. Not thread-safe.
 /// </summary>
 internal sealed class ReadScratch
 {
-    private readonly List<Array> _rented = [];
+    private readonly Slots<byte> _bytes = new();
+    private readonly Slots<int> _ints = new();
+    private readonly Slots<uint> _uints = new();
+    private readonly Slots<long> _longs = new();
+    private readonly Slots<ulong> _ulongs = new();
 
-    /// <summary>An array of at least <paramref name="length"/> values with unspecified contents.</summary>
+    /// <summary>An array of at least <paramref name="length"/> values with unspecified contents, valid until <see cref="Return"/>.</summary>
     public T[] Rent<T>(int length)
     {
-        var array = ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
-        _rented.Add(array);
-        return array;
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        object slots = typeof(T) == typeof(byte) ? _bytes
+            : typeof(T) == typeof(int) ? _ints
+            : typeof(T) == typeof(uint) ? _uints
+            : typeof(T) == typeof(long) ? _longs
+            : typeof(T) == typeof(ulong) ? _ulongs
+            : throw new NotSupportedException($"No scratch arrays of {typeof(T)}.");
+        return ((Slots<T>)slots).Next(length);
     }
 
     /// <summary>
-    /// The first <paramref name="length"/> values of an integer column, widened into a borrowed
+    /// The first <paramref name="length"/> values of an integer column, widened into a scratch
     /// array (which may be longer: index it below <paramref name="length"/> only).
     /// </summary>
     /// <exception cref="InvalidDataException">The column holds fewer than <paramref name="length"/> values.</exception>
@@ -37,22 +47,40 @@ internal sealed class ReadScratch
         return array;
     }
 
-    /// <summary>Gives every borrowed array back; none may be used afterwards.</summary>
+    /// <summary>Ends a message: every array may be handed out again.</summary>
     public void Return()
     {
-        foreach (var array in _rented)
+        _bytes.Reset();
+        _ints.Reset();
+        _uints.Reset();
+        _longs.Reset();
+        _ulongs.Reset();
+    }
+
+    private sealed class Slots<T>
+    {
+        private readonly List<T[]> _arrays = [];
+        private int _used;
+
+        public T[] Next(int length)
         {
-            switch (array)
+            if (_used == _arrays.Count)
             {
-                case byte[] a: ArrayPool<byte>.Shared.Return(a); break;
-                case int[] a: ArrayPool<int>.Shared.Return(a); break;
-                case uint[] a: ArrayPool<uint>.Shared.Return(a); break;
-                case long[] a: ArrayPool<long>.Shared.Return(a); break;
-                case ulong[] a: ArrayPool<ulong>.Shared.Return(a); break;
-                default: throw new InvalidOperationException($"No pool for {array.GetType()}.");
+                _arrays.Add([]);
             }
+
+            var array = _arrays[_used];
+            if (array.Length < length)
+            {
+                // Rounded up so that a slightly longer table next time fits.
+                array = new T[Math.Max(16, (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)length), (uint)Array.MaxLength))];
+                _arrays[_used] = array;
+            }
+
+            _used++;
+            return array;
         }
 
-        _rented.Clear();
+        public void Reset() => _used = 0;
     }
 }

@@ -18,11 +18,11 @@ internal sealed class ResourceScopeReader
     {
         if (tables.TryGetValue(TableId.Resources, out var res))
         {
-            var present = (BooleanArray)res.Column("present");
+            var present = (BooleanArray)res.Column("present", StringComparer.Ordinal);
             var dropped = IntegerColumn<uint>.Of(res, "dropped_attributes_count");
             var schema = IntegerColumn<uint>.Of(res, "schema_url");
             var scopes = IntegerColumn<uint>.Of(res, "scope_count");
-            var entities = (BinaryArray)res.Column("entity_refs");
+            var entities = (BinaryArray)res.Column("entity_refs", StringComparer.Ordinal);
             _resources = new Resource?[res.Length];
             _resourceSchemas = new string[res.Length];
             _scopeCounts = scopes.ToArray();
@@ -50,7 +50,7 @@ internal sealed class ResourceScopeReader
 
         if (tables.TryGetValue(TableId.Scopes, out var sc))
         {
-            var present = (BooleanArray)sc.Column("present");
+            var present = (BooleanArray)sc.Column("present", StringComparer.Ordinal);
             var name = IntegerColumn<uint>.Of(sc, "name");
             var version = IntegerColumn<uint>.Of(sc, "version");
             var dropped = IntegerColumn<uint>.Of(sc, "dropped_attributes_count");
