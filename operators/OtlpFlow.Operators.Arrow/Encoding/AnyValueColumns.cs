@@ -99,25 +99,38 @@ internal sealed class AnyValueColumns
     /// <summary>Reads the value columns with the given name prefix.</summary>
     public sealed class Reader
     {
-        // The arrays point into the message's memory; nothing is copied until a value is made.
-        private readonly UInt8Array _types;
-        private readonly IntegerColumn<uint> _str;
-        private readonly IntegerColumn<long> _int;
+        // The types, string indexes and integers are widened once into scratch arrays (every row is
+        // read); doubles and bytes are read from the message's memory, and copied only when a value is made.
+        private readonly byte[] _types;
+        private readonly uint[] _str;
+        private readonly long[] _int;
         private readonly DoubleColumn _double;
         private readonly BinaryArray _bytes;
         private readonly StringDictionaryReader? _strings;
+        private readonly int _length;
 
-        public Reader(RecordBatch batch, string prefix, StringDictionaryReader? strings)
+        public Reader(RecordBatch batch, string prefix, StringDictionaryReader? strings, ReadScratch scratch)
         {
-            _types = (UInt8Array)batch.Column(prefix + "type");
-            _str = IntegerColumn<uint>.Of(batch, prefix + "str");
-            _int = IntegerColumn<long>.Of(batch, prefix + "int");
+            _length = batch.Length;
+            var types = ((UInt8Array)batch.Column(prefix + "type", StringComparer.Ordinal)).Values;
+            if (types.Length < _length)
+            {
+                throw new InvalidDataException($"Column '{prefix}type' holds {types.Length} values; its table has {_length} rows.");
+            }
+
+            _types = scratch.Rent<byte>(_length);
+            types[.._length].CopyTo(_types);
+            _str = scratch.Widen(IntegerColumn<uint>.Of(batch, prefix + "str"), _length);
+            _int = scratch.Widen(IntegerColumn<long>.Of(batch, prefix + "int"), _length);
             _double = DoubleColumn.Of(batch, prefix + "double");
-            _bytes = (BinaryArray)batch.Column(prefix + "bytes");
+            _bytes = (BinaryArray)batch.Column(prefix + "bytes", StringComparer.Ordinal);
             _strings = strings;
         }
 
-        public byte Kind(int row) => _types.Values[row];
+        /// <summary>The value type of every row.</summary>
+        public ReadOnlySpan<byte> Kinds => _types.AsSpan(0, _length);
+
+        public byte Kind(int row) => Kinds[row];
 
         public uint Str(int row) => _str[row];
 
@@ -131,8 +144,8 @@ internal sealed class AnyValueColumns
             : GetOther(row);
 
         /// <summary>The value of an attribute row: strings are in <paramref name="key"/>'s dictionary.</summary>
-        public AnyValue? Get(int row, AttributeReader values, uint key) => Kind(row) == AnyValueKind.String
-            ? new AnyValue { StringValue = values.Value(key, Str(row)) }
+        public AnyValue? Get(int row, KeyedStringDictionaryReader values, uint key) => Kind(row) == AnyValueKind.String
+            ? new AnyValue { StringValue = values[key, Str(row)] }
             : GetOther(row);
 
         private AnyValue? GetOther(int row) => Kind(row) switch

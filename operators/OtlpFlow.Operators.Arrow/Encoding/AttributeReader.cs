@@ -8,7 +8,7 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// The reader's side of attributes: the stream's key and value dictionaries and the message's
 /// shape table (<see cref="AttributeShapes"/>), with scratch reused by every attribute table.
 /// </summary>
-internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDictionaryReader values)
+internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDictionaryReader values, ReadScratch scratch)
 {
     // The message's shape table: key of each row; shapes by number (first row, length).
     private uint[] _rowKey = [];
@@ -42,7 +42,7 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
         Ensure(ref _storageOrder, _rows);
         Ensure(ref _shapeFirst, _rows);
         Ensure(ref _shapeLength, _rows);
-        var sortKeys = new ulong[_rows];
+        var sortKeys = scratch.Rent<ulong>(_rows);
         for (var row = 0; row < _rows; row++)
         {
             var shape = shapeColumn[row];
@@ -65,7 +65,7 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
         }
 
         // Groups (rows) are stored by key, then shape and position.
-        System.Array.Sort(sortKeys);
+        System.Array.Sort(sortKeys, 0, _rows);
         for (var i = 0; i < _rows; i++)
         {
             _storageOrder[i] = (int)(uint)sortKeys[i];
@@ -73,20 +73,35 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
     }
 
     /// <summary>
-    /// Adds the attributes of an attribute table to their parents, in their original order.
-    /// <paramref name="owner"/> is the parents' table (its <c>attributes_shape</c> column);
-    /// <paramref name="target"/> gives the attribute list of a parent row.
+    /// Adds the attributes of an attribute table to <paramref name="parents"/>, in their original
+    /// order. <paramref name="owner"/> is the parents' table (its <c>attributes_shape</c> column);
+    /// <paramref name="attributes"/> gives a parent's attribute list.
     /// </summary>
-    public void Read(RecordBatch? table, RecordBatch owner, Func<int, RepeatedField<KeyValue>> target)
+    public void Read<TParent>(RecordBatch? table, RecordBatch? owner, TParent[] parents, Func<TParent, RepeatedField<KeyValue>> attributes)
     {
-        var shapes = IntegerColumn<uint>.Of(owner, "attributes_shape");
-        var parents = shapes.Length;
+        if (owner is null)
+        {
+            if (table is not null && table.Length > 0)
+            {
+                throw new InvalidDataException("A message holds attributes but no rows for them.");
+            }
+
+            return;
+        }
+
+        var count = owner.Length;
+        if (parents.Length < count)
+        {
+            throw new InvalidDataException($"A table of {count} rows has {parents.Length} parents.");
+        }
+
+        var shapes = scratch.Widen(IntegerColumn<uint>.Of(owner, "attributes_shape"), count);
         var groups = _shapeOf.Count;
         Ensure(ref _count, groups);
-        Ensure(ref _parentShape, parents);
-        Ensure(ref _parentRank, parents);
+        Ensure(ref _parentShape, count);
+        Ensure(ref _parentRank, count);
         System.Array.Clear(_count, 0, groups);
-        for (var p = 0; p < parents; p++)
+        for (var p = 0; p < count; p++)
         {
             var shape = shapes[p];
             if (shape == 0)
@@ -124,8 +139,8 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
             return;
         }
 
-        var reader = new AnyValueColumns.Reader(table!, "value_", null);
-        for (var p = 0; p < parents; p++)
+        var reader = new AnyValueColumns.Reader(table!, "value_", null, scratch);
+        for (var p = 0; p < count; p++)
         {
             var local = _parentShape[p];
             if (local < 0)
@@ -133,14 +148,20 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
                 continue;
             }
 
-            var list = target(p);
+            var list = attributes(parents[p]);
             var first = _shapeFirst[local];
+            var length = _shapeLength[local];
+            if (list.Capacity < list.Count + length)
+            {
+                list.Capacity = list.Count + length;
+            }
+
             var rank = _parentRank[p];
-            for (var row = first; row < first + _shapeLength[local]; row++)
+            for (var row = first; row < first + length; row++)
             {
                 var key = _rowKey[row];
                 var kv = new KeyValue { Key = keys[key] };
-                var value = reader.Get(_base[row] + rank, values: this, key);
+                var value = reader.Get(_base[row] + rank, values, key);
                 if (value is not null)
                 {
                     kv.Value = value;
@@ -150,9 +171,6 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
             }
         }
     }
-
-    /// <summary>Value <paramref name="index"/> of <paramref name="key"/>'s dictionary.</summary>
-    public string Value(uint key, uint index) => values[key, index];
 
     private static void Ensure(ref int[] array, int length)
     {

@@ -35,18 +35,18 @@ internal readonly struct DoubleColumn
     /// <summary>Reads the double column called <paramref name="name"/>, plain or scaled.</summary>
     public static DoubleColumn Of(RecordBatch batch, string name)
     {
-        if (batch.Schema.GetFieldIndex(name) >= 0)
+        if (batch.Schema.GetFieldIndex(name, StringComparer.Ordinal) >= 0)
         {
-            var plain = batch.Column(name) as DoubleArray ?? throw new InvalidDataException($"Column '{name}' is not a double column.");
+            var plain = batch.Column(name, StringComparer.Ordinal) as DoubleArray ?? throw new InvalidDataException($"Column '{name}' is not a double column.");
             return new DoubleColumn(plain, default, plain, 1);
         }
 
         for (var e = 0; e <= MaxExponent; e++)
         {
             var scaledName = $"{name}_e{e}";
-            if (batch.Schema.GetFieldIndex(scaledName) >= 0)
+            if (batch.Schema.GetFieldIndex(scaledName, StringComparer.Ordinal) >= 0)
             {
-                var array = batch.Column(scaledName);
+                var array = batch.Column(scaledName, StringComparer.Ordinal);
                 return new DoubleColumn(null, new IntegerColumn<long>(array), array, Powers[e]);
             }
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 
@@ -49,7 +50,7 @@ internal readonly struct IntegerColumn<T> where T : struct, IBinaryInteger<T>
 
     /// <summary>The column called <paramref name="name"/> of <paramref name="batch"/>.</summary>
     public static IntegerColumn<T> Of(RecordBatch batch, string name) =>
-        new(batch.Column(name) ?? throw new InvalidDataException($"The table has no column '{name}'."));
+        new(batch.Column(name, StringComparer.Ordinal) ?? throw new InvalidDataException($"The table has no column '{name}'."));
 
     public T this[int index]
     {
@@ -75,11 +76,57 @@ internal readonly struct IntegerColumn<T> where T : struct, IBinaryInteger<T>
     public T[] ToArray()
     {
         var result = new T[Length];
-        for (var i = 0; i < result.Length; i++)
+        CopyTo(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Widens every value into <paramref name="destination"/> (at least <see cref="Length"/> long) in
+    /// one pass: hot loops read the copy, not the message, and so pay the width switch once a column.
+    /// </summary>
+    public void CopyTo(Span<T> destination)
+    {
+        if (destination.Length < Length)
         {
-            result[i] = this[i];
+            throw new ArgumentException($"The destination holds {destination.Length} values; the column has {Length}.", nameof(destination));
         }
 
-        return result;
+        destination = destination[..Length];
+        var bytes = _values.Span;
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (var i = 0; i < destination.Length; i++)
+            {
+                destination[i] = this[i];
+            }
+
+            return;
+        }
+
+        switch (_width, _signed)
+        {
+            case (1, true): Widen(MemoryMarshal.Cast<byte, sbyte>(bytes), destination); break;
+            case (1, false): Widen(bytes, destination); break;
+            case (2, true): Widen(MemoryMarshal.Cast<byte, short>(bytes), destination); break;
+            case (2, false): Widen(MemoryMarshal.Cast<byte, ushort>(bytes), destination); break;
+            case (4, true): Widen(MemoryMarshal.Cast<byte, int>(bytes), destination); break;
+            case (4, false): Widen(MemoryMarshal.Cast<byte, uint>(bytes), destination); break;
+            case (8, true): Widen(MemoryMarshal.Cast<byte, long>(bytes), destination); break;
+            default: Widen(MemoryMarshal.Cast<byte, ulong>(bytes), destination); break;
+        }
+    }
+
+    private static void Widen<TSource>(ReadOnlySpan<TSource> source, Span<T> destination) where TSource : struct, IBinaryInteger<TSource>
+    {
+        if (typeof(TSource) == typeof(T))
+        {
+            MemoryMarshal.Cast<TSource, T>(source).CopyTo(destination);
+            return;
+        }
+
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] = T.CreateTruncating(source[i]);
+        }
     }
 }

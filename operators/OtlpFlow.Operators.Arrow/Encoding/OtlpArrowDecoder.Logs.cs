@@ -12,16 +12,16 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Logs, out var t))
         {
             var n = t.Length;
-            var time = IntegerColumn<long>.Of(t, "time_delta");
-            var observed = IntegerColumn<long>.Of(t, "observed_delta");
-            var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number"), n);
-            var severityText = IntegerColumn<uint>.Of(t, "severity_text");
-            var dropped = IntegerColumn<uint>.Of(t, "dropped_attributes_count");
-            var flags = IntegerColumn<uint>.Of(t, "flags");
-            var traceId = (BinaryArray)t.Column("trace_id");
-            var spanId = (BinaryArray)t.Column("span_id");
-            var eventName = IntegerColumn<uint>.Of(t, "event_name");
-            var body = new AnyValueColumns.Reader(t, "body_", _bodies);
+            var time = _scratch.Widen(IntegerColumn<long>.Of(t, "time_delta"), n);
+            var observed = _scratch.Widen(IntegerColumn<long>.Of(t, "observed_delta"), n);
+            var severity = TableBuilder.ExpandRunEnds(t.Column("severity_number", StringComparer.Ordinal), n);
+            var severityText = _scratch.Widen(IntegerColumn<uint>.Of(t, "severity_text"), n);
+            var dropped = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_attributes_count"), n);
+            var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
+            var traceId = new ByteStringColumn((BinaryArray)t.Column("trace_id", StringComparer.Ordinal));
+            var spanId = new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
+            var eventName = _scratch.Widen(IntegerColumn<uint>.Of(t, "event_name"), n);
+            var body = new AnyValueColumns.Reader(t, "body_", _bodies, _scratch);
             records = new LogRecord[n];
             ulong previousTime = 0;
             for (var i = 0; i < n; i++)
@@ -36,8 +36,8 @@ internal sealed partial class OtlpArrowDecoder
                     SeverityText = _names[severityText[i]],
                     DroppedAttributesCount = dropped[i],
                     Flags = flags[i],
-                    TraceId = Bytes(traceId, i),
-                    SpanId = Bytes(spanId, i),
+                    TraceId = traceId[i],
+                    SpanId = spanId[i],
                     EventName = _names[eventName[i]],
                 };
                 var value = body.Get(i);
@@ -49,11 +49,11 @@ internal sealed partial class OtlpArrowDecoder
                 records[i] = record;
             }
 
-            ReadAttributes(tables, TableId.LogAttributes, t, p => records[p].Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.LogAttributes), t, records, static r => r.Attributes);
         }
 
         var request = new ExportLogsServiceRequest();
-        var reader = new ResourceScopeReader(tables, _attributes, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names, _scratch);
         ResourceLogs? current = null;
         reader.Walk(
             (resource, schema) =>
@@ -64,7 +64,7 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var sl = new ScopeLogs { Scope = scope, SchemaUrl = schema };
-                sl.LogRecords.Add(new ArraySegment<LogRecord>(records, first, count));
+                AddRange(sl.LogRecords, records, first, count);
                 current!.ScopeLogs.Add(sl);
             });
         return request;

@@ -12,19 +12,19 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Metrics, out var t))
         {
             var n = t.Length;
-            var name = IntegerColumn<uint>.Of(t, "name");
-            var description = IntegerColumn<uint>.Of(t, "description");
-            var unit = IntegerColumn<uint>.Of(t, "unit");
-            var kind = TableBuilder.ExpandRunEnds(t.Column("type"), n);
-            var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality"), n);
-            var monotonic = (BooleanArray)t.Column("is_monotonic");
-            var pointCount = IntegerColumn<uint>.Of(t, "point_count");
+            var name = _scratch.Widen(IntegerColumn<uint>.Of(t, "name"), n);
+            var description = _scratch.Widen(IntegerColumn<uint>.Of(t, "description"), n);
+            var unit = _scratch.Widen(IntegerColumn<uint>.Of(t, "unit"), n);
+            var kind = TableBuilder.ExpandRunEnds(t.Column("type", StringComparer.Ordinal), n);
+            var temporality = TableBuilder.ExpandRunEnds(t.Column("aggregation_temporality", StringComparer.Ordinal), n);
+            var monotonic = (BooleanArray)t.Column("is_monotonic", StringComparer.Ordinal);
+            var pointCount = _scratch.Widen(IntegerColumn<uint>.Of(t, "point_count"), n);
             metrics = new Metric[n];
 
-            var numbers = new NumberReader(tables);
-            var histograms = new HistogramReader(tables);
-            var exponentials = new ExponentialReader(tables);
-            var summaries = new SummaryReader(tables);
+            var numbers = new NumberReader(tables, _scratch);
+            var histograms = new HistogramReader(tables, _scratch);
+            var exponentials = new ExponentialReader(tables, _scratch);
+            var summaries = new SummaryReader(tables, _scratch);
             for (var i = 0; i < n; i++)
             {
                 var metric = new Metric { Name = _names[name[i]], Description = _names[description[i]], Unit = _names[unit[i]] };
@@ -56,15 +56,15 @@ internal sealed partial class OtlpArrowDecoder
                 metrics[i] = metric;
             }
 
-            ReadAttributes(tables, TableId.MetricAttributes, t, p => metrics[p].Metadata);
-            ReadAttributes(tables, TableId.NumberPointAttributes, numbers.Table, p => numbers.Points[p].Attributes);
-            ReadAttributes(tables, TableId.HistogramPointAttributes, histograms.Table, p => histograms.Points[p].Attributes);
-            ReadAttributes(tables, TableId.ExponentialHistogramPointAttributes, exponentials.Table, p => exponentials.Points[p].Attributes);
-            ReadAttributes(tables, TableId.SummaryPointAttributes, summaries.Table, p => summaries.Points[p].Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.MetricAttributes), t, metrics, static m => m.Metadata);
+            _attributes.Read(tables.GetValueOrDefault(TableId.NumberPointAttributes), numbers.Table, numbers.Points, static p => p.Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.HistogramPointAttributes), histograms.Table, histograms.Points, static p => p.Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.ExponentialHistogramPointAttributes), exponentials.Table, exponentials.Points, static p => p.Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.SummaryPointAttributes), summaries.Table, summaries.Points, static p => p.Attributes);
         }
 
         var request = new ExportMetricsServiceRequest();
-        var reader = new ResourceScopeReader(tables, _attributes, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names, _scratch);
         ResourceMetrics? current = null;
         reader.Walk(
             (resource, schema) =>
@@ -75,7 +75,7 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var sm = new ScopeMetrics { Scope = scope, SchemaUrl = schema };
-                sm.Metrics.Add(new ArraySegment<Metric>(metrics, first, count));
+                AddRange(sm.Metrics, metrics, first, count);
                 current!.ScopeMetrics.Add(sm);
             });
         return request;
@@ -89,11 +89,11 @@ internal sealed partial class OtlpArrowDecoder
         private readonly PointColumns.Reader? _common;
         private int _row;
 
-        protected PointReader(Dictionary<TableId, RecordBatch> tables, TableId id)
+        protected PointReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch, TableId id)
         {
             if (tables.TryGetValue(id, out var table))
             {
-                _common = new PointColumns.Reader(table);
+                _common = new PointColumns.Reader(table, scratch);
                 Points = new T[table.Length];
             }
             else
@@ -114,6 +114,11 @@ internal sealed partial class OtlpArrowDecoder
                 throw new InvalidDataException("A metric claims more data points than its table holds.");
             }
 
+            if (target.Capacity < target.Count + count)
+            {
+                target.Capacity = target.Count + count;
+            }
+
             for (var i = 0; i < count; i++, _row++)
             {
                 var point = Make(_row, _common!);
@@ -127,17 +132,24 @@ internal sealed partial class OtlpArrowDecoder
 
     private sealed class NumberReader : PointReader<NumberDataPoint>
     {
-        private readonly UInt8Array? _type;
+        private readonly byte[] _type = [];
         private readonly DoubleColumn _double;
-        private readonly IntegerColumn<long> _int;
+        private readonly long[] _int = [];
 
-        public NumberReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.NumberPoints)
+        public NumberReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.NumberPoints)
         {
             if (Table is { } t)
             {
-                _type = (UInt8Array)t.Column("value_type");
+                var type = ((UInt8Array)t.Column("value_type", StringComparer.Ordinal)).Values;
+                if (type.Length < t.Length)
+                {
+                    throw new InvalidDataException($"Column 'value_type' holds {type.Length} values; its table has {t.Length} rows.");
+                }
+
+                _type = scratch.Rent<byte>(t.Length);
+                type[..t.Length].CopyTo(_type);
                 _double = DoubleColumn.Of(t, "double");
-                _int = IntegerColumn<long>.Of(t, "int");
+                _int = scratch.Widen(IntegerColumn<long>.Of(t, "int"), t.Length);
             }
         }
 
@@ -145,7 +157,7 @@ internal sealed partial class OtlpArrowDecoder
         {
             var point = new NumberDataPoint();
             (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, point.Exemplars);
-            switch (_type!.Values[row])
+            switch (_type[row])
             {
                 case 1:
                     point.AsDouble = _double[row];
@@ -177,13 +189,13 @@ internal sealed partial class OtlpArrowDecoder
         private readonly BinaryArray? _bucketCounts;
         private readonly BinaryArray? _explicitBounds;
 
-        public HistogramReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.HistogramPoints)
+        public HistogramReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.HistogramPoints)
         {
             if (Table is { } t)
             {
                 _totals = new Totals(t);
-                _bucketCounts = (BinaryArray)t.Column("bucket_counts");
-                _explicitBounds = (BinaryArray)t.Column("explicit_bounds");
+                _bucketCounts = (BinaryArray)t.Column("bucket_counts", StringComparer.Ordinal);
+                _explicitBounds = (BinaryArray)t.Column("explicit_bounds", StringComparer.Ordinal);
             }
         }
 
@@ -211,7 +223,7 @@ internal sealed partial class OtlpArrowDecoder
         private readonly BinaryArray? _positive;
         private readonly BinaryArray? _negative;
 
-        public ExponentialReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.ExponentialHistogramPoints)
+        public ExponentialReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.ExponentialHistogramPoints)
         {
             if (Table is { } t)
             {
@@ -219,8 +231,8 @@ internal sealed partial class OtlpArrowDecoder
                 _scale = IntegerColumn<int>.Of(t, "scale");
                 _zeroCount = IntegerColumn<ulong>.Of(t, "zero_count");
                 _zeroThreshold = DoubleColumn.Of(t, "zero_threshold");
-                _positive = (BinaryArray)t.Column("positive");
-                _negative = (BinaryArray)t.Column("negative");
+                _positive = (BinaryArray)t.Column("positive", StringComparer.Ordinal);
+                _negative = (BinaryArray)t.Column("negative", StringComparer.Ordinal);
             }
         }
 
@@ -248,23 +260,28 @@ internal sealed partial class OtlpArrowDecoder
         private readonly DoubleColumn _sum;
         private readonly BinaryArray? _quantiles;
 
-        public SummaryReader(Dictionary<TableId, RecordBatch> tables) : base(tables, TableId.SummaryPoints)
+        // Summary points have no exemplars: any a row holds are read into this and dropped.
+        private readonly Google.Protobuf.Collections.RepeatedField<Exemplar> _dropped = [];
+
+        public SummaryReader(Dictionary<TableId, RecordBatch> tables, ReadScratch scratch) : base(tables, scratch, TableId.SummaryPoints)
         {
             if (Table is { } t)
             {
                 _count = IntegerColumn<ulong>.Of(t, "count");
                 _sum = DoubleColumn.Of(t, "sum");
-                _quantiles = (BinaryArray)t.Column("quantiles");
+                _quantiles = (BinaryArray)t.Column("quantiles", StringComparer.Ordinal);
             }
         }
 
         protected override SummaryDataPoint Make(int row, PointColumns.Reader common)
         {
             var point = new SummaryDataPoint();
-            (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, []);
+            (point.StartTimeUnixNano, point.TimeUnixNano, point.Flags) = common.Next(row, _dropped);
+            _dropped.Clear();
             point.Count = _count[row];
             point.Sum = _sum[row];
             var pairs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(_quantiles!.GetBytes(row));
+            point.QuantileValues.Capacity = pairs.Length / 2;
             for (var i = 0; i + 1 < pairs.Length; i += 2)
             {
                 point.QuantileValues.Add(new SummaryDataPoint.Types.ValueAtQuantile { Quantile = pairs[i], Value = pairs[i + 1] });

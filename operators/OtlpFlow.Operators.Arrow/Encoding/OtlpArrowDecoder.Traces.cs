@@ -13,40 +13,41 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Spans, out var t))
         {
             var n = t.Length;
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
-            var traceRef = IntegerColumn<int>.Of(t, "trace_ref");
-            var spanId64 = t.Schema.GetFieldIndex("span_id64") >= 0 ? IntegerColumn<ulong>.Of(t, "span_id64") : (IntegerColumn<ulong>?)null;
-            var spanId = spanId64 is null ? (BinaryArray)t.Column("span_id") : null;
-            var parentOffset = IntegerColumn<int>.Of(t, "parent_offset");
-            var parentSpanId = (BinaryArray)t.Column("parent_span_id");
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? new ByteStringColumn((BinaryArray)ti.Column("trace_id", StringComparer.Ordinal)) : (ByteStringColumn?)null;
+            var traceRef = _scratch.Widen(IntegerColumn<int>.Of(t, "trace_ref"), n);
+            var spanIds = t.Schema.GetFieldIndex("span_id64", StringComparer.Ordinal) >= 0
+                ? SpanIds64(_scratch.Widen(IntegerColumn<ulong>.Of(t, "span_id64"), n), n)
+                : new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
+            var parentOffset = _scratch.Widen(IntegerColumn<int>.Of(t, "parent_offset"), n);
+            var parentSpanId = new ByteStringColumn((BinaryArray)t.Column("parent_span_id", StringComparer.Ordinal));
             var traceIdOf = new List<ByteString>();
-            var traceState = IntegerColumn<uint>.Of(t, "trace_state");
-            var flags = IntegerColumn<uint>.Of(t, "flags");
-            var name = IntegerColumn<uint>.Of(t, "name");
-            var kind = TableBuilder.ExpandRunEnds(t.Column("kind"), n);
-            var start = IntegerColumn<long>.Of(t, "start_delta");
-            var duration = IntegerColumn<long>.Of(t, "duration");
-            var droppedAttributes = IntegerColumn<uint>.Of(t, "dropped_attributes_count");
-            var droppedEvents = IntegerColumn<uint>.Of(t, "dropped_events_count");
-            var droppedLinks = IntegerColumn<uint>.Of(t, "dropped_links_count");
-            var status = TableBuilder.ExpandRunEnds(t.Column("status_code"), n);
-            var statusMessage = IntegerColumn<uint>.Of(t, "status_message");
+            var traceState = _scratch.Widen(IntegerColumn<uint>.Of(t, "trace_state"), n);
+            var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
+            var name = _scratch.Widen(IntegerColumn<uint>.Of(t, "name"), n);
+            var kind = TableBuilder.ExpandRunEnds(t.Column("kind", StringComparer.Ordinal), n);
+            var duration = _scratch.Widen(IntegerColumn<long>.Of(t, "duration"), n);
+            var droppedAttributes = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_attributes_count"), n);
+            var droppedEvents = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_events_count"), n);
+            var droppedLinks = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_links_count"), n);
+            var status = TableBuilder.ExpandRunEnds(t.Column("status_code", StringComparer.Ordinal), n);
+            var statusMessage = _scratch.Widen(IntegerColumn<uint>.Of(t, "status_message"), n);
             spans = new Span[n];
-            var starts = Starts(n, parentOffset, start);
+            var starts = Starts(n, parentOffset, _scratch.Widen(IntegerColumn<long>.Of(t, "start_delta"), n));
             var trace = 0;
             for (var i = 0; i < n; i++)
             {
                 trace += traceRef[i];
                 while (traceIdOf.Count <= trace)
                 {
-                    traceIdOf.Add(Bytes(traceIds ?? throw new InvalidDataException("Spans refer to trace ids but the message has none."), traceIdOf.Count));
+                    var ids = traceIds ?? throw new InvalidDataException("Spans refer to trace ids but the message has none.");
+                    traceIdOf.Add(ids[traceIdOf.Count]);
                 }
 
                 var startTime = starts[i];
                 var span = new Span
                 {
                     TraceId = traceIdOf[trace],
-                    SpanId = spanId64 is not null ? SpanId64(spanId64.Value[i]) : Bytes(spanId!, i),
+                    SpanId = spanIds[i],
                     TraceState = _names[traceState[i]],
                     Flags = flags[i],
                     Name = _names[name[i]],
@@ -67,18 +68,18 @@ internal sealed partial class OtlpArrowDecoder
 
             for (var i = 0; i < n; i++)
             {
-                spans[i].ParentSpanId = parentOffset[i] == 0 ? Bytes(parentSpanId, i) : spans[i + parentOffset[i]].SpanId;
+                spans[i].ParentSpanId = parentOffset[i] == 0 ? parentSpanId[i] : spans[i + parentOffset[i]].SpanId;
             }
 
-            ReadAttributes(tables, TableId.SpanAttributes, t, p => spans[p].Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.SpanAttributes), t, spans, static s => s.Attributes);
         }
 
         if (tables.TryGetValue(TableId.Events, out var e))
         {
-            var parent = IntegerColumn<uint>.Of(e, "parent_id");
-            var time = IntegerColumn<long>.Of(e, "time_delta");
-            var name = IntegerColumn<uint>.Of(e, "name");
-            var dropped = IntegerColumn<uint>.Of(e, "dropped_attributes_count");
+            var parent = _scratch.Widen(IntegerColumn<uint>.Of(e, "parent_id"), e.Length);
+            var time = _scratch.Widen(IntegerColumn<long>.Of(e, "time_delta"), e.Length);
+            var name = _scratch.Widen(IntegerColumn<uint>.Of(e, "name"), e.Length);
+            var dropped = _scratch.Widen(IntegerColumn<uint>.Of(e, "dropped_attributes_count"), e.Length);
             var events = new Span.Types.Event[e.Length];
             uint row = 0;
             for (var i = 0; i < e.Length; i++)
@@ -90,17 +91,17 @@ internal sealed partial class OtlpArrowDecoder
                 events[i] = ev;
             }
 
-            ReadAttributes(tables, TableId.EventAttributes, e, p => events[p].Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.EventAttributes), e, events, static e => e.Attributes);
         }
 
         if (tables.TryGetValue(TableId.Links, out var l))
         {
             var parent = IntegerColumn<uint>.Of(l, "parent_id");
             var traceRef = IntegerColumn<int>.Of(l, "trace_ref");
-            var traceId = (BinaryArray)l.Column("trace_id");
+            var traceId = (BinaryArray)l.Column("trace_id", StringComparer.Ordinal);
             var spanRow = IntegerColumn<int>.Of(l, "span_row");
-            var spanId = (BinaryArray)l.Column("span_id");
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id") : null;
+            var spanId = (BinaryArray)l.Column("span_id", StringComparer.Ordinal);
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id", StringComparer.Ordinal) : null;
             var traceState = IntegerColumn<uint>.Of(l, "trace_state");
             var flags = IntegerColumn<uint>.Of(l, "flags");
             var dropped = IntegerColumn<uint>.Of(l, "dropped_attributes_count");
@@ -121,11 +122,11 @@ internal sealed partial class OtlpArrowDecoder
                 links[i] = link;
             }
 
-            ReadAttributes(tables, TableId.LinkAttributes, l, p => links[p].Attributes);
+            _attributes.Read(tables.GetValueOrDefault(TableId.LinkAttributes), l, links, static l => l.Attributes);
         }
 
         var request = new ExportTraceServiceRequest();
-        var reader = new ResourceScopeReader(tables, _attributes, _names);
+        var reader = new ResourceScopeReader(tables, _attributes, _names, _scratch);
         ResourceSpans? current = null;
         reader.Walk(
             (resource, schema) =>
@@ -136,44 +137,59 @@ internal sealed partial class OtlpArrowDecoder
             (scope, schema, first, count) =>
             {
                 var ss = new ScopeSpans { Scope = scope, SchemaUrl = schema };
-                ss.Spans.Add(new ArraySegment<Span>(spans, first, count));
+                AddRange(ss.Spans, spans, first, count);
                 current!.ScopeSpans.Add(ss);
             });
         return request;
     }
 
-    private static ByteString SpanId64(ulong value)
+    /// <summary>
+    /// Span ids stored as 64-bit numbers, as 8-byte <see cref="ByteString"/>s that share one array
+    /// (one allocation for the column, not one per id).
+    /// </summary>
+    private static ByteStringColumn SpanIds64(ulong[] values, int n)
     {
-        Span<byte> bytes = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        return ByteString.CopyFrom(bytes);
+        var bytes = new byte[n * 8];
+        for (var i = 0; i < n; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * 8), values[i]);
+        }
+
+        return ByteStringColumn.Fixed(bytes, 8);
     }
 
     /// <summary>
     /// Span starts: a span without a parent in the message is a delta from the previous such span;
     /// one with a parent is relative to the parent's start, resolved parent first.
     /// </summary>
-    private static ulong[] Starts(int n, IntegerColumn<int> parentOffset, IntegerColumn<long> start)
+    private ulong[] Starts(int n, int[] parentOffset, long[] start)
     {
-        var starts = new ulong[n];
-        var resolved = new bool[n];
+        var starts = _scratch.Rent<ulong>(n);
+        var resolved = _scratch.Rent<byte>(n);
         ulong previous = 0;
         for (var i = 0; i < n; i++)
         {
+            resolved[i] = 0;
             if (parentOffset[i] == 0)
             {
                 previous = Undelta(previous, start[i]);
                 starts[i] = previous;
-                resolved[i] = true;
+                resolved[i] = 1;
             }
         }
 
-        var chain = new List<int>();
+        List<int>? chain = null;
         for (var i = 0; i < n; i++)
         {
+            if (resolved[i] != 0)
+            {
+                continue;
+            }
+
+            chain ??= [];
             chain.Clear();
             var row = i;
-            while (!resolved[row])
+            while (resolved[row] == 0)
             {
                 chain.Add(row);
                 row += parentOffset[row];
@@ -187,7 +203,7 @@ internal sealed partial class OtlpArrowDecoder
             {
                 var child = chain[k];
                 starts[child] = Undelta(starts[child + parentOffset[child]], start[child]);
-                resolved[child] = true;
+                resolved[child] = 1;
             }
         }
 

@@ -11,9 +11,11 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// Decodes the messages of one <see cref="OtlpArrowEncoder"/> stream back into OTLP export
 /// requests, replaying dictionary resets and deltas. Messages must come in order; a gap is an
 /// error (<see cref="ArrowStreamGapException"/>). Uncompressed columns are read where they lie in
-/// the message, without copying. Not thread-safe: one decoder per stream.
+/// the message, without copying. Not thread-safe: one decoder per stream. Disposing it frees its
+/// zstd contexts at once (a zstd stream's window is megabytes of native memory; left to the
+/// finalizer, freeing it costs about as much as decoding).
 /// </summary>
-internal sealed partial class OtlpArrowDecoder
+internal sealed partial class OtlpArrowDecoder : IDisposable
 {
     private readonly MemoryAllocator _allocator;
     private readonly StringDictionaryReader _keys = new();
@@ -24,13 +26,16 @@ internal sealed partial class OtlpArrowDecoder
     private Guid? _streamId;
     private long _nextSequence;
     private ZstdSharp.Decompressor? _zstdStream;
+    private ZstdSharp.Decompressor? _zstdMessage;
+    private readonly ReadScratch _scratch = new();
+    private readonly Dictionary<TableId, RecordBatch> _tables = [];
 
     /// <summary>Creates a decoder for one stream.</summary>
-    /// <param name="allocator">Where decompressed buffers are allocated; Arrow's default when null.</param>
+    /// <param name="allocator">Where decompressed buffers are allocated; a shared array pool when null.</param>
     public OtlpArrowDecoder(MemoryAllocator? allocator = null)
     {
         _allocator = allocator ?? OtlpFlow.Operators.Arrow.Memory.PooledMemoryAllocator.Shared;
-        _attributes = new AttributeReader(_keys, _values);
+        _attributes = new AttributeReader(_keys, _values, _scratch);
     }
 
     /// <summary>Decodes the next message of the stream.</summary>
@@ -72,8 +77,8 @@ internal sealed partial class OtlpArrowDecoder
         try
         {
             ApplyDictionaries(resetMask, tables.GetValueOrDefault(TableId.Dictionary));
-            _nextSequence++;
             _attributes.Load(tables.GetValueOrDefault(TableId.AttributeShapes));
+            _nextSequence++;
             return (Signal)signal switch
             {
                 Signal.Traces => DecodeTraces(tables),
@@ -89,11 +94,23 @@ internal sealed partial class OtlpArrowDecoder
         }
         finally
         {
+            _scratch.Return();
             foreach (var table in tables.Values)
             {
                 table.Dispose();
             }
+
+            tables.Clear();
         }
+    }
+
+    /// <summary>Frees the zstd contexts; the decoder must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        _zstdStream?.Dispose();
+        _zstdStream = null;
+        _zstdMessage?.Dispose();
+        _zstdMessage = null;
     }
 
     /// <summary>Decodes a message produced by <see cref="OtlpArrowEncoder.Encode"/>.</summary>
@@ -115,17 +132,26 @@ internal sealed partial class OtlpArrowDecoder
             }
 
             var owner = new SlicedOwner(_allocator.Allocate(EncodedMessageFormat.HeaderSize + (int)size), EncodedMessageFormat.HeaderSize + (int)size);
-            var target = owner.Memory.Span;
-            message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
-            using var zstd = new ZstdSharp.Decompressor();
-            var written = zstd.Unwrap(body, target[EncodedMessageFormat.HeaderSize..]);
-            if (written != (int)size)
+            try
             {
-                owner.Dispose();
-                throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {written} bytes, not the {size} it claims.");
-            }
+                var target = owner.Memory.Span;
+                message.Span[..EncodedMessageFormat.HeaderSize].CopyTo(target);
+                // One context for every frame of the stream: making one a message costs more than a small frame's expansion.
+                _zstdMessage ??= new ZstdSharp.Decompressor();
+                var written = _zstdMessage.Unwrap(body, target[EncodedMessageFormat.HeaderSize..]);
+                if (written != (int)size)
+                {
+                    throw new InvalidDataException($"Message {sequence} of stream {streamId} expanded to {written} bytes, not the {size} it claims.");
+                }
 
-            return owner;
+                return owner;
+            }
+            catch
+            {
+                // A corrupt frame must not keep the expanded buffer from the allocator.
+                owner.Dispose();
+                throw;
+            }
         }
         catch (ZstdSharp.ZstdException ex)
         {
@@ -192,7 +218,9 @@ internal sealed partial class OtlpArrowDecoder
 
     private Dictionary<TableId, RecordBatch> ReadSections(ReadOnlyMemory<byte> message)
     {
-        var tables = new Dictionary<TableId, RecordBatch>();
+        // One dictionary for every message of the stream: it is emptied when a message is done.
+        var tables = _tables;
+        tables.Clear();
         var context = new ArrowContext(_allocator, ArrowIpc.Codecs, null);
         var offset = EncodedMessageFormat.HeaderSize;
         try
@@ -231,6 +259,7 @@ internal sealed partial class OtlpArrowDecoder
                 table.Dispose();
             }
 
+            tables.Clear();
             throw;
         }
 
@@ -250,7 +279,7 @@ internal sealed partial class OtlpArrowDecoder
 
         var dictionary = IntegerColumn<byte>.Of(delta, "dictionary");
         var key = IntegerColumn<uint>.Of(delta, "key");
-        var value = (StringArray)delta.Column("value");
+        var value = (StringArray)delta.Column("value", StringComparer.Ordinal);
         for (var i = 0; i < delta.Length; i++)
         {
             switch ((DictionaryId)dictionary[i])
@@ -264,24 +293,22 @@ internal sealed partial class OtlpArrowDecoder
         }
     }
 
-    /// <summary>Adds an attribute table's values to the parents of <paramref name="owner"/>.</summary>
-    private void ReadAttributes(Dictionary<TableId, RecordBatch> tables, TableId id, RecordBatch? owner, Func<int, Google.Protobuf.Collections.RepeatedField<OpenTelemetry.Proto.Common.V1.KeyValue>> target)
-    {
-        var table = tables.GetValueOrDefault(id);
-        if (owner is null)
-        {
-            if (table is not null && table.Length > 0)
-            {
-                throw new InvalidDataException($"Section {id} holds attributes but the message has no rows for them.");
-            }
+    private static ulong Undelta(ulong previous, long delta) => unchecked(previous + (ulong)delta);
 
-            return;
+    /// <summary>Adds <paramref name="count"/> items from <paramref name="first"/> on, growing the field once.</summary>
+    private static void AddRange<T>(Google.Protobuf.Collections.RepeatedField<T> target, T[] items, int first, int count)
+    {
+        var range = new ReadOnlySpan<T>(items, first, count);
+        if (target.Capacity < target.Count + count)
+        {
+            target.Capacity = target.Count + count;
         }
 
-        _attributes.Read(table, owner, target);
+        foreach (var item in range)
+        {
+            target.Add(item);
+        }
     }
-
-    private static ulong Undelta(ulong previous, long delta) => unchecked(previous + (ulong)delta);
 
     private static ByteString Bytes(BinaryArray array, int row) => ByteString.CopyFrom(array.GetBytes(row));
 }

@@ -97,7 +97,13 @@ internal sealed class PointColumns
     /// <summary>Adds packed values back to a repeated field.</summary>
     public static void Unpack<T>(ReadOnlySpan<byte> bytes, RepeatedField<T> target) where T : unmanaged
     {
-        foreach (var value in MemoryMarshal.Cast<byte, T>(bytes))
+        var values = MemoryMarshal.Cast<byte, T>(bytes);
+        if (target.Capacity < target.Count + values.Length)
+        {
+            target.Capacity = target.Count + values.Length;
+        }
+
+        foreach (var value in values)
         {
             target.Add(value);
         }
@@ -106,20 +112,23 @@ internal sealed class PointColumns
     /// <summary>Reads the common point columns of a table.</summary>
     public sealed class Reader
     {
-        private readonly IntegerColumn<long> _start;
-        private readonly IntegerColumn<long> _time;
-        private readonly IntegerColumn<uint> _flags;
+        // Widened once into scratch arrays: every row is read.
+        private readonly long[] _start;
+        private readonly long[] _time;
+        private readonly uint[] _flags;
         private readonly BinaryArray _exemplars;
+        private readonly bool _anyExemplars;
         private ulong _previousStart;
         private ulong _previousTime;
 
-        public Reader(RecordBatch table)
+        public Reader(RecordBatch table, ReadScratch scratch)
         {
             Table = table;
-            _start = IntegerColumn<long>.Of(table, "start_delta");
-            _time = IntegerColumn<long>.Of(table, "time_delta");
-            _flags = IntegerColumn<uint>.Of(table, "flags");
-            _exemplars = (BinaryArray)table.Column("exemplars");
+            _start = scratch.Widen(IntegerColumn<long>.Of(table, "start_delta"), table.Length);
+            _time = scratch.Widen(IntegerColumn<long>.Of(table, "time_delta"), table.Length);
+            _flags = scratch.Widen(IntegerColumn<uint>.Of(table, "flags"), table.Length);
+            _exemplars = (BinaryArray)table.Column("exemplars", StringComparer.Ordinal);
+            _anyExemplars = _exemplars.NullCount < _exemplars.Length;
         }
 
         public RecordBatch Table { get; }
@@ -129,7 +138,7 @@ internal sealed class PointColumns
         {
             _previousStart = unchecked(_previousStart + (ulong)_start[row]);
             _previousTime = unchecked(_previousTime + (ulong)_time[row]);
-            if (!_exemplars.IsNull(row))
+            if (_anyExemplars && !_exemplars.IsNull(row))
             {
                 exemplars.Add(NumberDataPoint.Parser.ParseFrom(_exemplars.GetBytes(row)).Exemplars);
             }

@@ -14,15 +14,15 @@ internal sealed class ResourceScopeReader
     private readonly string[] _scopeSchemas;
     private readonly uint[] _itemCounts;
 
-    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, AttributeReader attributes, StringDictionaryReader names)
+    public ResourceScopeReader(IReadOnlyDictionary<TableId, RecordBatch> tables, AttributeReader attributes, StringDictionaryReader names, ReadScratch scratch)
     {
         if (tables.TryGetValue(TableId.Resources, out var res))
         {
-            var present = (BooleanArray)res.Column("present");
+            var present = (BooleanArray)res.Column("present", StringComparer.Ordinal);
             var dropped = IntegerColumn<uint>.Of(res, "dropped_attributes_count");
             var schema = IntegerColumn<uint>.Of(res, "schema_url");
             var scopes = IntegerColumn<uint>.Of(res, "scope_count");
-            var entities = (BinaryArray)res.Column("entity_refs");
+            var entities = (BinaryArray)res.Column("entity_refs", StringComparer.Ordinal);
             _resources = new Resource?[res.Length];
             _resourceSchemas = new string[res.Length];
             _scopeCounts = scopes.ToArray();
@@ -39,7 +39,7 @@ internal sealed class ResourceScopeReader
                 _resources[i] = resource;
             }
 
-            attributes.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), res, parent => (_resources[parent] ?? throw new InvalidDataException($"Resource {parent} is absent but has attributes.")).Attributes);
+            attributes.Read(tables.GetValueOrDefault(TableId.ResourceAttributes), res, _resources, static r => (r ?? throw new InvalidDataException("An absent resource has attributes.")).Attributes);
         }
         else
         {
@@ -50,7 +50,7 @@ internal sealed class ResourceScopeReader
 
         if (tables.TryGetValue(TableId.Scopes, out var sc))
         {
-            var present = (BooleanArray)sc.Column("present");
+            var present = (BooleanArray)sc.Column("present", StringComparer.Ordinal);
             var name = IntegerColumn<uint>.Of(sc, "name");
             var version = IntegerColumn<uint>.Of(sc, "version");
             var dropped = IntegerColumn<uint>.Of(sc, "dropped_attributes_count");
@@ -67,7 +67,7 @@ internal sealed class ResourceScopeReader
                 }
             }
 
-            attributes.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), sc, parent => (_scopes[parent] ?? throw new InvalidDataException($"Scope {parent} is absent but has attributes.")).Attributes);
+            attributes.Read(tables.GetValueOrDefault(TableId.ScopeAttributes), sc, _scopes, static s => (s ?? throw new InvalidDataException("An absent scope has attributes.")).Attributes);
         }
         else
         {

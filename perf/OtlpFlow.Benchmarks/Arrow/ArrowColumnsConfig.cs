@@ -7,7 +7,8 @@ namespace OtlpFlow.Benchmarks.Arrow;
 
 /// <summary>
 /// Adds the Arrow benchmarks' own columns: <c>Bytes/item</c> (deterministic: the method is run
-/// once more on fresh data to count its output) and <c>Items/s</c> or <c>GB/s</c> from the mean time.
+/// once more on fresh data to count its output; for the decode benchmarks, the size of the input)
+/// and <c>Items/s</c> or <c>GB/s</c> from the mean time.
 /// </summary>
 public sealed class ArrowColumnsConfig : ManualConfig
 {
@@ -23,6 +24,8 @@ public sealed class ArrowColumnsConfig : ManualConfig
         public int PriorityInCategory => 0;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
+        // The legends are the encode benchmarks' (their output stays as it was); for the decode
+        // benchmarks Bytes/item is the input's size and Rate items decoded per second.
         public string Legend => "Output bytes per span, data point or log record (20 batches of 1000, stream mode)";
 
         public bool IsAvailable(Summary summary) => true;
@@ -33,6 +36,11 @@ public sealed class ArrowColumnsConfig : ManualConfig
 
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
         {
+            if (benchmarkCase.Descriptor.Type == typeof(ArrowDecodeBenchmarks))
+            {
+                return DecodeInput(benchmarkCase);
+            }
+
             if (benchmarkCase.Descriptor.Type != typeof(ArrowEncodeBenchmarks))
             {
                 return "-";
@@ -50,6 +58,26 @@ public sealed class ArrowColumnsConfig : ManualConfig
             {
                 var bytes = (long)benchmarkCase.Descriptor.WorkloadMethod.Invoke(bench, null)!;
                 return (bytes / (double)ArrowEncodeBenchmarks.ItemsPerOperation).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+            }
+            finally
+            {
+                bench.Cleanup();
+            }
+        }
+
+        private static string DecodeInput(BenchmarkCase benchmarkCase)
+        {
+            var bench = new ArrowDecodeBenchmarks();
+            foreach (var parameter in benchmarkCase.Parameters.Items)
+            {
+                typeof(ArrowDecodeBenchmarks).GetProperty(parameter.Name)!.SetValue(bench, parameter.Value);
+            }
+
+            bench.Setup().GetAwaiter().GetResult();
+            try
+            {
+                var bytes = bench.InputBytes(benchmarkCase.Descriptor.WorkloadMethod.Name);
+                return (bytes / (double)ArrowDecodeBenchmarks.ItemsPerOperation).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
             }
             finally
             {

@@ -112,7 +112,7 @@ public sealed class AttributeShapeTests
         using var buffers = new MessageBuffers(allocator);
         var keys = new StringDictionaryReader();
         keys.Append("a");
-        var reader = new AttributeReader(keys, new KeyedStringDictionaryReader());
+        var reader = new AttributeReader(keys, new KeyedStringDictionaryReader(), new ReadScratch());
 
         // Shape 1 is the key sequence [a].
         var shapeColumn = new UnsignedColumn();
@@ -122,11 +122,11 @@ public sealed class AttributeShapeTests
         reader.Load(new TableBuilder(buffers).Add("shape", shapeColumn).Add("key", keyColumn).Build(1));
 
         var unknown = Owner(buffers, 2);
-        var error = Assert.Throws<InvalidDataException>(() => reader.Read(null, unknown, _ => []));
+        var error = Assert.Throws<InvalidDataException>(() => reader.Read(null, unknown, new[] { new Span() }, static s => s.Attributes));
         Assert.Contains("shape 2", error.Message, StringComparison.Ordinal);
 
         // Two parents of shape 1 call for two values; the table has none.
-        Assert.Throws<InvalidDataException>(() => reader.Read(null, Owner(buffers, 1, 1), _ => []));
+        Assert.Throws<InvalidDataException>(() => reader.Read(null, Owner(buffers, 1, 1), new[] { new Span(), new Span() }, static s => s.Attributes));
     }
 
     private static RecordBatch Owner(MessageBuffers buffers, params ulong[] shapes)

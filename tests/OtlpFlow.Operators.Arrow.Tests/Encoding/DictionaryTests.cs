@@ -76,4 +76,24 @@ public sealed class DictionaryTests
         Assert.ThrowsAny<InvalidDataException>(() => new OtlpArrowDecoder().Decode(encoded));
         Assert.Throws<InvalidDataException>(() => new OtlpArrowDecoder().Decode(new byte[] { 1, 2, 3 }));
     }
+
+    [Theory]
+    [InlineData(ArrowCompression.ZstdMessage)]
+    [InlineData(ArrowCompression.ZstdStream)]
+    public void A_corrupt_zstd_body_is_invalid_data_and_gives_its_buffer_back(ArrowCompression compression)
+    {
+        // The second half of the zstd data scrambled: the frame header (and a stream block's expanded
+        // length) are whole, so the expanded buffer is allocated before the data is found corrupt.
+        var encoded = new OtlpArrowEncoder(new ArrowEncoderOptions { Compression = compression }).Encode(Spans("a", "b")).Bytes.ToArray();
+        for (var i = (EncodedMessageFormat.HeaderSize + encoded.Length) / 2; i < encoded.Length; i++)
+        {
+            encoded[i] = (byte)(i * 37);
+        }
+
+        var allocator = new OtlpFlow.Operators.Arrow.Memory.TrackingMemoryAllocator();
+        using var decoder = new OtlpArrowDecoder(allocator);
+        Assert.ThrowsAny<InvalidDataException>(() => decoder.Decode(encoded));
+        Assert.True(allocator.PeakBytes > 0, "the expanded buffer should have been allocated before the corruption was found");
+        Assert.Equal(0, allocator.LiveBytes);
+    }
 }
