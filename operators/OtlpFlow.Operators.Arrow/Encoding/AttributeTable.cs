@@ -60,6 +60,18 @@ internal sealed class AttributeTable
         Shapes.Clear();
     }
 
+    /// <summary>Makes room for <paramref name="parents"/> parent rows and <paramref name="values"/> values at once.</summary>
+    public void Reserve(int parents, int values)
+    {
+        Shapes.Reserve(parents);
+        if (_group.Length < values)
+        {
+            System.Array.Resize(ref _group, values);
+            System.Array.Resize(ref _kind, values);
+            System.Array.Resize(ref _scalar, values);
+        }
+    }
+
     /// <summary>Adds the attributes of parent row <paramref name="parent"/>; every parent row is added, in order, with or without attributes.</summary>
     public void Add(uint parent, RepeatedField<KeyValue> attributes, AttributeContext context)
     {

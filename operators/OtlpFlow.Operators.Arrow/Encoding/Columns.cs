@@ -142,6 +142,15 @@ internal sealed class SignedColumn(bool nullable = false)
         _magnitude = 0;
     }
 
+    /// <summary>Makes room for <paramref name="count"/> values at once (a message's row count), rather than by doubling.</summary>
+    public void Reserve(int count)
+    {
+        if (_values.Length < count)
+        {
+            System.Array.Resize(ref _values, count);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Append(long value)
     {
@@ -222,6 +231,15 @@ internal sealed class UnsignedColumn(bool nullable = false)
         Scratch.Trim(ref _values, Count);
         Count = 0;
         _or = 0;
+    }
+
+    /// <summary>Makes room for <paramref name="count"/> values at once (a message's row count), rather than by doubling.</summary>
+    public void Reserve(int count)
+    {
+        if (_values.Length < count)
+        {
+            System.Array.Resize(ref _values, count);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -393,6 +411,20 @@ internal sealed class BinaryColumn(bool nullable = false, bool utf8 = false)
         Scratch.Trim(ref _data, _length);
         Count = 0;
         _length = 0;
+    }
+
+    /// <summary>Makes room for <paramref name="count"/> values of <paramref name="bytesEach"/> bytes at once.</summary>
+    public void Reserve(int count, int bytesEach)
+    {
+        if (_offsets.Length < count + 1)
+        {
+            System.Array.Resize(ref _offsets, count + 1);
+        }
+
+        if (_data.Length < count * bytesEach)
+        {
+            System.Array.Resize(ref _data, count * bytesEach);
+        }
     }
 
     public void Append(ReadOnlySpan<byte> value)

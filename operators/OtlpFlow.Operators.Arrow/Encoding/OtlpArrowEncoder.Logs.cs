@@ -50,8 +50,9 @@ internal sealed partial class OtlpArrowEncoder
             foreach (var sl in rl.ScopeLogs)
             {
                 _resources.AddScope(sl.Scope, sl.SchemaUrl, sl.LogRecords.Count);
-                foreach (var log in sl.LogRecords)
+                for (var logIndex = 0; logIndex < sl.LogRecords.Count; logIndex++)
                 {
+                    var log = sl.LogRecords[logIndex];
                     var row = (uint)records++;
                     c.Time.Append(Delta(log.TimeUnixNano, previousTime));
                     previousTime = log.TimeUnixNano;

@@ -159,8 +159,9 @@ internal sealed partial class OtlpArrowEncoder
                             kind.Append(MetricKind.Histogram);
                             temporality.Append((int)metric.Histogram.AggregationTemporality);
                             monotonic.Append(false);
-                            foreach (var p in metric.Histogram.DataPoints)
+                            for (var pIndex = 0; pIndex < metric.Histogram.DataPoints.Count; pIndex++)
                             {
+                                var p = metric.Histogram.DataPoints[pIndex];
                                 histogram.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                                 histogramCount.Append(p.Count);
                                 PointColumns.AppendOptional(histogramSum, p.HasSum, p.Sum);
@@ -176,8 +177,9 @@ internal sealed partial class OtlpArrowEncoder
                             kind.Append(MetricKind.ExponentialHistogram);
                             temporality.Append((int)metric.ExponentialHistogram.AggregationTemporality);
                             monotonic.Append(false);
-                            foreach (var p in metric.ExponentialHistogram.DataPoints)
+                            for (var pIndex = 0; pIndex < metric.ExponentialHistogram.DataPoints.Count; pIndex++)
                             {
+                                var p = metric.ExponentialHistogram.DataPoints[pIndex];
                                 exponential.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                                 expCount.Append(p.Count);
                                 PointColumns.AppendOptional(expSum, p.HasSum, p.Sum);
@@ -196,8 +198,9 @@ internal sealed partial class OtlpArrowEncoder
                             kind.Append(MetricKind.Summary);
                             temporality.Append(0);
                             monotonic.Append(false);
-                            foreach (var p in metric.Summary.DataPoints)
+                            for (var pIndex = 0; pIndex < metric.Summary.DataPoints.Count; pIndex++)
                             {
+                                var p = metric.Summary.DataPoints[pIndex];
                                 summary.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, [], p.Attributes, _attributes);
                                 summaryCount.Append(p.Count);
                                 summarySum.Append(p.Sum);
@@ -288,8 +291,9 @@ internal sealed partial class OtlpArrowEncoder
 
         int AddNumbers(Google.Protobuf.Collections.RepeatedField<NumberDataPoint> dataPoints)
         {
-            foreach (var p in dataPoints)
+            for (var pIndex = 0; pIndex < dataPoints.Count; pIndex++)
             {
+                var p = dataPoints[pIndex];
                 number.Add(p.StartTimeUnixNano, p.TimeUnixNano, p.Flags, p.Exemplars, p.Attributes, _attributes);
                 var (type, d, i) = p.ValueCase switch
                 {

@@ -57,6 +57,32 @@ internal sealed partial class OtlpArrowEncoder
         public readonly UnsignedColumn LinkDropped = new();
         public readonly AttributeTable LinkAttributes = new();
 
+        /// <summary>Sizes the span, event and link columns for a message, once, from its counts.</summary>
+        public void Reserve(int spans, int attributes, int events, int links)
+        {
+            TraceRef.Reserve(spans);
+            ParentOffset.Reserve(spans);
+            Start.Reserve(spans);
+            Duration.Reserve(spans);
+            SpanId64.Reserve(spans);
+            TraceState.Reserve(spans);
+            Flags.Reserve(spans);
+            Name.Reserve(spans);
+            DroppedAttributes.Reserve(spans);
+            DroppedEvents.Reserve(spans);
+            DroppedLinks.Reserve(spans);
+            StatusMessage.Reserve(spans);
+            EventParent.Reserve(events);
+            EventName.Reserve(events);
+            EventDropped.Reserve(events);
+            ParentSpanId.Reserve(spans, 8);
+            TraceIds.Reserve(spans, 16);
+            EventTime.Reserve(events);
+            SpanAttributes.Reserve(spans, attributes);
+            EventAttributes.Reserve(events, 0);
+            LinkAttributes.Reserve(links, 0);
+        }
+
         public void Clear()
         {
             Scratch.Trim(ref ParentRow, Flat.Count);
@@ -124,11 +150,17 @@ internal sealed partial class OtlpArrowEncoder
         var spans = flat.Count;
         var fixedIds = true;
         var fixedTraceIds = true;
+        int attributeCount = 0, eventCount = 0, linkCount = 0;
         foreach (var span in flat)
         {
             fixedIds &= span.SpanId.Length == 8;
             fixedTraceIds &= span.TraceId.Length == 16;
+            attributeCount += span.Attributes.Count;
+            eventCount += span.Events.Count;
+            linkCount += span.Links.Count;
         }
+
+        c.Reserve(spans, attributeCount, eventCount, linkCount);
 
         var rowOfSpanId = c.RowOfSpanId;
         rowOfSpanId.Clear(fixedIds ? 8 : 0);
@@ -205,8 +237,9 @@ internal sealed partial class OtlpArrowEncoder
             c.StatusMessage.Append(_names.IndexOf(status?.Message ?? string.Empty));
             c.SpanAttributes.Add(row, span.Attributes, _attributes);
 
-            foreach (var ev in span.Events)
+            for (var evIndex = 0; evIndex < span.Events.Count; evIndex++)
             {
+                var ev = span.Events[evIndex];
                 c.EventParent.Append(row - previousEventParent);
                 previousEventParent = row;
                 c.EventTime.Append(Delta(ev.TimeUnixNano, span.StartTimeUnixNano));
@@ -215,8 +248,9 @@ internal sealed partial class OtlpArrowEncoder
                 c.EventAttributes.Add((uint)events++, ev.Attributes, _attributes);
             }
 
-            foreach (var link in span.Links)
+            for (var linkIndex = 0; linkIndex < span.Links.Count; linkIndex++)
             {
+                var link = span.Links[linkIndex];
                 c.LinkParent.Append(row - previousLinkParent);
                 previousLinkParent = row;
                 // A linked trace or span that is in this message is a reference (index + 1; 0 keeps the bytes).
