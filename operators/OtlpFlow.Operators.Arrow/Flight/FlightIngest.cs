@@ -51,7 +51,7 @@ internal sealed partial class FlightIngest
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken, _closing.Token);
         var cancel = linked.Token;
         var output = await _output.Task.WaitAsync(cancel).ConfigureAwait(false);
-        var decoder = new OtlpArrowDecoder(Memory);
+        using var decoder = new OtlpArrowDecoder(Memory);
 
         // Put results are written by one loop: a gRPC stream takes one write at a time, and
         // acknowledgements arrive from whichever thread settles a batch.

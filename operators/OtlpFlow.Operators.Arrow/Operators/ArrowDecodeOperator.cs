@@ -105,6 +105,7 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
         {
             // Later messages of this stream depend on the lost one: pass them through from now on.
             stream.Broken = true;
+            stream.Decoder.Dispose();
             LogStreamBroken(Context.Logger, Context.Id, id, ex.Message);
             return null;
         }
@@ -114,6 +115,11 @@ public sealed partial class ArrowDecodeOperator : ProcessorOperator
     public override async ValueTask DisposeAsync()
     {
         _order.Dispose();
+        foreach (var stream in _streams.Values)
+        {
+            stream.Decoder.Dispose();
+        }
+
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
