@@ -77,8 +77,8 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
         try
         {
             ApplyDictionaries(resetMask, tables.GetValueOrDefault(TableId.Dictionary));
-            _attributes.Load(tables.GetValueOrDefault(TableId.AttributeShapes));
             _nextSequence++;
+            _attributes.Load(tables.GetValueOrDefault(TableId.AttributeShapes));
             return (Signal)signal switch
             {
                 Signal.Traces => DecodeTraces(tables),

@@ -12,10 +12,13 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// <summary>
 /// Encodes OTLP export requests as Arrow record batches, one stream of messages at a time: a
 /// root table per signal (spans, log records, metrics and their data points) with resource and
-/// scope tables, attribute tables (parent id, key, typed value), and event and link tables.
-/// Strings go through stream-level dictionaries that persist across messages; each message
-/// carries only the new entries (a delta table), and a dictionary over its limits is reset at
-/// the start of a message. Not thread-safe: one encoder per stream.
+/// scope tables, attribute tables (typed values, placed by each parent's attribute shape; see
+/// <see cref="AttributeShapes"/>), and event and link tables. Strings go through stream-level
+/// dictionaries that persist across messages; each message carries only the new entries (a delta
+/// table), and a dictionary over its limits is reset at the start of a message. Columns are built
+/// in builders and scratch kept for the stream and written once into buffers rented from the
+/// allocator for the message. Not thread-safe: one encoder per stream; dispose it to free its
+/// zstd contexts at once.
 /// </summary>
 /// <remarks>
 /// Dictionaries are kept at the application level, as a small table of their own, rather than as
