@@ -123,7 +123,7 @@ internal sealed class AnyValueColumns
             _str = scratch.Widen(IntegerColumn<uint>.Of(batch, prefix + "str"), _length);
             _int = scratch.Widen(IntegerColumn<long>.Of(batch, prefix + "int"), _length);
             _double = DoubleColumn.Of(batch, prefix + "double");
-            _bytes = (BinaryArray)batch.Column(prefix + "bytes", StringComparer.Ordinal);
+            _bytes = CheckedColumns.Binary<BinaryArray>(batch, prefix + "bytes");
             _strings = strings;
         }
 

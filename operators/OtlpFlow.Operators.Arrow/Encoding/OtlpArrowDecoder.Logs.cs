@@ -18,8 +18,8 @@ internal sealed partial class OtlpArrowDecoder
             var severityText = _scratch.Widen(IntegerColumn<uint>.Of(t, "severity_text"), n);
             var dropped = _scratch.Widen(IntegerColumn<uint>.Of(t, "dropped_attributes_count"), n);
             var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
-            var traceId = new ByteStringColumn((BinaryArray)t.Column("trace_id", StringComparer.Ordinal));
-            var spanId = new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
+            var traceId = new ByteStringColumn(CheckedColumns.Binary<BinaryArray>(t, "trace_id"));
+            var spanId = new ByteStringColumn(CheckedColumns.Binary<BinaryArray>(t, "span_id"));
             var eventName = _scratch.Widen(IntegerColumn<uint>.Of(t, "event_name"), n);
             var body = new AnyValueColumns.Reader(t, "body_", _bodies, _scratch);
             records = new LogRecord[n];

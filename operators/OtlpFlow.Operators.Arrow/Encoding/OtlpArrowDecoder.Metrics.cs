@@ -194,8 +194,8 @@ internal sealed partial class OtlpArrowDecoder
             if (Table is { } t)
             {
                 _totals = new Totals(t);
-                _bucketCounts = (BinaryArray)t.Column("bucket_counts", StringComparer.Ordinal);
-                _explicitBounds = (BinaryArray)t.Column("explicit_bounds", StringComparer.Ordinal);
+                _bucketCounts = CheckedColumns.Binary<BinaryArray>(t, "bucket_counts");
+                _explicitBounds = CheckedColumns.Binary<BinaryArray>(t, "explicit_bounds");
             }
         }
 
@@ -231,8 +231,8 @@ internal sealed partial class OtlpArrowDecoder
                 _scale = IntegerColumn<int>.Of(t, "scale");
                 _zeroCount = IntegerColumn<ulong>.Of(t, "zero_count");
                 _zeroThreshold = DoubleColumn.Of(t, "zero_threshold");
-                _positive = (BinaryArray)t.Column("positive", StringComparer.Ordinal);
-                _negative = (BinaryArray)t.Column("negative", StringComparer.Ordinal);
+                _positive = CheckedColumns.Binary<BinaryArray>(t, "positive");
+                _negative = CheckedColumns.Binary<BinaryArray>(t, "negative");
             }
         }
 
@@ -269,7 +269,7 @@ internal sealed partial class OtlpArrowDecoder
             {
                 _count = IntegerColumn<ulong>.Of(t, "count");
                 _sum = DoubleColumn.Of(t, "sum");
-                _quantiles = (BinaryArray)t.Column("quantiles", StringComparer.Ordinal);
+                _quantiles = CheckedColumns.Binary<BinaryArray>(t, "quantiles");
             }
         }
 

@@ -13,13 +13,13 @@ internal sealed partial class OtlpArrowDecoder
         if (tables.TryGetValue(TableId.Spans, out var t))
         {
             var n = t.Length;
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? new ByteStringColumn((BinaryArray)ti.Column("trace_id", StringComparer.Ordinal)) : (ByteStringColumn?)null;
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? new ByteStringColumn(CheckedColumns.Binary<BinaryArray>(ti, "trace_id")) : (ByteStringColumn?)null;
             var traceRef = _scratch.Widen(IntegerColumn<int>.Of(t, "trace_ref"), n);
             var spanIds = t.Schema.GetFieldIndex("span_id64", StringComparer.Ordinal) >= 0
                 ? SpanIds64(_scratch.Widen(IntegerColumn<ulong>.Of(t, "span_id64"), n), n)
-                : new ByteStringColumn((BinaryArray)t.Column("span_id", StringComparer.Ordinal));
+                : new ByteStringColumn(CheckedColumns.Binary<BinaryArray>(t, "span_id"));
             var parentOffset = _scratch.Widen(IntegerColumn<int>.Of(t, "parent_offset"), n);
-            var parentSpanId = new ByteStringColumn((BinaryArray)t.Column("parent_span_id", StringComparer.Ordinal));
+            var parentSpanId = new ByteStringColumn(CheckedColumns.Binary<BinaryArray>(t, "parent_span_id"));
             var traceIdOf = new List<ByteString>();
             var traceState = _scratch.Widen(IntegerColumn<uint>.Of(t, "trace_state"), n);
             var flags = _scratch.Widen(IntegerColumn<uint>.Of(t, "flags"), n);
@@ -98,10 +98,10 @@ internal sealed partial class OtlpArrowDecoder
         {
             var parent = IntegerColumn<uint>.Of(l, "parent_id");
             var traceRef = IntegerColumn<int>.Of(l, "trace_ref");
-            var traceId = (BinaryArray)l.Column("trace_id", StringComparer.Ordinal);
+            var traceId = CheckedColumns.Binary<BinaryArray>(l, "trace_id");
             var spanRow = IntegerColumn<int>.Of(l, "span_row");
-            var spanId = (BinaryArray)l.Column("span_id", StringComparer.Ordinal);
-            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? (BinaryArray)ti.Column("trace_id", StringComparer.Ordinal) : null;
+            var spanId = CheckedColumns.Binary<BinaryArray>(l, "span_id");
+            var traceIds = tables.TryGetValue(TableId.TraceIds, out var ti) ? CheckedColumns.Binary<BinaryArray>(ti, "trace_id") : null;
             var traceState = IntegerColumn<uint>.Of(l, "trace_state");
             var flags = IntegerColumn<uint>.Of(l, "flags");
             var dropped = IntegerColumn<uint>.Of(l, "dropped_attributes_count");

@@ -279,7 +279,7 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
 
         var dictionary = IntegerColumn<byte>.Of(delta, "dictionary");
         var key = IntegerColumn<uint>.Of(delta, "key");
-        var value = (StringArray)delta.Column("value", StringComparer.Ordinal);
+        var value = CheckedColumns.Binary<StringArray>(delta, "value");
         for (var i = 0; i < delta.Length; i++)
         {
             switch ((DictionaryId)dictionary[i])

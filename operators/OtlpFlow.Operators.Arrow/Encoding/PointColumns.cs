@@ -127,7 +127,7 @@ internal sealed class PointColumns
             _start = scratch.Widen(IntegerColumn<long>.Of(table, "start_delta"), table.Length);
             _time = scratch.Widen(IntegerColumn<long>.Of(table, "time_delta"), table.Length);
             _flags = scratch.Widen(IntegerColumn<uint>.Of(table, "flags"), table.Length);
-            _exemplars = (BinaryArray)table.Column("exemplars", StringComparer.Ordinal);
+            _exemplars = CheckedColumns.Binary<BinaryArray>(table, "exemplars");
             _anyExemplars = _exemplars.NullCount < _exemplars.Length;
         }
 

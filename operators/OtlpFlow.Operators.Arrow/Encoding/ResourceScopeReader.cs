@@ -22,7 +22,7 @@ internal sealed class ResourceScopeReader
             var dropped = IntegerColumn<uint>.Of(res, "dropped_attributes_count");
             var schema = IntegerColumn<uint>.Of(res, "schema_url");
             var scopes = IntegerColumn<uint>.Of(res, "scope_count");
-            var entities = (BinaryArray)res.Column("entity_refs", StringComparer.Ordinal);
+            var entities = CheckedColumns.Binary<BinaryArray>(res, "entity_refs");
             _resources = new Resource?[res.Length];
             _resourceSchemas = new string[res.Length];
             _scopeCounts = scopes.ToArray();

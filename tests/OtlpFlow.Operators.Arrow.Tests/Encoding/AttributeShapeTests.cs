@@ -97,6 +97,39 @@ public sealed class AttributeShapeTests
     }
 
     [Fact]
+    public async Task Corrupted_messages_give_invalid_data_or_a_request_and_give_their_memory_back()
+    {
+        // Random bytes flipped in uncompressed messages (shape tables, shape columns, value tables
+        // and all): each decode either succeeds or says the data is invalid, never anything else.
+        var request = (await Support.Generated.RequestsAsync(OtlpFlow.Engine.Telemetry.Signal.Traces, seed: 5, count: 200, batchSize: 200))[0];
+        var allocator = new TrackingMemoryAllocator();
+        var message = new OtlpArrowEncoder(new ArrowEncoderOptions { Compression = ArrowCompression.None }, allocator).Encode(request).Bytes.ToArray();
+        var random = new Random(20);
+        var invalid = 0;
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var corrupt = (byte[])message.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                corrupt[random.Next(EncodedMessageFormat.HeaderSize, corrupt.Length)] ^= (byte)random.Next(1, 256);
+            }
+
+            using var decoder = new OtlpArrowDecoder(allocator);
+            try
+            {
+                decoder.Decode(corrupt);
+            }
+            catch (InvalidDataException)
+            {
+                invalid++;
+            }
+        }
+
+        Assert.True(invalid > 0, "some corruptions should have been detected");
+        Assert.Equal(0, allocator.LiveBytes);
+    }
+
+    [Fact]
     public void Attribute_rows_must_be_added_for_every_parent_in_order()
     {
         var table = new AttributeTable();
