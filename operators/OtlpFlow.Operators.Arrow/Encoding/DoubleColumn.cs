@@ -3,7 +3,7 @@ using Apache.Arrow;
 namespace OtlpFlow.Operators.Arrow.Encoding;
 
 /// <summary>
-/// A column of doubles as written by <see cref="TableBuilder"/>: either plain 64-bit floats or,
+/// A column of doubles as written by <see cref="DoubleValues"/>: either plain 64-bit floats or,
 /// when every value of the message is a decimal with at most <see cref="MaxExponent"/> places
 /// (prices, ratios and amounts rounded for people), the values times 10^e as integers in a column
 /// named <c>{name}_e{e}</c>. Such integers take a few bytes where the float's mantissa takes eight
