@@ -10,20 +10,15 @@ namespace OtlpFlow.Operators.Arrow.Encoding;
 /// </summary>
 internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDictionaryReader values, ReadScratch scratch)
 {
-    // The message's shape table: key of each row; shapes by number (first row, length).
+    // The message's shape table, in the decoder's scratch (valid for the message): the key of each
+    // row; each row's shape and shapes by number (first row, length), as local shape indexes.
     private uint[] _rowKey = [];
     private int[] _rowShape = [];
     private int[] _storageOrder = [];
-    private readonly Dictionary<uint, int> _shapeOf = [];
     private int[] _shapeFirst = [];
     private int[] _shapeLength = [];
+    private readonly Dictionary<uint, int> _shapeOf = [];
     private int _rows;
-
-    // Scratch of Read.
-    private int[] _count = [];
-    private int[] _base = [];
-    private int[] _parentShape = [];
-    private int[] _parentRank = [];
 
     /// <summary>Reads the message's shape table (none when the message has no attributes).</summary>
     public void Load(RecordBatch? shapes)
@@ -35,13 +30,12 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
             return;
         }
 
-        var shapeColumn = IntegerColumn<uint>.Of(shapes, "shape");
-        var keyColumn = IntegerColumn<uint>.Of(shapes, "key");
-        Ensure(ref _rowKey, _rows);
-        Ensure(ref _rowShape, _rows);
-        Ensure(ref _storageOrder, _rows);
-        Ensure(ref _shapeFirst, _rows);
-        Ensure(ref _shapeLength, _rows);
+        var shapeColumn = scratch.Widen(IntegerColumn<uint>.Of(shapes, "shape"), _rows);
+        _rowKey = scratch.Widen(IntegerColumn<uint>.Of(shapes, "key"), _rows);
+        _rowShape = scratch.Rent<int>(_rows);
+        _storageOrder = scratch.Rent<int>(_rows);
+        _shapeFirst = scratch.Rent<int>(_rows);
+        _shapeLength = scratch.Rent<int>(_rows);
         var sortKeys = scratch.Rent<ulong>(_rows);
         for (var row = 0; row < _rows; row++)
         {
@@ -53,14 +47,13 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
 
             if (row == 0 || shape != shapeColumn[row - 1])
             {
+                _shapeFirst[_shapeOf.Count] = row;
                 _shapeOf.Add(shape, _shapeOf.Count);
-                _shapeFirst[_shapeOf.Count - 1] = row;
             }
 
             var local = _shapeOf.Count - 1;
             _shapeLength[local] = row - _shapeFirst[local] + 1;
             _rowShape[row] = local;
-            _rowKey[row] = keyColumn[row];
             sortKeys[row] = ((ulong)_rowKey[row] << 32) | (uint)row;
         }
 
@@ -97,16 +90,16 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
 
         var shapes = scratch.Widen(IntegerColumn<uint>.Of(owner, "attributes_shape"), count);
         var groups = _shapeOf.Count;
-        Ensure(ref _count, groups);
-        Ensure(ref _parentShape, count);
-        Ensure(ref _parentRank, count);
-        System.Array.Clear(_count, 0, groups);
+        var parentsOf = scratch.Rent<int>(groups);
+        var parentShape = scratch.Rent<int>(count);
+        var parentRank = scratch.Rent<int>(count);
+        System.Array.Clear(parentsOf, 0, groups);
         for (var p = 0; p < count; p++)
         {
             var shape = shapes[p];
             if (shape == 0)
             {
-                _parentShape[p] = -1;
+                parentShape[p] = -1;
                 continue;
             }
 
@@ -115,18 +108,18 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
                 throw new InvalidDataException($"Row {p} has attribute shape {shape}, which the message's shape table does not hold.");
             }
 
-            _parentShape[p] = local;
-            _parentRank[p] = _count[local]++;
+            parentShape[p] = local;
+            parentRank[p] = parentsOf[local]++;
         }
 
         // Each group (a shape's position) holds one value per parent of the shape.
-        Ensure(ref _base, _rows);
-        var total = 0;
-        for (var i = 0; i < _rows; i++)
+        var first = scratch.Rent<int>(_rows);
+        long total = 0;
+        for (var i = 0; i < _rows && total <= int.MaxValue; i++)
         {
             var row = _storageOrder[i];
-            _base[row] = total;
-            total += _count[_rowShape[row]];
+            first[row] = (int)total;
+            total += parentsOf[_rowShape[row]];
         }
 
         if (total != (table?.Length ?? 0))
@@ -142,26 +135,26 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
         var reader = new AnyValueColumns.Reader(table!, "value_", null, scratch);
         for (var p = 0; p < count; p++)
         {
-            var local = _parentShape[p];
+            var local = parentShape[p];
             if (local < 0)
             {
                 continue;
             }
 
             var list = attributes(parents[p]);
-            var first = _shapeFirst[local];
+            var start = _shapeFirst[local];
             var length = _shapeLength[local];
             if (list.Capacity < list.Count + length)
             {
                 list.Capacity = list.Count + length;
             }
 
-            var rank = _parentRank[p];
-            for (var row = first; row < first + length; row++)
+            var rank = parentRank[p];
+            for (var row = start; row < start + length; row++)
             {
                 var key = _rowKey[row];
                 var kv = new KeyValue { Key = keys[key] };
-                var value = reader.Get(_base[row] + rank, values, key);
+                var value = reader.Get(first[row] + rank, values, key);
                 if (value is not null)
                 {
                     kv.Value = value;
@@ -169,22 +162,6 @@ internal sealed class AttributeReader(StringDictionaryReader keys, KeyedStringDi
 
                 list.Add(kv);
             }
-        }
-    }
-
-    private static void Ensure(ref int[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new int[Math.Max(length, array.Length * 2)];
-        }
-    }
-
-    private static void Ensure(ref uint[] array, int length)
-    {
-        if (array.Length < length)
-        {
-            array = new uint[Math.Max(length, array.Length * 2)];
         }
     }
 }

@@ -120,26 +120,27 @@ internal sealed class NullMask
 }
 
 /// <summary>
-/// A column of signed integers, stored at the narrowest width (8, 16, 32 or 64 bits) that holds
-/// every value of the message; the width is known when the last value is appended (an OR of the
-/// values' magnitudes), so the message buffer is written once.
+/// The values of a fixed-width column in a scratch array reused from message to message, with its
+/// validity when the column is nullable. Subclasses track, while appending, what decides how the
+/// column is stored.
 /// </summary>
-internal sealed class SignedColumn(bool nullable = false)
+internal abstract class FixedWidthValues<T>(bool nullable) where T : unmanaged
 {
-    private readonly NullMask? _nulls = nullable ? new NullMask() : null;
-    private long[] _values = new long[256];
-    private ulong _magnitude;
+    private T[] _values = new T[256];
 
     public int Count { get; private set; }
 
-    public bool Nullable => _nulls is not null;
+    public bool Nullable => Nulls is not null;
 
-    public void Clear()
+    protected NullMask? Nulls { get; } = nullable ? new NullMask() : null;
+
+    protected ReadOnlySpan<T> Values => _values.AsSpan(0, Count);
+
+    public virtual void Clear()
     {
-        _nulls?.Clear(Count);
+        Nulls?.Clear(Count);
         Scratch.Trim(ref _values, Count);
         Count = 0;
-        _magnitude = 0;
     }
 
     /// <summary>Makes room for <paramref name="count"/> values at once (a message's row count), rather than by doubling.</summary>
@@ -149,157 +150,100 @@ internal sealed class SignedColumn(bool nullable = false)
         {
             System.Array.Resize(ref _values, count);
         }
+    }
+
+    public void AppendNull() => Add(default, valid: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected void Add(T value, bool valid)
+    {
+        var row = Count;
+        if ((uint)row >= (uint)_values.Length)
+        {
+            Scratch.Grow(ref _values, row + 1);
+        }
+
+        _values[row] = value;
+        if (Nulls is not null)
+        {
+            Nulls.Set(row, valid);
+        }
+        else if (!valid)
+        {
+            throw new InvalidOperationException("A null in a column that is not nullable.");
+        }
+
+        Count = row + 1;
+    }
+}
+
+/// <summary>
+/// A column of signed integers, stored at the narrowest width (8, 16, 32 or 64 bits) that holds
+/// every value of the message; the width is known when the last value is appended (an OR of the
+/// values' magnitudes), so the message buffer is written once.
+/// </summary>
+internal sealed class SignedColumn(bool nullable = false) : FixedWidthValues<long>(nullable)
+{
+    private ulong _magnitude;
+
+    public override void Clear()
+    {
+        base.Clear();
+        _magnitude = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Append(long value)
     {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = value;
+        Add(value, valid: true);
         _magnitude |= (ulong)(value ^ (value >> 63));
-        _nulls?.Set(row, true);
-        Count = row + 1;
     }
 
-    public void AppendNull()
-    {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = 0;
-        _nulls!.Set(row, false);
-        Count = row + 1;
-    }
-
-    public IArrowArray Build(MessageBuffers buffers) => Build(buffers, _values.AsSpan(0, Count), _magnitude, _nulls);
+    public IArrowArray Build(MessageBuffers buffers) => Build(buffers, Values, _magnitude, Nulls);
 
     /// <summary>Signed values at the narrowest width that holds <paramref name="magnitude"/> (the OR of each value XOR its sign).</summary>
     public static IArrowArray Build(MessageBuffers buffers, ReadOnlySpan<long> values, ulong magnitude, NullMask? nulls)
     {
-        ArrowBuffer data;
-        IArrowType type;
-        if (magnitude < 0x80)
+        var (type, data) = magnitude switch
         {
-            type = Int8Type.Default;
-            var target = buffers.Rent<sbyte>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (sbyte)values[i];
-        }
-        else if (magnitude < 0x8000)
-        {
-            type = Int16Type.Default;
-            var target = buffers.Rent<short>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (short)values[i];
-        }
-        else if (magnitude < 0x8000_0000)
-        {
-            type = Int32Type.Default;
-            var target = buffers.Rent<int>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (int)values[i];
-        }
-        else
-        {
-            type = Int64Type.Default;
-            data = buffers.Copy(values);
-        }
-
+            < 0x80 => (Int8Type.Default, Columns.Narrowed<long, sbyte>(buffers, values)),
+            < 0x8000 => (Int16Type.Default, Columns.Narrowed<long, short>(buffers, values)),
+            < 0x8000_0000 => (Int32Type.Default, Columns.Narrowed<long, int>(buffers, values)),
+            _ => ((IArrowType)Int64Type.Default, buffers.Copy(values)),
+        };
         return Columns.Array(type, values.Length, nulls, buffers, data);
     }
 }
 
 /// <summary>A column of unsigned integers at the narrowest width that holds every value of the message.</summary>
-internal sealed class UnsignedColumn(bool nullable = false)
+internal sealed class UnsignedColumn(bool nullable = false) : FixedWidthValues<ulong>(nullable)
 {
-    private readonly NullMask? _nulls = nullable ? new NullMask() : null;
-    private ulong[] _values = new ulong[256];
     private ulong _or;
 
-    public int Count { get; private set; }
-
-    public bool Nullable => _nulls is not null;
-
-    public void Clear()
+    public override void Clear()
     {
-        _nulls?.Clear(Count);
-        Scratch.Trim(ref _values, Count);
-        Count = 0;
+        base.Clear();
         _or = 0;
-    }
-
-    /// <summary>Makes room for <paramref name="count"/> values at once (a message's row count), rather than by doubling.</summary>
-    public void Reserve(int count)
-    {
-        if (_values.Length < count)
-        {
-            System.Array.Resize(ref _values, count);
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Append(ulong value)
     {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = value;
+        Add(value, valid: true);
         _or |= value;
-        _nulls?.Set(row, true);
-        Count = row + 1;
-    }
-
-    public void AppendNull()
-    {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = 0;
-        _nulls!.Set(row, false);
-        Count = row + 1;
     }
 
     public IArrowArray Build(MessageBuffers buffers)
     {
-        var values = _values.AsSpan(0, Count);
-        ArrowBuffer data;
-        IArrowType type;
-        if (_or <= byte.MaxValue)
+        var values = Values;
+        var (type, data) = _or switch
         {
-            type = UInt8Type.Default;
-            var target = buffers.Rent<byte>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (byte)values[i];
-        }
-        else if (_or <= ushort.MaxValue)
-        {
-            type = UInt16Type.Default;
-            var target = buffers.Rent<ushort>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (ushort)values[i];
-        }
-        else if (_or <= uint.MaxValue)
-        {
-            type = UInt32Type.Default;
-            var target = buffers.Rent<uint>(values.Length, out data);
-            for (var i = 0; i < values.Length; i++) target[i] = (uint)values[i];
-        }
-        else
-        {
-            type = UInt64Type.Default;
-            data = buffers.Copy<ulong>(values);
-        }
-
-        return Columns.Array(type, values.Length, _nulls, buffers, data);
+            <= byte.MaxValue => (UInt8Type.Default, Columns.Narrowed<ulong, byte>(buffers, values)),
+            <= ushort.MaxValue => (UInt16Type.Default, Columns.Narrowed<ulong, ushort>(buffers, values)),
+            <= uint.MaxValue => (UInt32Type.Default, Columns.Narrowed<ulong, uint>(buffers, values)),
+            _ => ((IArrowType)UInt64Type.Default, buffers.Copy(values)),
+        };
+        return Columns.Array(type, values.Length, Nulls, buffers, data);
     }
 }
 
@@ -308,37 +252,21 @@ internal sealed class UnsignedColumn(bool nullable = false)
 /// tracks the fewest decimal places that every value so far needs, so that building it either
 /// scales once to integers or copies the doubles once.
 /// </summary>
-internal sealed class DoubleValues(bool nullable = false)
+internal sealed class DoubleValues(bool nullable = false) : FixedWidthValues<double>(nullable)
 {
-    private readonly NullMask? _nulls = nullable ? new NullMask() : null;
-    private double[] _values = new double[256];
     private long[] _scaled = new long[256];
     private int _exponent;
 
-    public int Count { get; private set; }
-
-    public bool Nullable => _nulls is not null;
-
-    public void Clear()
+    public override void Clear()
     {
-        _nulls?.Clear(Count);
-        Scratch.Trim(ref _values, Count);
         Scratch.Trim(ref _scaled, Count);
-        Count = 0;
+        base.Clear();
         _exponent = 0;
     }
 
     public void Append(double value)
     {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = value;
-        _nulls?.Set(row, true);
-        Count = row + 1;
+        Add(value, valid: true);
 
         // A value that is a decimal with e places is one with any more places too (below 2^53),
         // so the column's exponent only ever rises; Build checks every value again at the end.
@@ -348,23 +276,10 @@ internal sealed class DoubleValues(bool nullable = false)
         }
     }
 
-    public void AppendNull()
-    {
-        var row = Count;
-        if ((uint)row >= (uint)_values.Length)
-        {
-            Scratch.Grow(ref _values, row + 1);
-        }
-
-        _values[row] = 0;
-        _nulls!.Set(row, false);
-        Count = row + 1;
-    }
-
     /// <summary>The column and its name: <c>{name}_e{e}</c> for scaled integers, else <paramref name="name"/>.</summary>
     public (string Name, IArrowArray Array) Build(string name, MessageBuffers buffers)
     {
-        var values = _values.AsSpan(0, Count);
+        var values = Values;
         if (_exponent <= DoubleColumn.MaxExponent && values.Length > 0)
         {
             if (_scaled.Length < values.Length)
@@ -384,11 +299,11 @@ internal sealed class DoubleValues(bool nullable = false)
 
             if (exact)
             {
-                return ($"{name}_e{_exponent}", SignedColumn.Build(buffers, _scaled.AsSpan(0, values.Length), magnitude, _nulls));
+                return ($"{name}_e{_exponent}", SignedColumn.Build(buffers, _scaled.AsSpan(0, values.Length), magnitude, Nulls));
             }
         }
 
-        return (name, Columns.Array(DoubleType.Default, values.Length, _nulls, buffers, buffers.Copy<double>(values)));
+        return (name, Columns.Array(DoubleType.Default, values.Length, Nulls, buffers, buffers.Copy(values)));
     }
 }
 
@@ -596,9 +511,7 @@ internal sealed class RunEndColumn
         IArrowArray ends;
         if (_count <= short.MaxValue)
         {
-            var target = buffers.Rent<short>(Runs, out var data);
-            for (var i = 0; i < Runs; i++) target[i] = (short)_ends[i];
-            ends = new Int16Array(data, ArrowBuffer.Empty, Runs, 0, 0);
+            ends = new Int16Array(Columns.Narrowed<int, short>(buffers, _ends.AsSpan(0, Runs)), ArrowBuffer.Empty, Runs, 0, 0);
         }
         else
         {
@@ -612,6 +525,20 @@ internal sealed class RunEndColumn
 /// <summary>Shared construction of fixed-width arrays.</summary>
 internal static class Columns
 {
+    /// <summary>A buffer of <paramref name="values"/> converted to the narrower <typeparamref name="TTo"/> (every value fits).</summary>
+    public static ArrowBuffer Narrowed<TFrom, TTo>(MessageBuffers buffers, ReadOnlySpan<TFrom> values)
+        where TFrom : unmanaged, System.Numerics.IBinaryInteger<TFrom>
+        where TTo : unmanaged, System.Numerics.IBinaryInteger<TTo>
+    {
+        var target = buffers.Rent<TTo>(values.Length, out var data);
+        for (var i = 0; i < values.Length; i++)
+        {
+            target[i] = TTo.CreateTruncating(values[i]);
+        }
+
+        return data;
+    }
+
     public static IArrowArray Array(IArrowType type, int length, NullMask? nulls, MessageBuffers buffers, ArrowBuffer values) =>
         ArrowArrayFactory.BuildArray(new ArrayData(type, length, nulls?.NullCount ?? 0, 0, [nulls?.Build(buffers, length) ?? ArrowBuffer.Empty, values]));
 }

@@ -7,14 +7,9 @@ internal sealed class KeyedStringDictionaryReader
 
     public void Reset() => _byKey.Clear();
 
-    /// <summary>Adds the next value of <paramref name="key"/>'s dictionary.</summary>
+    /// <summary>Adds the next value of <paramref name="key"/>'s dictionary (a key the stream has: the caller checks).</summary>
     public void Append(uint key, string value)
     {
-        if (key > 16 * 1024 * 1024)
-        {
-            throw new InvalidDataException($"Value dictionary entry for key {key}: no message holds that many keys.");
-        }
-
         while (_byKey.Count <= key)
         {
             _byKey.Add(null);

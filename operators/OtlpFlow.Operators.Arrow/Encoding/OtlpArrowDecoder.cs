@@ -30,10 +30,21 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
     private readonly ReadScratch _scratch = new();
     private readonly Dictionary<TableId, RecordBatch> _tables = [];
 
+    /// <summary>The most bytes a compressed message may expand to by default: the OTLP receivers' default request limit.</summary>
+    public const int DefaultMaxExpandedBytes = 64 * 1024 * 1024;
+
+    private readonly int _maxExpandedBytes;
+
     /// <summary>Creates a decoder for one stream.</summary>
     /// <param name="allocator">Where decompressed buffers are allocated; a shared array pool when null.</param>
-    public OtlpArrowDecoder(MemoryAllocator? allocator = null)
+    /// <param name="maxExpandedBytes">
+    /// The most bytes a compressed message may claim to expand to; a larger claim is invalid data,
+    /// refused before anything is allocated for it.
+    /// </param>
+    public OtlpArrowDecoder(MemoryAllocator? allocator = null, int maxExpandedBytes = DefaultMaxExpandedBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxExpandedBytes, 1);
+        _maxExpandedBytes = maxExpandedBytes;
         _allocator = allocator ?? OtlpFlow.Operators.Arrow.Memory.PooledMemoryAllocator.Shared;
         _attributes = new AttributeReader(_keys, _values, _scratch);
     }
@@ -126,9 +137,9 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
         try
         {
             var size = ZstdSharp.Decompressor.GetDecompressedSize(body);
-            if (size > int.MaxValue - EncodedMessageFormat.HeaderSize)
+            if (size > (ulong)_maxExpandedBytes)
             {
-                throw new InvalidDataException($"Message {sequence} of stream {streamId} claims {size} bytes once expanded.");
+                throw new InvalidDataException($"Message {sequence} of stream {streamId} claims {size} bytes once expanded; the limit is {_maxExpandedBytes}.");
             }
 
             var owner = new SlicedOwner(_allocator.Allocate(EncodedMessageFormat.HeaderSize + (int)size), EncodedMessageFormat.HeaderSize + (int)size);
@@ -163,9 +174,9 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
     {
         var body = message[EncodedMessageFormat.HeaderSize..];
         var size = body.Length < 4 ? -1 : BinaryPrimitives.ReadInt32LittleEndian(body.Span);
-        if (size < 0 || size > int.MaxValue - EncodedMessageFormat.HeaderSize)
+        if (size < 0 || size > _maxExpandedBytes)
         {
-            throw new InvalidDataException($"Message {sequence} of stream {streamId} has no valid expanded length.");
+            throw new InvalidDataException($"Message {sequence} of stream {streamId} claims {size} bytes once expanded; the limit is {_maxExpandedBytes}.");
         }
 
         if (_zstdStream is null || (flags & EncodedMessageFormat.ZstdStreamResetFlag) != 0)
@@ -249,6 +260,8 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
                     throw new InvalidDataException($"Section {id} appears twice in one message.");
                 }
 
+                CheckedColumns.Validate(batch);
+
                 offset += length;
             }
         }
@@ -285,7 +298,16 @@ internal sealed partial class OtlpArrowDecoder : IDisposable
             switch ((DictionaryId)dictionary[i])
             {
                 case DictionaryId.Keys: _keys.Append(value.GetString(i)); break;
-                case DictionaryId.Values: _values.Append(key[i], value.GetString(i)); break;
+                case DictionaryId.Values:
+                    // A value belongs to a key the stream has (keys come first in a delta), so a
+                    // corrupt key cannot make the reader grow a table to its number.
+                    if (key[i] >= (uint)_keys.Count)
+                    {
+                        throw new InvalidDataException($"A value for key {key[i]} arrived; the stream has {_keys.Count} keys.");
+                    }
+
+                    _values.Append(key[i], value.GetString(i));
+                    break;
                 case DictionaryId.Names: _names.Append(value.GetString(i)); break;
                 case DictionaryId.Bodies: _bodies.Append(value.GetString(i)); break;
                 default: throw new InvalidDataException($"Unknown dictionary {dictionary[i]}.");

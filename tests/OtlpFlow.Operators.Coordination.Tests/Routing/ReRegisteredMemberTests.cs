@@ -22,21 +22,9 @@ namespace OtlpFlow.Operators.Coordination.Tests.Routing;
 [Collection(ServersCollection.Name)]
 public sealed class ReRegisteredMemberTests(ServersFixture servers)
 {
-    private const int SpansPerBatch = 50;
+    private const int SpansPerBatch = DistinctTraceBatches.SpansPerBatch;
 
-    /// <summary>Spans of distinct traces: about half of each batch belongs to each of two members.</summary>
-    private static TelemetryBatch Batch(int index)
-    {
-        var scope = new ScopeSpans();
-        for (var i = 0; i < SpansPerBatch; i++)
-        {
-            var traceId = new byte[16];
-            BitConverter.TryWriteBytes(traceId, (index * SpansPerBatch) + i);
-            scope.Spans.Add(new Span { TraceId = ByteString.CopyFrom(traceId), SpanId = ByteString.CopyFrom(BitConverter.GetBytes((long)i + 1)), Name = "op" });
-        }
-
-        return TelemetryBatch.Create(new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { ScopeSpans = { scope } } } });
-    }
+    private static TelemetryBatch Batch(int index) => DistinctTraceBatches.Batch(index);
 
     private static async Task SendAsync(LoadBalancingOperator balancer, int first, int batches)
     {
