@@ -12,8 +12,9 @@ namespace OtlpFlow.Operators.Otlp.Tests.LoadBalancing;
 /// <summary><c>loadbalancing</c> over real <c>otlp.receiver</c>s on loopback.</summary>
 public sealed class LoadBalancingTests
 {
-    private static Task<TestPipeline> StartMemberAsync(Probe probe) => TestPipeline.StartAsync($$"""
-        { "operators": {
+    private static Task<TestPipeline> StartMemberAsync(Probe probe, int capacity = 16) => TestPipeline.StartAsync($$"""
+        { "defaults": { "capacity": {{capacity}} },
+          "operators": {
             "in":  { "type": "otlp.receiver", "grpc": "127.0.0.1:0" },
             "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
         """);
@@ -67,15 +68,20 @@ public sealed class LoadBalancingTests
         var members = new List<TestPipeline>();
         foreach (var probe in probes)
         {
-            members.Add(await StartMemberAsync(probe));
+            // Member 2 holds little (one batch per edge), so that once it stops answering it cannot
+            // take in what is queued for it.
+            members.Add(await StartMemberAsync(probe, capacity: probe == probes[2] ? 1 : 16));
         }
 
-        // Member 2 stops answering, so its queue fills; then it leaves the membership.
+        // Member 2 stops answering, so its queue fills; then it leaves the membership. One consumer
+        // sending one part a request: a queue of 8 cannot drain into member 2 meanwhile (with 64
+        // consumers joining parts, a member still taking requests could swallow the queue between the
+        // poll and the removal, leaving nothing to hand over).
         probes[2].Pause();
-        var sender = await StartSenderAsync(members.Select(Endpoint), 20000);
+        var sender = await StartSenderAsync(members.Select(Endpoint), 20000, """, "consumers": 1, "maxRequestSize": "1KiB" """);
         var lb = (LoadBalancingOperator)sender.Pipeline.Operators["lb"];
         await probes[2].Holding.WaitAsync(TimeSpan.FromSeconds(30));
-        await Poll.UntilAsync(() => lb.QueuedBatches.GetValueOrDefault(Endpoint(members[2])) >= 5, "batches queue up for member 2");
+        await Poll.UntilAsync(() => lb.QueuedBatches.GetValueOrDefault(Endpoint(members[2])) >= 8, "batches queue up for member 2");
 
         Assert.True(((MembershipSet)lb.Membership).Remove(Endpoint(members[2])));
         Assert.DoesNotContain(Endpoint(members[2]), lb.ActiveMembers);
