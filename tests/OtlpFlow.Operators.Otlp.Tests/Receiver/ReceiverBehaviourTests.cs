@@ -215,22 +215,34 @@ public sealed class ReceiverBehaviourTests : IDisposable
                 "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}", "capacity": 1 } } }
             """);
 
-        // The first request is held by the sink, the second waits for room while holding the
-        // admission gate, the third cannot get the gate in time: it was never handed over.
+        // The first request is held by the sink; of the next two, the one that reaches the receiver
+        // first waits for room while holding the admission gate (it was handed over and will be
+        // delivered), the other cannot get the gate in time: it was never handed over. Which of the
+        // two comes first is the network's choice, so each is told apart by its answer.
         (await Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(1, seed: 1))).Dispose();
         await probe.Holding;
-        var second = Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(2, seed: 2));
-        using var third = await Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(3, seed: 3));
-        using var secondResponse = await second;
+        var requests = new[] { (Items: 2, Response: Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(2, seed: 2))), (Items: 3, Response: Requests.PostProtobufAsync(_client, pipeline.Http(), Requests.Traces(3, seed: 3))) };
+        var answers = new List<(int Items, HttpResponseMessage Response, string Message)>();
+        foreach (var (items, pending) in requests)
+        {
+            var response = await pending;
+            answers.Add((items, response, Status.Parser.ParseFrom(await response.Content.ReadAsByteArrayAsync()).Message));
+        }
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, third.StatusCode);
-        Assert.NotNull(third.Headers.RetryAfter);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, secondResponse.StatusCode);
-        Assert.Contains("will be delivered", Status.Parser.ParseFrom(await secondResponse.Content.ReadAsByteArrayAsync()).Message, StringComparison.Ordinal);
+        var admitted = Assert.Single(answers, a => a.Message.Contains("will be delivered", StringComparison.Ordinal));
+        var refused = Assert.Single(answers, a => a.Items != admitted.Items);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, admitted.Response.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Response.StatusCode);
+        Assert.NotNull(refused.Response.Headers.RetryAfter);
+        Assert.DoesNotContain("will be delivered", refused.Message, StringComparison.Ordinal);
+        foreach (var answer in answers)
+        {
+            answer.Response.Dispose();
+        }
 
         probe.Resume();
         await pipeline.StopAsync();
-        Assert.Equal([1, 2], probe.Batches.Select(b => b.ItemCount));
+        Assert.Equal([1, admitted.Items], probe.Batches.Select(b => b.ItemCount));
     }
 
     [Fact]
