@@ -80,12 +80,11 @@ internal sealed record ChurnScenarioOptions
 
     /// <summary>
     /// Sized for CI (a two-core machine, the whole test well under 3 minutes): about 32 s of load at
-    /// 1,200 spans/s, events at 4, 14, 20 and 24 s (a back instance takes 2–5 s to start here, so
-    /// the joined one registers near 8 s, and the restarted one has load for several seconds after).
+    /// 1,200 spans/s, events at 4, 14, 20 and 21 s. A back instance takes 2–7 s to start and
+    /// register on a loaded two-core machine, so the restart comes a second after the kill: the
+    /// restarted one must still see load once registered (restarted at 24 s, one registered at 29 s
+    /// of the 32 s load, before its first trace was due).
     /// </summary>
-    // The restart comes a second after the kill: on a loaded CI machine a member takes up to 7 s
-    // to start and register, and the restarted one must still see load after that (at 24 s it
-    // registered at 29 s and the load ended at 32 s before its first trace was due).
     public static ChurnScenarioOptions Ci() => new() { Traces = 6_400, SpansPerSecond = 1_200, JoinAt = 4, TerminateAt = 14, KillAt = 20, RestartAt = 21 };
 
     /// <summary>
