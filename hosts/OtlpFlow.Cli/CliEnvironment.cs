@@ -70,7 +70,7 @@ internal sealed class CliEnvironment
         logging.AddSimpleConsole(options =>
         {
             options.SingleLine = true;
-            options.TimestampFormat = "HH:mm:ss ";
+            options.TimestampFormat = "HH:mm:ss.fff ";
         });
 
         // Logs go to stderr so that stdout carries only the command's output (and the live line).

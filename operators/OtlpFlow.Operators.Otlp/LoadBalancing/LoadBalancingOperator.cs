@@ -410,22 +410,37 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     /// <summary>
     /// Adds to <paramref name="taken"/> the parts queued behind its first, up to about
     /// <c>maxRequestSize</c> in all: sent as one request, a member that answers slowly (after a
-    /// decision) carries more per request instead of leaving parts queued.
+    /// decision) carries more per request instead of leaving parts queued. Only parts the tier
+    /// received at about the same time as the first go with it (<see cref="JoinableAgeSpread"/>):
+    /// a request carries one age (<c>otlpflow-age-ms</c>), from which the member's tail sampler
+    /// counts its decision wait, and is answered once all of its traces are decided. A part sent
+    /// on from a member that failed or left, seconds old, would otherwise wait a whole decision
+    /// again behind the new parts it was joined to.
     /// </summary>
     private void TakeMore(LoadBalancingMember member, List<TelemetryBatch> taken)
     {
         var limit = _options.MaxRequestSize.Bytes;
         var bytes = taken[0].SizeBytes;
-        while (bytes < limit && member.Queue.TryPeek(out var next) && bytes + next.SizeBytes <= limit && member.Queue.TryRead(out var read))
+        var origin = Origin(taken[0]);
+        while (bytes < limit && member.Queue.TryPeek(out var next) && bytes + next.SizeBytes <= limit
+            && (Origin(next) - origin).Duration() <= JoinableAgeSpread && member.Queue.TryRead(out var read))
         {
-            // Another consumer may have taken the peeked one: what was read is sent all the same.
+            // Another consumer may have taken the peeked one: what was read is sent all the same
+            // (in a request of its own when it is not of about the same age).
             taken.Add(read);
             bytes += read.SizeBytes;
         }
     }
 
+    /// <summary>How far apart the tier's first receipt of two parts may be for them to go out as one request.</summary>
+    internal static readonly TimeSpan JoinableAgeSpread = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>When the tier first received a batch: here, less the age it came with from another instance.</summary>
+    private static DateTimeOffset Origin(TelemetryBatch batch) =>
+        batch.Context.ReceivedAt - (batch.Context.Get<Sampling.ArrivedEarlier>()?.Age ?? TimeSpan.Zero);
+
     /// <summary>
-    /// The requests to send for <paramref name="taken"/>: one per signal, the parts' encodings
+    /// The requests to send for <paramref name="taken"/>: one per signal and age, the parts' encodings
     /// concatenated (concatenated export requests are one request holding all their resources) and
     /// their shares merged.
     /// </summary>
@@ -436,7 +451,21 @@ public sealed partial class LoadBalancingOperator : SinkOperator
             return taken;
         }
 
-        return taken.GroupBy(b => b.Signal).Select(group =>
+        var groups = new List<List<TelemetryBatch>>();
+        foreach (var part in taken)
+        {
+            var group = groups.Find(g => g[0].Signal == part.Signal && (Origin(part) - Origin(g[0])).Duration() <= JoinableAgeSpread);
+            if (group is null)
+            {
+                groups.Add([part]);
+            }
+            else
+            {
+                group.Add(part);
+            }
+        }
+
+        return groups.Select(group =>
         {
             var parts = group.Select(AsEncoded).ToList();
             return parts.Count == 1 ? parts[0] : TelemetryBatch.Concatenate(parts, parts[0].Context)!;

@@ -81,8 +81,10 @@ public sealed class LoadBalancingOptions : IValidatableObject
     /// <summary>
     /// Parts queued for one member are sent together, as one request of at most this many bytes
     /// (encoded): a busy member gets fewer, larger requests, and each of its in-flight slots
-    /// (<see cref="Consumers"/>) carries more. <c>0</c> sends each part alone. Default <c>1MiB</c>,
-    /// below the usual 4 MiB limit of OTLP receivers.
+    /// (<see cref="Consumers"/>) carries more. Only parts received within 250 ms of each other go
+    /// together: a request carries one age in the tier, from which the member's tail sampler counts
+    /// its decision wait. <c>0</c> sends each part alone. Default <c>1MiB</c>, below the usual 4 MiB
+    /// limit of OTLP receivers.
     /// </summary>
     public ByteSize MaxRequestSize { get; set; } = ByteSize.FromMiB(1);
 

@@ -325,6 +325,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         if (trace.LastBatch != sequence)
         {
             trace.LastBatch = sequence;
+            ArrivedEarlierThan(trace, batch, now);
             // The sampler keeps spans (in its arena), not batches: it holds a share of every request
             // a held trace came from, merged into the batch its decision sends, or settled with it.
             trace.AddShare(batch.Ack.AddShare());
@@ -332,6 +333,26 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
 
         held = true;
         return trace;
+    }
+
+    /// <summary>
+    /// A batch of a held trace that another instance received earlier (an older part of the trace
+    /// sent on after the one that created it, e.g. from a member that failed): the trace's first span
+    /// is at least that old, so it is decided <c>decisionWait</c> after that, if that is sooner.
+    /// </summary>
+    private void ArrivedEarlierThan(HeldTrace trace, TelemetryBatch batch, DateTimeOffset now)
+    {
+        if (batch.Context.Get<ArrivedEarlier>() is not { } earlier || earlier.Age <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var due = now + _options.DecisionWait - (earlier.Age > _options.DecisionWait ? _options.DecisionWait : earlier.Age);
+        if (due < trace.Due)
+        {
+            trace.Due = due;
+            _due.Enqueue(trace, due);
+        }
     }
 
     /// <summary>A trace's root arrived: it is decided <c>afterRootWait</c> from now, if that is sooner.</summary>

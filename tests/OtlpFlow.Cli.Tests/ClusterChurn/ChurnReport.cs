@@ -38,10 +38,11 @@ internal sealed class ChurnReport
     public int TracesSplit { get; init; }
 
     /// <summary>
-    /// Split traces that were in flight when a member was killed with SIGKILL (requests due before and
-    /// after it): the killed member had exported their first spans (decided after
-    /// <c>decisionWait</c>), or handed them to the member holding the trace and died with the table
-    /// that said so; their later spans could only go to another member.
+    /// Split traces that were in flight when a member was killed with SIGKILL (the first request due
+    /// before it, and a request due after it or not yet answered at it): the killed member had
+    /// exported their first spans (decided after <c>decisionWait</c>), or handed them to the member
+    /// holding the trace and died with the table that said so; their later or unanswered spans could
+    /// only go to another member.
     /// </summary>
     public int TracesSplitWithKilled { get; init; }
 
@@ -85,6 +86,9 @@ internal sealed class ChurnReport
     public double LatencyP99 { get; init; }
 
     public double LatencyMax { get; init; }
+
+    /// <summary>Requests slower than <c>decisionWait</c> + 1 s, counted by the second (after the load started) they were sent in.</summary>
+    public IReadOnlyList<string> Slowest { get; init; } = [];
 
     /// <summary>Record lines that did not parse (a line torn by kill -9).</summary>
     public int TornLines { get; init; }
@@ -195,6 +199,11 @@ internal sealed class ChurnReport
         }
 
         text.AppendLine(F($"| request latency p50 / p99 / max (acknowledged, first attempt to success) | {LatencyP50:0.00} / {LatencyP99:0.00} / {LatencyMax:0.00} s |"));
+        if (Slowest.Count > 0)
+        {
+            text.AppendLine(F($"| requests over decisionWait + 1 s, by the second they were sent in | {string.Join("; ", Slowest)} |"));
+        }
+
         text.AppendLine(F($"| requests / acknowledged / given up | {Requests:N0} / {RequestsAcknowledged:N0} / {GiveUps:N0} |"));
         text.AppendLine(F($"| retries / attempts timed out | {Retries:N0} / {TimedOutAttempts:N0} |"));
         foreach (var arrival in Arrivals)

@@ -51,7 +51,8 @@ internal sealed partial class ClusterChurnScenario
         {
             var written = BackOutput.Read(back.OutputPath);
             torn += written.TornLines;
-            foreach (var span in written.Spans)
+            var spans = written.Spans.Where(s => !_warmUp.Contains(s.TraceId)).ToList();
+            foreach (var span in spans)
             {
                 occurrences[span] = occurrences.GetValueOrDefault(span) + 1;
                 if (!writers.TryGetValue(span.TraceId, out var labels))
@@ -87,8 +88,8 @@ internal sealed partial class ClusterChurnScenario
                 DeregisteredAt = back.DeregisteredAt - _loadStart,
                 GoneAt = back.GoneAt - _loadStart,
                 ExitCode = back.ExitCode,
-                Spans = written.Spans.Count,
-                Traces = written.Spans.Select(s => s.TraceId).Distinct(StringComparer.Ordinal).Count(),
+                Spans = spans.Count,
+                Traces = spans.Select(s => s.TraceId).Distinct(StringComparer.Ordinal).Count(),
             });
         }
 
@@ -101,11 +102,14 @@ internal sealed partial class ClusterChurnScenario
             var all = byLabel.Values.SelectMany(v => v).ToHashSet();
             return !byLabel.Values.Any(v => v.Count == all.Count);
         }).ToHashSet(StringComparer.Ordinal);
-        // In flight when a member was killed: requests due both before and after the kill. Such a
-        // trace may have had its first spans exported by the killed member, or handed by it to the
-        // member holding the trace (a table that died with it); its later spans then go elsewhere.
+        // In flight when a member was killed: its first request was due before the kill, and a
+        // request was due after it or answered after it (with "ack: delivered", seconds after it was
+        // sent). Such a trace may have had its first spans exported by the killed member, or handed
+        // by it to the member holding the trace (a table that died with it); its later or unanswered
+        // spans then go elsewhere: the fronts send them to the new owner.
         var kills = _backs.Where(b => b.StoppedBy == "SIGKILL" && b.StoppedAt is not null).Select(b => b.StoppedAt!.Value - _loadStart).ToArray();
-        bool InFlightAtKill(string trace) => _scheduled.TryGetValue(trace, out var due) && kills.Any(k => due[0] < k && k <= due[^1]);
+        bool InFlightAtKill(string trace) => _scheduled.TryGetValue(trace, out var due)
+            && kills.Any(k => due[0] < k && (k <= due[^1] || _lastAnswer.GetValueOrDefault(trace, double.MaxValue) > k));
         var splitWriters = writers.Where(w => split.Contains(w.Key)).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal);
         var latencies = answered.Where(a => a.Outcome.Acknowledged).Select(a => a.Outcome.Latency.TotalSeconds).Order().ToArray();
         var givenUp = answered.Where(a => !a.Outcome.Acknowledged).ToArray();
@@ -138,6 +142,7 @@ internal sealed partial class ClusterChurnScenario
             LatencyP50 = Percentile(latencies, 0.50),
             LatencyP99 = Percentile(latencies, 0.99),
             LatencyMax = latencies.Length == 0 ? 0 : latencies[^1],
+            Slowest = SlowestRequests(decisionWait),
             TornLines = torn,
             Incarnations = figures,
             Timeline = Timeline(),
@@ -148,6 +153,17 @@ internal sealed partial class ClusterChurnScenario
             ObserverLongestGap = _observer!.LongestGap,
         };
     }
+
+    /// <summary>
+    /// The requests slower than <c>decisionWait</c> + 1 s, by the second they were sent in: how many,
+    /// the slowest answer among them and when they were answered ("19: 42, up to 4.10 s, answered 21.2-23.1").
+    /// </summary>
+    private List<string> SlowestRequests(TimeSpan decisionWait) => _answers
+        .Where(a => a.AnsweredAt - a.SentAt > decisionWait.TotalSeconds + 1)
+        .GroupBy(a => (int)Math.Floor(a.SentAt))
+        .OrderBy(g => g.Key)
+        .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key}: {g.Count():N0}, up to {g.Max(a => a.AnsweredAt - a.SentAt):0.00} s, answered {g.Min(a => a.AnsweredAt):0.0}-{g.Max(a => a.AnsweredAt):0.0}"))
+        .ToList();
 
     /// <summary>The runner's notes and the membership changes seen in etcd, in time order.</summary>
     private List<string> Timeline()
@@ -174,7 +190,7 @@ internal sealed partial class ClusterChurnScenario
     /// </summary>
     private List<string> LogHighlights()
     {
-        var lines = new List<string> { $"(wall clock of the load's start: {_loadStartWallClock:HH:mm:ss})" };
+        var lines = new List<string> { $"(wall clock of the load's start: {_loadStartWallClock:HH:mm:ss.fff})" };
         var processes = _fronts.Select(f => (Label: f.Id, f.Process))
             .Concat(_backs.Where(b => b.Process is not null).Select(b => (b.Label, Process: b.Process!)));
         foreach (var (label, process) in processes)
@@ -224,7 +240,7 @@ internal sealed partial class ClusterChurnScenario
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
     // "06:30:01 warn: OtlpFlow.Operators.Otlp.LoadBalancing.LoadBalancingOperator[0] operator 'lb': ..."
-    [GeneratedRegex(@"^(\d\d:\d\d:\d\d) (\w+): \S+\[\d+\] (.*)$")]
+    [GeneratedRegex(@"^(\d\d:\d\d:\d\d(?:\.\d+)?) (\w+): \S+\[\d+\] (.*)$")]
     private static partial Regex LogLine();
 
     // The run command's own lines: "warning: the drain deadline passed ...", "pipeline 'x' stopped after 30.1 s (interrupted), not drained".

@@ -104,13 +104,15 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             await OtlpflowProcess.WaitForPortAsync(port, options.StartTimeout);
         }
 
-        // The load and the events, on one clock.
-        _loadStart = Now;
-        _loadStartWallClock = DateTime.Now;
-        Note($"load starts: {options}");
         var clients = _fronts.Select(f => new RetryingTraceClient(RetryingTraceClient.Channel($"http://127.0.0.1:{f.Port}"), options.AttemptTimeout, options.ClientDeadline, _failedAttempts)).ToArray();
         try
         {
+            await WarmUpAsync(clients);
+
+            // The load and the events, on one clock.
+            _loadStart = Now;
+            _loadStartWallClock = DateTime.Now;
+            Note($"load starts: {options}");
             var sends = new List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>>();
             var traces = new SentTrace[options.Traces];
             var events = RunEventsAsync(ports);
@@ -192,9 +194,6 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     /// through front <c>(t + j) mod fronts</c>. Requests are not awaited here: the load keeps its
     /// pace whatever the answers take.
     /// </summary>
-    /// <summary>When each trace's requests were due (seconds after the load started), by trace id: for the report's examples.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double[]> _scheduled = new(StringComparer.Ordinal);
-
     private async Task SendLoadAsync(RetryingTraceClient[] clients, SentTrace[] traces, List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>> sends)
     {
         var random = new Random(options.Seed);
@@ -239,19 +238,84 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         }
     }
 
-    private static async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, byte[] request, SpanKey[] spans)
+    /// <summary>Trace ids of the warm-up traces, left out of every figure.</summary>
+    private readonly HashSet<string> _warmUp = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Before the load: <see cref="ChurnScenarioOptions.WarmUpTraces"/> traces of one request each,
+    /// at the load's pace, through every front, and their answers. Every process then has its
+    /// connections open and its code compiled: the first second of a cold cluster answers up to
+    /// 1.8 s slower than the rest (measured), which says nothing about how it takes churn. Their
+    /// latency is in the report; their spans are in no figure.
+    /// </summary>
+    private async Task WarmUpAsync(RetryingTraceClient[] clients)
     {
+        if (options.WarmUpTraces == 0)
+        {
+            return;
+        }
+
+        var random = new Random(~options.Seed);
+        var factory = new TraceFactory(options.SpansPerTrace, requestsPerTrace: 1);
+        var sends = new List<Task<ExportOutcome>>();
+        var started = Stopwatch.StartNew();
+        for (var t = 0; t < options.WarmUpTraces; t++)
+        {
+            var due = t / options.TracesPerSecond;
+            if (due > started.Elapsed.TotalSeconds + 0.001)
+            {
+                // The load's pace, not a wait for a condition.
+                await Task.Delay(TimeSpan.FromSeconds(due - started.Elapsed.TotalSeconds));
+            }
+
+            var trace = factory.Create(random, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000) - 1_000_000, [TimeSpan.Zero]);
+            _warmUp.Add(trace.TraceId);
+            sends.Add(clients[t % clients.Length].ExportAsync(trace.Requests[0], CancellationToken.None));
+        }
+
+        var outcomes = await Task.WhenAll(sends).WaitAsync(options.SettleTimeout);
+        var latencies = outcomes.Select(o => o.Latency.TotalSeconds).Order().ToArray();
+        Note(string.Create(CultureInfo.InvariantCulture,
+            $"warm-up: {outcomes.Count(o => o.Acknowledged):N0} of {outcomes.Length:N0} traces acknowledged in {started.Elapsed.TotalSeconds:0.0} s, latency p50 {Percentile(latencies, 0.5):0.00} s, max {latencies[^1]:0.00} s"));
+    }
+
+    /// <summary>When each trace's requests were due (seconds after the load started), by trace id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double[]> _scheduled = new(StringComparer.Ordinal);
+
+    /// <summary>When the last answer to one of a trace's requests came (seconds after the load started), by trace id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> _lastAnswer = new(StringComparer.Ordinal);
+
+    /// <summary>Every acknowledged request's send and answer times (seconds after the load started): the slowest go in the report.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(double SentAt, double AnsweredAt)> _answers = new();
+
+    private async Task<(SpanKey[] Spans, ExportOutcome Outcome)> Send(RetryingTraceClient client, byte[] request, SpanKey[] spans)
+    {
+        var sentAt = SinceLoad;
         var started = Stopwatch.GetTimestamp();
+        ExportOutcome outcome;
         try
         {
-            return (spans, await client.ExportAsync(request, CancellationToken.None));
+            outcome = await client.ExportAsync(request, CancellationToken.None);
         }
 #pragma warning disable CA1031 // A client failure is an outcome to report (a give-up), never a crash of the scenario.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return (spans, new ExportOutcome(false, Stopwatch.GetElapsedTime(started), 1, 0, $"client failure: {ex.GetType().Name}: {ex.Message}"));
+            outcome = new ExportOutcome(false, Stopwatch.GetElapsedTime(started), 1, 0, $"client failure: {ex.GetType().Name}: {ex.Message}");
         }
+
+        var answered = SinceLoad;
+        if (outcome.Acknowledged)
+        {
+            _answers.Enqueue((sentAt, answered));
+        }
+
+        foreach (var trace in spans.Select(s => s.TraceId).Distinct(StringComparer.Ordinal))
+        {
+            _lastAnswer.AddOrUpdate(trace, answered, (_, before) => Math.Max(before, answered));
+        }
+
+        return (spans, outcome);
     }
 
     /// <summary>The membership changes, each at its time.</summary>

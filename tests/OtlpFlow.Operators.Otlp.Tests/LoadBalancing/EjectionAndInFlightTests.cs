@@ -23,6 +23,9 @@ public sealed class EjectionAndInFlightTests
 {
     private static readonly Meter Meter = new("OtlpFlow.Tests.EjectionAndInFlight");
 
+    private static TelemetryBatch Batch(int index, int spans, DateTimeOffset receivedAt) =>
+        TelemetryBatch.Create((ExportTraceServiceRequest)Batch(index, spans).Payload, BatchContext.At(receivedAt));
+
     private static TelemetryBatch Batch(int index, int spans)
     {
         var scope = new ScopeSpans();
@@ -127,6 +130,60 @@ public sealed class EjectionAndInFlightTests
         Assert.Equal(Batches * Spans, probe.Items);
         Assert.Equal(Batches * Spans, lb.SentItems[Endpoint(member)]);
         Assert.InRange(member.Pipeline.Counters["in"].BatchesOut, 1, Batches / 10);
+    }
+
+    [Fact]
+    public async Task Parts_the_tier_received_seconds_apart_go_out_in_separate_requests_each_with_its_own_age()
+    {
+        // Parts sent on from a member that failed are seconds old; parts that just came in are not.
+        // One request carries one age (the member's tail sampler counts its decision wait from it)
+        // and is answered when all of its traces are decided: old and new must not share one.
+        var (probe, member) = await HeldMemberAsync();
+        await using var _ = member;
+        await using var lb = new LoadBalancingOperator(
+            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 },
+            TestOperatorContext.Create("lb", "loadbalancing"));
+        await lb.StartAsync(CancellationToken.None);
+
+        var now = DateTimeOffset.UtcNow;
+        var old = now - TimeSpan.FromSeconds(3);
+
+        // The first request is held by the member; the rest queue behind it: ten old parts, then ten new.
+        await lb.WriteAsync(Batch(0, Spans, now), CancellationToken.None);
+        await Poll.UntilAsync(() => member.Pipeline.Counters["in"].BatchesOut >= 1, "the first request at the member");
+        for (var i = 1; i <= 10; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans, old), CancellationToken.None);
+        }
+
+        for (var i = 11; i <= 20; i++)
+        {
+            await lb.WriteAsync(Batch(i, Spans, now), CancellationToken.None);
+        }
+
+        probe.Resume();
+        await lb.FlushAsync(CancellationToken.None);
+        Assert.Equal(21 * Spans, probe.Items);
+
+        // Each request the member got holds old parts only or new parts only, with that age.
+        var requests = probe.Batches.Select(b => (
+            Indices: ((ExportTraceServiceRequest)b.Payload).ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans)
+                .Select(span => BitConverter.ToInt32(span.TraceId.Span) / Spans).Distinct().ToArray(),
+            Age: b.Context.Get<Sampling.ArrivedEarlier>()?.Age ?? TimeSpan.Zero)).ToList();
+        Assert.Contains(requests, r => r.Indices.Contains(1));
+        foreach (var (indices, age) in requests)
+        {
+            var olds = indices.Count(i => i is >= 1 and <= 10);
+            Assert.True(olds == 0 || olds == indices.Length, $"one request holds old parts and new: {string.Join(", ", indices)}");
+            if (olds > 0)
+            {
+                Assert.True(age >= TimeSpan.FromSeconds(3), $"old parts went out with an age of {age}");
+            }
+            else
+            {
+                Assert.True(age < TimeSpan.FromSeconds(3), $"new parts went out with an age of {age}");
+            }
+        }
     }
 
     private const int Batches = 100;

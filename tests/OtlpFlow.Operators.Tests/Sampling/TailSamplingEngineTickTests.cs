@@ -58,4 +58,30 @@ public sealed class TailSamplingEngineTickTests
         await harness.CompleteAsync();
         harness.AssertConserved();
     }
+
+    [Fact]
+    public async Task An_older_part_of_a_held_trace_brings_its_decision_forward_to_decisionWait_after_the_older_arrival()
+    {
+        await using var harness = await OperatorHarness.CreateAsync(
+            [typeof(TailSamplingOperator).Assembly], "sampling.tail", """{ "decisionWait": "10s", "afterRootWait": "1h", "policies": [ { "type": "always" } ] }""");
+
+        // A new span of the trace comes first; then one the tier received 9 s ago (sent on from a
+        // member that died after holding it): the trace started at least 9 s ago.
+        var fresh = harness.SendAsync(Request("svc", Span(TraceId(4), id: 2, parent: 0)));
+        await harness.WhenIdleAsync();
+        var older = harness.SendAsync(Engine.Telemetry.TelemetryBatch.Create(
+            Request("svc", Span(TraceId(4), id: 1, parent: 0)),
+            Engine.Telemetry.BatchContext.At(harness.TimeProvider.GetUtcNow()).With(new ArrivedEarlier(TimeSpan.FromSeconds(9)))));
+        await harness.WhenIdleAsync();
+        Assert.False(older.IsCompleted, "decided before decisionWait after the older arrival");
+
+        harness.AdvanceTime(TimeSpan.FromSeconds(1));
+        await Poll.UntilAsync(() => older.IsCompleted && fresh.IsCompleted, "the decision 10 s after the tier received the older part");
+        Assert.True((await older).Succeeded);
+        Assert.True((await fresh).Succeeded);
+        Assert.Equal(2, harness.Output().Items);
+
+        await harness.CompleteAsync();
+        harness.AssertConserved();
+    }
 }
