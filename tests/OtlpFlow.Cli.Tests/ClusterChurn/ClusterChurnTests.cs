@@ -10,7 +10,7 @@ namespace OtlpFlow.Cli.Tests.ClusterChurn;
 /// restarts). The configuration is in <c>back.json</c> and <c>front.json</c> next to this file.
 /// </summary>
 /// <remarks>
-/// CI size: about 32 s of load at 1,200 spans/s. With <c>OTLPFLOW_CHURN_FULL=1</c> it runs the
+/// CI size: about 38 s of load at 1,200 spans/s. With <c>OTLPFLOW_CHURN_FULL=1</c> it runs the
 /// issue's full size (26,000 traces at 2,800 spans/s, events at 10/20/30/40 s) for perf/RESULTS.md:
 /// <c>OTLPFLOW_CHURN_FULL=1 dotnet test tests/OtlpFlow.Cli.Tests --filter "FullyQualifiedName~ClusterChurn" --logger "console;verbosity=detailed"</c>.
 /// <c>OTLPFLOW_CHURN_TEMPLATES=&lt;folder&gt;</c> takes <c>back.json</c> and <c>front.json</c> from another folder.
