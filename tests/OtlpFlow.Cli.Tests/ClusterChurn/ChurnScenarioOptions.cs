@@ -48,6 +48,13 @@ internal sealed record ChurnScenarioOptions
     /// <summary>When the killed instance starts again: same member id, endpoint and output folder, a new output file.</summary>
     public double? RestartAt { get; init; } = 24;
 
+    /// <summary>
+    /// The most the events after the join may be pushed back when the joining instance registers
+    /// late (each comes no sooner than a handoff window and a second after that registration); the
+    /// load is extended by as much.
+    /// </summary>
+    public TimeSpan MaxEventDelay { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The longest one export attempt may take (the OpenTelemetry SDKs' default export timeout is 10 s).</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -87,6 +94,8 @@ internal sealed record ChurnScenarioOptions
     /// on a loaded two-core machine and keeps its own traces a window (4 s) after that, so the load
     /// goes on 14 s past the restart. The restart comes 4 s after the kill: a process starting takes
     /// both cores for seconds, and the requests that the kill sent to new owners are answered by then.
+    /// A join that registers later than 9 s pushes the later events and the load's end back (see
+    /// <see cref="MaxEventDelay"/>).
     /// </summary>
     public static ChurnScenarioOptions Ci() => new() { Traces = 7_600, SpansPerSecond = 1_200, JoinAt = 4, TerminateAt = 14, KillAt = 20, RestartAt = 24 };
 

@@ -114,8 +114,8 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             _loadStartWallClock = DateTime.Now;
             Note($"load starts: {options}");
             var sends = new List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>>();
-            var traces = new SentTrace[options.Traces];
-            var events = RunEventsAsync(ports);
+            var traces = new SentTrace[options.Traces + (int)Math.Ceiling(options.MaxEventDelay.TotalSeconds * options.TracesPerSecond)];
+            var events = RunEventsAsync(ports, PipelineTemplate.HandoffWindow(_backTemplate.Render(Values("back-0", 0, "out.jsonl"))));
             await SendLoadAsync(clients, traces, sends);
             Note($"last request sent ({sends.Count:N0} requests)");
             await events;
@@ -199,8 +199,8 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
         var random = new Random(options.Seed);
         var factory = new TraceFactory(options.SpansPerTrace, options.RequestsPerTrace);
         var schedule = new PriorityQueue<(int Trace, int Request), double>();
-        var offsets = new TimeSpan[options.Traces][];
-        for (var t = 0; t < options.Traces; t++)
+        var offsets = new TimeSpan[traces.Length][];
+        for (var t = 0; t < traces.Length; t++)
         {
             var start = t / options.TracesPerSecond;
             var spread = options.MinTraceSpread + ((options.MaxTraceSpread - options.MinTraceSpread) * random.NextDouble());
@@ -215,6 +215,13 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
 
         while (schedule.TryPeek(out var next, out var due))
         {
+            if (traces[next.Trace] is null && (next.Request > 0 || next.Trace >= TracesToSend))
+            {
+                // A trace past the load's end (extended by as long as the events were pushed back): never started.
+                schedule.Dequeue();
+                continue;
+            }
+
             var wait = due - SinceLoad;
             if (wait > 0.001)
             {
@@ -237,6 +244,12 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             sends.Add(Send(client, trace.Requests[next.Request], trace.SpanKeys[next.Request]));
         }
     }
+
+    /// <summary>How much later than planned the events after the join come (seconds): a join that registered late pushes them back.</summary>
+    private double _eventDelay;
+
+    /// <summary>Traces the load sends: the planned count, and as many more as the events were pushed back.</summary>
+    private int TracesToSend => options.Traces + (int)(Volatile.Read(ref _eventDelay) * options.TracesPerSecond);
 
     /// <summary>Trace ids of the warm-up traces, left out of every figure.</summary>
     private readonly HashSet<string> _warmUp = new(StringComparer.Ordinal);
@@ -323,14 +336,15 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     }
 
     /// <summary>The membership changes, each at its time.</summary>
-    private async Task RunEventsAsync(int[] ports)
+    private async Task RunEventsAsync(int[] ports, TimeSpan window)
     {
         var events = new List<(double At, Func<Task> Act)>();
+        BackIncarnation? joined = null;
         if (options.JoinAt is { } join)
         {
             events.Add((join, () =>
             {
-                var joined = StartBack($"back-{options.BackInstances + 1}", ports[options.BackInstances], "joined");
+                joined = StartBack($"back-{options.BackInstances + 1}", ports[options.BackInstances], "joined");
                 Note($"{joined.Label} starts (joining)");
                 return Task.CompletedTask;
             }));
@@ -372,8 +386,37 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             }));
         }
 
-        foreach (var (at, act) in events.OrderBy(e => e.At))
+        var first = true;
+        foreach (var (scheduled, act) in events.OrderBy(e => e.At))
         {
+            var at = scheduled + _eventDelay;
+            if (!first && joined is { } member)
+            {
+                // One change at a time, a window apart, as docs/deployment.md asks of operators: a
+                // join that registers late (a slow start on a busy machine) pushes the later events
+                // back by as much, and the load goes on for as much longer.
+                try
+                {
+                    await Poll.UntilAsync(() => member.RegisteredAt is not null || member.GoneAt is not null, $"{member.Label} to register", options.StartTimeout);
+                }
+                catch (TimeoutException)
+                {
+                    Note($"{member.Label} did not register within {options.StartTimeout.TotalSeconds:0} s of starting");
+                }
+
+                var earliest = (member.RegisteredAt ?? Now) - _loadStart + window.TotalSeconds + 1;
+                if (earliest > at)
+                {
+                    var later = Math.Min(earliest - at, options.MaxEventDelay.TotalSeconds - _eventDelay);
+                    Volatile.Write(ref _eventDelay, _eventDelay + later);
+                    at += later;
+                    Note(string.Create(CultureInfo.InvariantCulture, $"{member.Label} registered late: the events from here on come {_eventDelay:0.0} s later than planned, and so does the load's end"));
+                }
+
+                joined = null;
+            }
+
+            first = false;
             var wait = at - SinceLoad;
             if (wait > 0)
             {

@@ -53,6 +53,22 @@ internal sealed partial class PipelineTemplate
         throw new InvalidOperationException("the back pipeline has no 'sampling.tail' operator");
     }
 
+    /// <summary>The <c>window</c> of the back pipeline's <c>loadbalancing.handoff</c> (its default, 5 s, when not set; zero without one).</summary>
+    public static TimeSpan HandoffWindow(string rendered)
+    {
+        var operators = JsonNode.Parse(rendered)?["operators"]?.AsObject()
+            ?? throw new InvalidOperationException("the pipeline has no 'operators'");
+        foreach (var (_, node) in operators)
+        {
+            if (node?["type"]?.GetValue<string>() == "loadbalancing.handoff")
+            {
+                return node["window"]?.GetValue<string>() is { } text ? ParseDuration(text) : TimeSpan.FromSeconds(5);
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
     /// <summary>"250ms", "2s", "1m" or "1h".</summary>
     private static TimeSpan ParseDuration(string text)
     {
