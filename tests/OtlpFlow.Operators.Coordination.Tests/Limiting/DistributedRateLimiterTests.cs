@@ -94,10 +94,13 @@ public sealed class DistributedRateLimiterTests(ServersFixture servers, ITestOut
     {
         await using var redis = new RedisServer();
         await redis.StartAsync();
-        await using var connection = await RedisConnections.ConnectAsync(redis.Connection, TimeSpan.FromMilliseconds(250));
+        // Redis calls may take 2 s before the local limit decides: with 250 ms, a CI run saw the
+        // fallback decide the call right after the shared limit came back (a just restarted server
+        // on a busy machine can answer that slowly).
+        await using var connection = await RedisConnections.ConnectAsync(redis.Connection, TimeSpan.FromSeconds(2));
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         var local = new TokenBucketLimiter(100, 100, time);
-        var limiter = new DistributedRateLimiter(connection, "test:fallback", 1_000_000, 1_000_000, local, TimeSpan.FromMilliseconds(250));
+        var limiter = new DistributedRateLimiter(connection, "test:fallback", 1_000_000, 1_000_000, local, TimeSpan.FromSeconds(2));
 
         var shared = await limiter.TryAcquireAsync(5000);
         Assert.True(shared.Shared);
