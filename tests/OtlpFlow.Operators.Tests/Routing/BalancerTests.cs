@@ -140,14 +140,17 @@ public sealed class BalancerTests
             "gen":  { "type": "generate", "count": 40000, "batchSize": 100, "seed": 1 },
             "lb":   { "type": "{{type}}", "inputs": ["gen"], {{options}} },
             "fast": { "type": "test.count", "inputs": ["lb.fast"] },
-            "slow": { "type": "test.slow", "inputs": ["lb.slow"], "delay": "20ms" } } }
+            "slow": { "type": "test.slow", "inputs": ["lb.slow"], "delay": "100ms" } } }
         """);
 
         var fast = ((Flow.CountingSink)pipeline.Operators["fast"]).Items;
         var slow = ((SlowSink)pipeline.Operators["slow"]).Items;
         Assert.Equal(40000, fast + slow);
         // Least connections sees only batches in flight, and a full slow branch holds just a few:
-        // it keeps sending the slow sink a share, but far below half.
+        // it keeps sending the slow sink a share, but far below half. The slow sink takes at most
+        // 1,000 items a second (100 ms a batch): a stall of the fast branch on a busy machine (a CI
+        // run starved it with a 20 ms delay) cannot hand it a quarter of the items unless the test
+        // runs for 10 s.
         Assert.True(slow < 40000 / 4, $"the slow sink got {slow} of 40000 items");
         Assert.True(fast > 3 * slow, $"fast {fast}, slow {slow}");
         Assert.True(pipeline.Counters["lb"].Balanced);
