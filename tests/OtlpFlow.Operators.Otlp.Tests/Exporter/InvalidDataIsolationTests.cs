@@ -135,7 +135,12 @@ public sealed class InvalidDataIsolationTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
 
         var expected = requests.SelectMany(r => r.ResourceSpans[0].ScopeSpans[0].Spans).Select(s => s.Name).Where(n => n != "bad").Order().ToList();
-        Assert.Equal(expected, peer.Accepted.Order().ToList());
+        var accepted = peer.Accepted.Order().ToList();
+        var missing = expected.Except(accepted).ToList();
+        var twice = accepted.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var foreign = accepted.Except(expected).ToList();
+        Assert.True(accepted.SequenceEqual(expected),
+            $"accepted {accepted.Count} of {expected.Count}; missing: {string.Join(", ", missing.Take(10))}; twice: {string.Join(", ", twice.Take(10))}; not sent by this test: {string.Join(", ", foreign.Take(10))}; refusals {peer.Refusals}");
         Assert.True(peer.Refusals >= 1);
 
         var exporter = (OtlpExporterOperator)front.Pipeline.Operators["exp"];
