@@ -414,7 +414,7 @@ public sealed class MemoryAdmissionProcessTests(ITestOutputHelper output) : IAsy
         var after = await SmallRequestAsync(small, http);
 
         Assert.True(flood.ResourceExhausted > 0, $"no client was throttled: {flood}");
-        Assert.True(flood.Other == 0 && flood.ResourceExhaustedWithoutDetails == 0, $"answers other than the throttling ones: {flood}");
+        Assert.True(flood.Other == 0 && flood.ResourceExhaustedWithoutDetails == 0, $"answers other than the throttling ones: {flood}\nthe child's log ends:\n{Tail(child.Log)}");
 
         // The budget is full of data the dead downstream cannot take: the small request is throttled, with a body.
         Assert.True(after is HttpStatusCode.OK or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable, $"a small request got {(int)after}");
