@@ -231,7 +231,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     /// </summary>
     private async ValueTask HoldAsync(TelemetryBatch batch, ExportTraceServiceRequest request, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
     {
-        var late = new LateSpans(batch.Context, now);
+        var late = new LateSpans(batch.Context, now, Due(batch.Context, now));
         var sequence = _batchSequence++;
         foreach (var resourceSpans in request.ResourceSpans)
         {
@@ -276,7 +276,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     /// </summary>
     private async ValueTask HoldEncodedAsync(TelemetryBatch batch, ReadOnlySequence<byte> encoded, DateTimeOffset now, IOperatorOutput output, CancellationToken cancellationToken)
     {
-        var late = new LateSpans(batch.Context, now);
+        var late = new LateSpans(batch.Context, now, Due(batch.Context, now));
         WalkRequest(batch, Contiguous(encoded).Span, _batchSequence++, now, late);
         await SendLateAsync(batch, late, output, cancellationToken).ConfigureAwait(false);
     }
@@ -312,10 +312,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
                 return group;
             }
 
-            // Data another instance received first (and sent on) has waited part of decisionWait already.
-            var waited = batch.Context.Get<ArrivedEarlier>()?.Age ?? TimeSpan.Zero;
-            waited = waited < TimeSpan.Zero ? TimeSpan.Zero : waited > _options.DecisionWait ? _options.DecisionWait : waited;
-            trace = new HeldTrace(key, now + _options.DecisionWait - waited, batch.Context);
+            trace = new HeldTrace(key, late.Due, batch.Context);
             _traces.Add(key, trace);
             Volatile.Write(ref _heldTraceCount, _traces.Count);
             _arrival.Enqueue(trace);
@@ -325,7 +322,14 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         if (trace.LastBatch != sequence)
         {
             trace.LastBatch = sequence;
-            ArrivedEarlierThan(trace, batch, now);
+            if (late.Due < trace.Due)
+            {
+                // An older part of the trace, sent on by another instance after a newer one came
+                // (e.g. from a member that failed): the trace's first span is at least that old.
+                trace.Due = late.Due;
+                _due.Enqueue(trace, late.Due);
+            }
+
             // The sampler keeps spans (in its arena), not batches: it holds a share of every request
             // a held trace came from, merged into the batch its decision sends, or settled with it.
             trace.AddShare(batch.Ack.AddShare());
@@ -336,23 +340,15 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     }
 
     /// <summary>
-    /// A batch of a held trace that another instance received earlier (an older part of the trace
-    /// sent on after the one that created it, e.g. from a member that failed): the trace's first span
-    /// is at least that old, so it is decided <c>decisionWait</c> after that, if that is sooner.
+    /// When a trace whose first span came in this batch is due: <c>decisionWait</c> after the tier
+    /// first received the batch. Data another instance received first and sent on (its age in
+    /// <see cref="ArrivedEarlier"/>) has waited part of it already.
     /// </summary>
-    private void ArrivedEarlierThan(HeldTrace trace, TelemetryBatch batch, DateTimeOffset now)
+    private DateTimeOffset Due(BatchContext context, DateTimeOffset now)
     {
-        if (batch.Context.Get<ArrivedEarlier>() is not { } earlier || earlier.Age <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        var due = now + _options.DecisionWait - (earlier.Age > _options.DecisionWait ? _options.DecisionWait : earlier.Age);
-        if (due < trace.Due)
-        {
-            trace.Due = due;
-            _due.Enqueue(trace, due);
-        }
+        var waited = context.Get<ArrivedEarlier>()?.Age ?? TimeSpan.Zero;
+        waited = waited < TimeSpan.Zero ? TimeSpan.Zero : waited > _options.DecisionWait ? _options.DecisionWait : waited;
+        return now + _options.DecisionWait - waited;
     }
 
     /// <summary>A trace's root arrived: it is decided <c>afterRootWait</c> from now, if that is sooner.</summary>
@@ -589,8 +585,11 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     }
 
     /// <summary>The spans of one batch whose traces were decided already, grouped by decision.</summary>
-    private sealed class LateSpans(BatchContext context, DateTimeOffset now)
+    /// <summary>What a batch's spans share: the groups of its late spans, and when a trace it starts (or an older part of which it brings) is due.</summary>
+    private sealed class LateSpans(BatchContext context, DateTimeOffset now, DateTimeOffset due)
     {
+        public DateTimeOffset Due { get; } = due;
+
         public HeldTrace? Kept { get; set; }
 
         public Dictionary<string, HeldTrace>? Dropped { get; set; }

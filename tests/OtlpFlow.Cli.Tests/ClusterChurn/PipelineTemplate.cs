@@ -38,35 +38,28 @@ internal sealed partial class PipelineTemplate
     /// The <c>decisionWait</c> of the first <c>sampling.tail</c> operator of the rendered file
     /// (default 30 s, as the operator's): the runner subtracts it from a member's first write.
     /// </summary>
-    public static TimeSpan DecisionWait(string rendered)
-    {
-        var operators = JsonNode.Parse(rendered)?["operators"]?.AsObject()
-            ?? throw new InvalidOperationException("the pipeline has no 'operators'");
-        foreach (var (_, node) in operators)
-        {
-            if (node?["type"]?.GetValue<string>() == "sampling.tail")
-            {
-                return node["decisionWait"]?.GetValue<string>() is { } text ? ParseDuration(text) : TimeSpan.FromSeconds(30);
-            }
-        }
-
-        throw new InvalidOperationException("the back pipeline has no 'sampling.tail' operator");
-    }
+    public static TimeSpan DecisionWait(string rendered) =>
+        OperatorDuration(rendered, "sampling.tail", "decisionWait", TimeSpan.FromSeconds(30))
+            ?? throw new InvalidOperationException("the back pipeline has no 'sampling.tail' operator");
 
     /// <summary>The <c>window</c> of the back pipeline's <c>loadbalancing.handoff</c> (its default, 5 s, when not set; zero without one).</summary>
-    public static TimeSpan HandoffWindow(string rendered)
+    public static TimeSpan HandoffWindow(string rendered) =>
+        OperatorDuration(rendered, "loadbalancing.handoff", "window", TimeSpan.FromSeconds(5)) ?? TimeSpan.Zero;
+
+    /// <summary>The duration <paramref name="key"/> of the first operator of <paramref name="type"/> (<paramref name="fallback"/> when unset); null without such an operator.</summary>
+    private static TimeSpan? OperatorDuration(string rendered, string type, string key, TimeSpan fallback)
     {
         var operators = JsonNode.Parse(rendered)?["operators"]?.AsObject()
             ?? throw new InvalidOperationException("the pipeline has no 'operators'");
         foreach (var (_, node) in operators)
         {
-            if (node?["type"]?.GetValue<string>() == "loadbalancing.handoff")
+            if (node?["type"]?.GetValue<string>() == type)
             {
-                return node["window"]?.GetValue<string>() is { } text ? ParseDuration(text) : TimeSpan.FromSeconds(5);
+                return node[key]?.GetValue<string>() is { } text ? ParseDuration(text) : fallback;
             }
         }
 
-        return TimeSpan.Zero;
+        return null;
     }
 
     /// <summary>"250ms", "2s", "1m" or "1h".</summary>

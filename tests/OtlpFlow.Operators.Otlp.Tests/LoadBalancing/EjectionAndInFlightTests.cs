@@ -92,10 +92,7 @@ public sealed class EjectionAndInFlightTests
     {
         var (probe, member) = await HeldMemberAsync();
         await using var _ = member;
-        await using var lb = new LoadBalancingOperator(
-            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), MaxRequestSize = default },
-            TestOperatorContext.Create("lb", "loadbalancing"));
-        await lb.StartAsync(CancellationToken.None);
+        await using var lb = await StartedAsync(new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), MaxRequestSize = default });
 
         await WriteAsync(lb);
 
@@ -116,10 +113,7 @@ public sealed class EjectionAndInFlightTests
         await using var _ = member;
 
         // One request in flight at a time: while the member holds the first, the rest queue.
-        await using var lb = new LoadBalancingOperator(
-            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 },
-            TestOperatorContext.Create("lb", "loadbalancing"));
-        await lb.StartAsync(CancellationToken.None);
+        await using var lb = await StartedAsync(new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 });
 
         await WriteAsync(lb);
 
@@ -140,10 +134,7 @@ public sealed class EjectionAndInFlightTests
         // and is answered when all of its traces are decided: old and new must not share one.
         var (probe, member) = await HeldMemberAsync();
         await using var _ = member;
-        await using var lb = new LoadBalancingOperator(
-            new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 },
-            TestOperatorContext.Create("lb", "loadbalancing"));
-        await lb.StartAsync(CancellationToken.None);
+        await using var lb = await StartedAsync(new LoadBalancingOptions { Endpoints = [Endpoint(member)], Timeout = TimeSpan.FromMinutes(5), Consumers = 1 });
 
         var now = DateTimeOffset.UtcNow;
         var old = now - TimeSpan.FromSeconds(30);
@@ -204,6 +195,13 @@ public sealed class EjectionAndInFlightTests
                 "out": { "type": "test.probe", "inputs": ["in"], "name": "{{probe.Name}}" } } }
             """);
         return (probe, member);
+    }
+
+    private static async Task<LoadBalancingOperator> StartedAsync(LoadBalancingOptions options)
+    {
+        var lb = new LoadBalancingOperator(options, TestOperatorContext.Create("lb", "loadbalancing"));
+        await lb.StartAsync(CancellationToken.None);
+        return lb;
     }
 
     private static async Task WriteAsync(LoadBalancingOperator lb)
