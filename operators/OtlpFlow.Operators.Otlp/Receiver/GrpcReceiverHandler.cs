@@ -23,6 +23,33 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
 
     public async Task HandleAsync(HttpContext http)
     {
+        try
+        {
+            await AnswerAsync(http).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a grpc-status, never a bare HTTP 500.
+        catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            // A failure while answering (draining the body, writing the status): logged in full.
+            // Before anything was sent, the client still hears a gRPC status, in the response's
+            // headers (a Trailers-Only answer), where the server would otherwise send a bare HTTP 500.
+            ingest.LogUnexpected(ex);
+            if (!http.Response.HasStarted)
+            {
+                http.Response.Clear();
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                http.Response.ContentType = "application/grpc";
+                foreach (var (name, value) in StatusFields(RpcStatus.Internal, "the request could not be answered", null))
+                {
+                    http.Response.Headers[name] = value;
+                }
+            }
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext http)
+    {
         var contentType = http.Request.ContentType ?? string.Empty;
         if (!contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
         {
@@ -200,19 +227,28 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
 
     private static Task FinishAsync(HttpContext http, int code, string? message, TimeSpan? retryAfter)
     {
-        http.Response.AppendTrailer("grpc-status", code.ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, value) in StatusFields(code, message, retryAfter))
+        {
+            http.Response.AppendTrailer(name, value);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The fields that carry a gRPC status: its code, and for an error its message and google.rpc.Status.</summary>
+    private static IEnumerable<(string Name, string Value)> StatusFields(int code, string? message, TimeSpan? retryAfter)
+    {
+        yield return ("grpc-status", code.ToString(CultureInfo.InvariantCulture));
         if (code != RpcStatus.Ok)
         {
             if (!string.IsNullOrEmpty(message))
             {
-                http.Response.AppendTrailer("grpc-message", PercentEncode(message));
+                yield return ("grpc-message", PercentEncode(message));
             }
 
             var details = RpcStatus.Create(code, message ?? string.Empty, retryAfter).ToByteArray();
-            http.Response.AppendTrailer("grpc-status-details-bin", Convert.ToBase64String(details).TrimEnd('='));
+            yield return ("grpc-status-details-bin", Convert.ToBase64String(details).TrimEnd('='));
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>A token for the client's <c>grpc-timeout</c>, joined with the request's abort; null without one.</summary>

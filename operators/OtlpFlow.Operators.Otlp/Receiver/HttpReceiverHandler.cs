@@ -21,6 +21,28 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
 
     public async Task HandleAsync(HttpContext http)
     {
+        try
+        {
+            await AnswerAsync(http).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Every failure is answered with a google.rpc.Status body, never a bare 500.
+        catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            // A failure while answering (draining the body, writing the answer): logged in full, and
+            // answered with a body when nothing was sent yet.
+            ingest.LogUnexpected(ex);
+            if (!http.Response.HasStarted)
+            {
+                http.Response.Clear();
+                var json = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsed) && string.Equals(parsed.MediaType.Value, Json, StringComparison.OrdinalIgnoreCase);
+                await WriteErrorAsync(http, json, StatusCodes.Status500InternalServerError, RpcStatus.Internal, "the request could not be answered", null).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext http)
+    {
         var signal = OtlpMessages.SignalOfHttpPath(http.Request.Path.Value);
         if (signal is null)
         {

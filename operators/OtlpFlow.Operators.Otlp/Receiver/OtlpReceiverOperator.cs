@@ -70,7 +70,9 @@ public sealed partial class OtlpReceiverOperator : ServerSourceOperator
             if (!string.IsNullOrWhiteSpace(_options.Http))
             {
                 var handler = new HttpReceiverHandler(_ingest);
-                HttpEndpoint = await StartServerAsync(_options.Http, HttpProtocols.Http1AndHttp2, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+                // HTTP/2 on the HTTP endpoint needs TLS (negotiated with ALPN); without it, HTTP/1.1 only.
+                var protocols = _https is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+                HttpEndpoint = await StartServerAsync(_options.Http, protocols, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -130,6 +132,7 @@ public sealed partial class OtlpReceiverOperator : ServerSourceOperator
             });
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.ShutdownTimeout);
+        builder.Logging.AddProvider(new ServerLogging(Context.Logger));
         var app = builder.Build();
         app.Run(handler);
         _servers.Add(app);
