@@ -101,7 +101,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
 
         if (outcome.Status != ReceiveStatus.Ok)
         {
-            await RequestBodies.DrainAsync(http.Request.Body, ingest.Options.MaxRequestSize.Bytes, deadline?.Token ?? http.RequestAborted).ConfigureAwait(false);
+            await RequestBodies.DrainAsync(http.Request.Body, ingest.Options.MaxRequestSize.Bytes, ingest.Options.BodyIdleTimeout, ingest.TimeProvider, deadline?.Token ?? http.RequestAborted).ConfigureAwait(false);
         }
 
         if (http.RequestAborted.IsCancellationRequested)
@@ -154,7 +154,7 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
         var origin = RequestOrigin.Of(http.Request, ingest.Options.TenantFrom);
         try
         {
-            var body = http.Request.Body;
+            using var body = new IdleTimeoutStream(http.Request.Body, ingest.Options.BodyIdleTimeout, ingest.TimeProvider);
             var header = new byte[5];
             var got = await body.ReadAtLeastAsync(header, 5, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             if (got < 5)
@@ -217,6 +217,10 @@ internal sealed class GrpcReceiverHandler(ReceiverIngest ingest)
         catch (OperationCanceledException) when (deadline is not null && deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
             return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.DeadlineExceeded, "the grpc-timeout passed before the whole message arrived"));
+        }
+        catch (BodyIdleException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unavailable, ex.Message, RetryAfter: ingest.Options.RetryAfter));
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {

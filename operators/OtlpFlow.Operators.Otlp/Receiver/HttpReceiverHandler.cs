@@ -98,7 +98,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
 
         if (outcome.Status != ReceiveStatus.Ok)
         {
-            await RequestBodies.DrainAsync(http.Request.Body, limit, http.RequestAborted).ConfigureAwait(false);
+            await RequestBodies.DrainAsync(http.Request.Body, limit, ingest.Options.BodyIdleTimeout, ingest.TimeProvider, http.RequestAborted).ConfigureAwait(false);
         }
 
         await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
@@ -117,7 +117,8 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             // The body is read as it arrives, each growth of its buffer charged to the memory budget
             // first: nothing Content-Length claims is allocated ahead of the bytes.
             using var received = ingest.NewBuffer();
-            var fill = await received.FillAsync(http.Request.Body, limit, exact: false, http.Request.ContentLength ?? 0, http.RequestAborted).ConfigureAwait(false);
+            using var body = new IdleTimeoutStream(http.Request.Body, ingest.Options.BodyIdleTimeout, ingest.TimeProvider);
+            var fill = await received.FillAsync(body, limit, exact: false, http.Request.ContentLength ?? 0, http.RequestAborted).ConfigureAwait(false);
             if (fill != BufferFill.Complete)
             {
                 return ingest.Statistics.Count(RequestBodies.Refusal(fill, limit, ingest.Options.RetryAfter));
@@ -137,6 +138,10 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
 
             received.Dispose();
             return await ingest.DecodeAndIngestAsync(signal, json, decompressed, "body", origin, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BodyIdleException ex)
+        {
+            return ingest.Statistics.Count(new ReceiveOutcome(ReceiveStatus.Unavailable, ex.Message, RetryAfter: ingest.Options.RetryAfter));
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {
@@ -189,13 +194,17 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
         if (json)
         {
             var text = message is Protocol.Rpc.Status status ? RpcStatus.FormatJson(status) : OtlpMessages.FormatJson(message);
+            var bytes = Encoding.UTF8.GetBytes(text);
             http.Response.ContentType = Json;
-            await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), http.RequestAborted).ConfigureAwait(false);
+            http.Response.ContentLength = bytes.Length;
+            await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
         }
         else
         {
+            var bytes = message.ToByteArray();
             http.Response.ContentType = Protobuf;
-            await http.Response.Body.WriteAsync(message.ToByteArray(), http.RequestAborted).ConfigureAwait(false);
+            http.Response.ContentLength = bytes.Length;
+            await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
         }
     }
 

@@ -116,6 +116,10 @@ public sealed partial class OtlpReceiverOperator : ServerSourceOperator
             // The receiver enforces maxRequestSize itself, on compressed and decompressed bytes.
             kestrel.Limits.MaxRequestBodySize = null;
 
+            // And a stalled body itself (bodyIdleTimeout), answering that request: Kestrel's minimum
+            // data rate would end an HTTP/2 connection, every request on it, with no answer.
+            kestrel.Limits.MinRequestBodyDataRate = null;
+
             // What Kestrel buffers ahead of the handler is memory outside the budget: every HTTP/2
             // connection may hold a whole flow-control window of unread request data. 256 KiB a
             // connection (instead of 1 MiB) keeps 64 uploading clients to 16 MiB, and still fills

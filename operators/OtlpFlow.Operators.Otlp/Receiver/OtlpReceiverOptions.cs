@@ -52,6 +52,14 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How long the receiver waits for the next bytes of a request it is reading before it answers
+    /// UNAVAILABLE / 503 with a retry delay and stops reading. Only the stalled request ends: other
+    /// requests on the same HTTP/2 connection go on. The default is the OpenTelemetry SDKs' export
+    /// timeout, past which the client has given up anyway. Default <c>10s</c>.
+    /// </summary>
+    public TimeSpan BodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// The delay advertised to throttled clients (RetryInfo on gRPC, <c>Retry-After</c> on HTTP).
     /// Default <c>1s</c>.
     /// </summary>
@@ -153,6 +161,11 @@ public sealed class OtlpReceiverOptions : IValidatableObject
         if (AdmissionTimeout <= TimeSpan.Zero)
         {
             yield return new ValidationResult("must be more than 0", [nameof(AdmissionTimeout)]);
+        }
+
+        if (BodyIdleTimeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("must be more than 0", [nameof(BodyIdleTimeout)]);
         }
 
         if (RetryAfter < TimeSpan.Zero)

@@ -78,6 +78,9 @@ internal sealed partial class ReceiverIngest
     /// <summary>A buffer for a request body, charged to the pipeline's memory budget as it grows.</summary>
     public ChargedBuffer NewBuffer() => new(_context.Memory);
 
+    /// <summary>The pipeline's clock.</summary>
+    public TimeProvider TimeProvider => _context.TimeProvider;
+
     /// <summary>The per-request decode limits: <c>maxDecodedSize</c> (never more than the memory limit), elements, items.</summary>
     public DecodeLimits Limits
     {

@@ -21,18 +21,20 @@ internal static class RequestBodies
     /// bytes, for at most a few seconds), so that the answer ends a stream the client has finished.
     /// Refusing while the client still sends makes HTTP/2 reset the stream, and a server that resets
     /// many streams on one connection is told off with ENHANCE_YOUR_CALM: the client would get that
-    /// instead of the throttling answer. Draining holds no memory: one small buffer, reused.
+    /// instead of the throttling answer. Draining holds no memory: one small buffer, reused. A body
+    /// that sends nothing for <paramref name="idleTimeout"/> is not waited for.
     /// </summary>
-    public static async Task DrainAsync(Stream body, long limit, CancellationToken cancellationToken)
+    public static async Task DrainAsync(Stream body, long limit, TimeSpan idleTimeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DrainTime);
+        using var idle = new IdleTimeoutStream(body, idleTimeout, time);
         try
         {
             long drained = 0;
             int read;
-            while (drained < limit && (read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+            while (drained < limit && (read = await idle.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
             {
                 drained += read;
             }

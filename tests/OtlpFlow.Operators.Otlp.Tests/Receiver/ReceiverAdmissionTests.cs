@@ -89,6 +89,129 @@ public sealed class ReceiverAdmissionTests : IDisposable
         }
     }
 
+    /// <summary>A body that sends its first <paramref name="first"/> bytes, pauses, then the rest.</summary>
+    private sealed class PausingBody(byte[] body, int first, TimeSpan pause) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, first));
+            await stream.FlushAsync();
+            await Task.Delay(pause);
+            await stream.WriteAsync(body.AsMemory(first));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task A_grpc_client_that_pauses_mid_message_for_6s_is_answered_ok_not_cut_off_with_its_connection()
+    {
+        // Kestrel's minimum request data rate (240 B/s after 5 s) would end the HTTP/2 connection,
+        // and with it every call on it, without an answer; within bodyIdleTimeout (10 s) the receiver waits.
+        var probe = Probe.Create();
+        await using var pipeline = await StartAsync(probe);
+
+        var (http, response) = await RawGrpcAsync(pipeline.Grpc(), new PausingBody(Frame(Requests.Traces(5).ToByteArray()), 15, TimeSpan.FromSeconds(6)), null);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, http);
+            Assert.Equal("0", Trailer(response, "grpc-status"));
+        }
+
+        await probe.WaitForItemsAsync(5);
+    }
+
+    [Fact]
+    public async Task A_grpc_message_that_stalls_past_bodyIdleTimeout_is_answered_unavailable_with_retry_info()
+    {
+        await using var pipeline = await StartAsync(Probe.Create(), ", \"bodyIdleTimeout\": \"300ms\", \"retryAfter\": \"2s\"");
+        var release = new TaskCompletionSource();
+        try
+        {
+            var (http, response) = await RawGrpcAsync(pipeline.Grpc(), new StalledFrame(1024 * 1024, release.Task), null);
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, http);
+                Assert.Equal(RpcStatus.Unavailable.ToString(System.Globalization.CultureInfo.InvariantCulture), Trailer(response, "grpc-status"));
+                var details = Trailer(response, "grpc-status-details-bin")!;
+                var status = Status.Parser.ParseFrom(Convert.FromBase64String(details.PadRight(details.Length + ((4 - (details.Length % 4)) % 4), '=')));
+                Assert.Contains("bodyIdleTimeout", status.Message, StringComparison.Ordinal);
+                Assert.Equal(TimeSpan.FromSeconds(2), RpcStatus.RetryDelay(status));
+            }
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task An_http_body_that_stalls_past_bodyIdleTimeout_is_answered_503_with_retry_after_and_a_status()
+    {
+        await using var pipeline = await StartAsync(Probe.Create(), ", \"bodyIdleTimeout\": \"300ms\", \"retryAfter\": \"2s\"");
+        var body = Requests.Traces(5).ToByteArray();
+
+        // Over a plain socket: the request's head and 10 bytes of its body, then nothing.
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, pipeline.Http().Port);
+        var stream = socket.GetStream();
+        var head = $"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body.AsMemory(0, 10));
+
+        var answer = await ReadHttpResponseAsync(stream);
+
+        Assert.Equal(503, answer.Status);
+        Assert.Equal("2", answer.Headers["retry-after"]);
+        var status = Status.Parser.ParseFrom(answer.Body);
+        Assert.Equal(RpcStatus.Unavailable, status.Code);
+        Assert.Contains("bodyIdleTimeout", status.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads one HTTP/1.1 response with a Content-Length body: its status, headers (lower-case names) and body.</summary>
+    private static async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> ReadHttpResponseAsync(Stream stream)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int headEnd;
+        while ((headEnd = IndexOfHeadEnd(received)) < 0)
+        {
+            var read = await stream.ReadAsync(buffer);
+            Assert.True(read > 0, "the connection closed before the response's head");
+            received.AddRange(buffer.AsSpan(0, read));
+        }
+
+        var lines = System.Text.Encoding.ASCII.GetString([.. received.Take(headEnd)]).Split("\r\n");
+        var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+        var length = int.Parse(headers["content-length"], System.Globalization.CultureInfo.InvariantCulture);
+        var bodyBytes = received.Skip(headEnd + 4).ToList();
+        while (bodyBytes.Count < length)
+        {
+            var read = await stream.ReadAsync(buffer);
+            Assert.True(read > 0, "the connection closed before the response's body");
+            bodyBytes.AddRange(buffer.AsSpan(0, read));
+        }
+
+        return (int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), headers, [.. bodyBytes.Take(length)]);
+
+        static int IndexOfHeadEnd(List<byte> bytes)
+        {
+            for (var i = 0; i + 3 < bytes.Count; i++)
+            {
+                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+
     [Fact]
     public async Task A_zstd_bomb_of_31_million_empty_scope_spans_gets_413_with_a_status_body_and_nothing_is_delivered()
     {
