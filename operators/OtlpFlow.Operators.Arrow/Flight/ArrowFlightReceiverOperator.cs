@@ -73,6 +73,7 @@ public sealed partial class ArrowFlightReceiverOperator : ServerSourceOperator
             o.MaxSendMessageSize = (int)_options.MaxMessageSize.Bytes;
         }).AddFlightServer<OtlpFlightServer>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.ShutdownTimeout);
+        builder.Logging.AddProvider(new ServerLogging(Context.Logger));
         var app = builder.Build();
         app.UseRouting();
         app.MapFlightEndpoint();

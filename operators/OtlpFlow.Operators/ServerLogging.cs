@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace OtlpFlow.Operators.Otlp.Receiver;
+namespace OtlpFlow.Operators;
 
 /// <summary>
-/// Sends what the receiver's web server (Kestrel, ASP.NET Core hosting) logs at warning and above
+/// Sends what a receiver's web server (Kestrel, ASP.NET Core hosting) logs at warning and above
 /// to the operator's logger, so that a failure the server answers by itself (a reset stream, a
 /// request body arriving too slowly) shows in the pipeline's log with the operator that saw it.
 /// </summary>
