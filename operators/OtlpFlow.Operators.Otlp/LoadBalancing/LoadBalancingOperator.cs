@@ -421,9 +421,8 @@ public sealed partial class LoadBalancingOperator : SinkOperator
     {
         var limit = _options.MaxRequestSize.Bytes;
         var bytes = taken[0].SizeBytes;
-        var origin = Origin(taken[0]);
         while (bytes < limit && member.Queue.TryPeek(out var next) && bytes + next.SizeBytes <= limit
-            && (Origin(next) - origin).Duration() <= JoinableAgeSpread && member.Queue.TryRead(out var read))
+            && SameAge(next, taken[0]) && member.Queue.TryRead(out var read))
         {
             // Another consumer may have taken the peeked one: what was read is sent all the same
             // (in a request of its own when it is not of about the same age).
@@ -434,6 +433,9 @@ public sealed partial class LoadBalancingOperator : SinkOperator
 
     /// <summary>How far apart the tier's first receipt of two parts may be for them to go out as one request.</summary>
     internal static readonly TimeSpan JoinableAgeSpread = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>True when the tier first received the two within <see cref="JoinableAgeSpread"/> of each other.</summary>
+    private static bool SameAge(TelemetryBatch a, TelemetryBatch b) => (Origin(a) - Origin(b)).Duration() <= JoinableAgeSpread;
 
     /// <summary>When the tier first received a batch: here, less the age it came with from another instance.</summary>
     private static DateTimeOffset Origin(TelemetryBatch batch) =>
@@ -454,7 +456,7 @@ public sealed partial class LoadBalancingOperator : SinkOperator
         var groups = new List<List<TelemetryBatch>>();
         foreach (var part in taken)
         {
-            var group = groups.Find(g => g[0].Signal == part.Signal && (Origin(part) - Origin(g[0])).Duration() <= JoinableAgeSpread);
+            var group = groups.Find(g => g[0].Signal == part.Signal && SameAge(part, g[0]));
             if (group is null)
             {
                 groups.Add([part]);

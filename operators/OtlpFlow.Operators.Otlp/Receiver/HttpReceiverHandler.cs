@@ -35,8 +35,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             if (!http.Response.HasStarted)
             {
                 http.Response.Clear();
-                var json = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsed) && string.Equals(parsed.MediaType.Value, Json, StringComparison.OrdinalIgnoreCase);
-                await WriteErrorAsync(http, json, StatusCodes.Status500InternalServerError, RpcStatus.Internal, "the request could not be answered", null).ConfigureAwait(false);
+                await WriteErrorAsync(http, MediaType(http.Request) == Json, StatusCodes.Status500InternalServerError, RpcStatus.Internal, "the request could not be answered", null).ConfigureAwait(false);
             }
         }
     }
@@ -65,7 +64,7 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
             return;
         }
 
-        var mediaType = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var mediaType = MediaType(http.Request);
         var json = mediaType == Json;
         if (!json && mediaType != Protobuf)
         {
@@ -103,6 +102,10 @@ internal sealed class HttpReceiverHandler(ReceiverIngest ingest)
 
         await WriteOutcomeAsync(http, signal.Value, json, outcome).ConfigureAwait(false);
     }
+
+    /// <summary>The request's media type in lower case, without parameters; null when it has none or it does not parse.</summary>
+    private static string? MediaType(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
 
     private async Task<ReceiveOutcome> ReceiveAsync(HttpContext http, Signal signal, bool json, PayloadCompression compression, long limit)
     {

@@ -322,13 +322,9 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         if (trace.LastBatch != sequence)
         {
             trace.LastBatch = sequence;
-            if (late.Due < trace.Due)
-            {
-                // An older part of the trace, sent on by another instance after a newer one came
-                // (e.g. from a member that failed): the trace's first span is at least that old.
-                trace.Due = late.Due;
-                _due.Enqueue(trace, late.Due);
-            }
+            // An older part of the trace, sent on by another instance after a newer one came
+            // (e.g. from a member that failed): the trace's first span is at least that old.
+            BringForward(trace, late.Due);
 
             // The sampler keeps spans (in its arena), not batches: it holds a share of every request
             // a held trace came from, merged into the batch its decision sends, or settled with it.
@@ -347,8 +343,7 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
     private DateTimeOffset Due(BatchContext context, DateTimeOffset now)
     {
         var waited = context.Get<ArrivedEarlier>()?.Age ?? TimeSpan.Zero;
-        waited = waited < TimeSpan.Zero ? TimeSpan.Zero : waited > _options.DecisionWait ? _options.DecisionWait : waited;
-        return now + _options.DecisionWait - waited;
+        return now + _options.DecisionWait - TimeSpan.FromTicks(Math.Clamp(waited.Ticks, 0, _options.DecisionWait.Ticks));
     }
 
     /// <summary>A trace's root arrived: it is decided <c>afterRootWait</c> from now, if that is sooner.</summary>
@@ -360,7 +355,12 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         }
 
         trace.RootSeen = true;
-        var due = now + _options.AfterRootWait;
+        BringForward(trace, now + _options.AfterRootWait);
+    }
+
+    /// <summary>Decides <paramref name="trace"/> at <paramref name="due"/> if that is sooner (the later entry in the queue goes stale).</summary>
+    private void BringForward(HeldTrace trace, DateTimeOffset due)
+    {
         if (due < trace.Due)
         {
             trace.Due = due;
@@ -584,7 +584,6 @@ public sealed partial class TailSamplingOperator : ProcessorOperator, IHoldsData
         _heldSpans++;
     }
 
-    /// <summary>The spans of one batch whose traces were decided already, grouped by decision.</summary>
     /// <summary>What a batch's spans share: the groups of its late spans, and when a trace it starts (or an older part of which it brings) is due.</summary>
     private sealed class LateSpans(BatchContext context, DateTimeOffset now, DateTimeOffset due)
     {

@@ -114,7 +114,7 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
             _loadStartWallClock = DateTime.Now;
             Note($"load starts: {options}");
             var sends = new List<Task<(SpanKey[] Spans, ExportOutcome Outcome)>>();
-            var traces = new SentTrace[options.Traces + (int)Math.Ceiling(options.MaxEventDelay.TotalSeconds * options.TracesPerSecond)];
+            var traces = new SentTrace[TracesFor(options.MaxEventDelay.TotalSeconds)];
             var events = RunEventsAsync(ports, PipelineTemplate.HandoffWindow(_backTemplate.Render(Values("back-0", 0, "out.jsonl"))));
             await SendLoadAsync(clients, traces, sends);
             Note($"last request sent ({sends.Count:N0} requests)");
@@ -249,7 +249,10 @@ internal sealed partial class ClusterChurnScenario(ChurnScenarioOptions options,
     private double _eventDelay;
 
     /// <summary>Traces the load sends: the planned count, and as many more as the events were pushed back.</summary>
-    private int TracesToSend => options.Traces + (int)(Volatile.Read(ref _eventDelay) * options.TracesPerSecond);
+    private int TracesToSend => TracesFor(Volatile.Read(ref _eventDelay));
+
+    /// <summary>The planned traces and those of <paramref name="delaySeconds"/> more of load.</summary>
+    private int TracesFor(double delaySeconds) => options.Traces + (int)Math.Ceiling(delaySeconds * options.TracesPerSecond);
 
     /// <summary>Trace ids of the warm-up traces, left out of every figure.</summary>
     private readonly HashSet<string> _warmUp = new(StringComparer.Ordinal);

@@ -58,7 +58,7 @@ public sealed class EjectionAndInFlightTests
             """);
         var down = $"http://127.0.0.1:{Ports.Free()}";
         var logs = new CollectingLogger();
-        var context = new OperatorContext("lb", "loadbalancing", logs, Meter, TimeProvider.System, new EmptyServices(), new MemoryBudget(0), CancellationToken.None);
+        var context = new OperatorContext("lb", "loadbalancing", logs, Meter, TimeProvider.System, TestOperatorContext.Create().Services, new MemoryBudget(0), CancellationToken.None);
         await using var lb = new LoadBalancingOperator(new LoadBalancingOptions
         {
             Endpoints = [Endpoint(up), down],
@@ -210,11 +210,6 @@ public sealed class EjectionAndInFlightTests
         {
             await lb.WriteAsync(Batch(i, Spans), CancellationToken.None);
         }
-    }
-
-    private sealed class EmptyServices : IServiceProvider
-    {
-        public object? GetService(Type serviceType) => null;
     }
 
     private sealed class CollectingLogger : ILogger

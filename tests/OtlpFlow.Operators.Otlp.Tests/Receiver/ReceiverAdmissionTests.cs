@@ -137,8 +137,7 @@ public sealed class ReceiverAdmissionTests : IDisposable
             {
                 Assert.Equal(HttpStatusCode.OK, http);
                 Assert.Equal(RpcStatus.Unavailable.ToString(System.Globalization.CultureInfo.InvariantCulture), Trailer(response, "grpc-status"));
-                var details = Trailer(response, "grpc-status-details-bin")!;
-                var status = Status.Parser.ParseFrom(Convert.FromBase64String(details.PadRight(details.Length + ((4 - (details.Length % 4)) % 4), '=')));
+                var status = Requests.StatusDetails(Trailer(response, "grpc-status-details-bin")!);
                 Assert.Contains("bodyIdleTimeout", status.Message, StringComparison.Ordinal);
                 Assert.Equal(TimeSpan.FromSeconds(2), RpcStatus.RetryDelay(status));
             }

@@ -1,10 +1,8 @@
-using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging.Abstractions;
-using OtlpFlow.Engine.Operators;
-using OtlpFlow.Engine.Pipeline;
+using OtlpFlow.Engine.Testing;
 using OtlpFlow.Operators.Otlp.Protocol;
 using OtlpFlow.Operators.Otlp.Receiver;
+using OtlpFlow.Operators.Otlp.Tests.Support;
 using RpcMessage = OtlpFlow.Operators.Otlp.Protocol.Rpc.Status;
 
 namespace OtlpFlow.Operators.Otlp.Tests.Receiver;
@@ -14,14 +12,9 @@ namespace OtlpFlow.Operators.Otlp.Tests.Receiver;
 /// client as a protocol answer: a gRPC status, or an HTTP 500 with a google.rpc.Status body; the
 /// server would otherwise send a bare HTTP 500, which OTLP clients cannot classify.
 /// </summary>
-public sealed class ReceiverAnswerFailureTests : IDisposable
+public sealed class ReceiverAnswerFailureTests
 {
-    private readonly Meter _meter = new("receiver-answer-failure-tests");
-
-    public void Dispose() => _meter.Dispose();
-
-    private ReceiverIngest Ingest() => new(new OtlpReceiverOptions(), new OperatorContext("in", "otlp.receiver", NullLogger.Instance, _meter,
-        TimeProvider.System, new NoServices(), new MemoryBudget(0), CancellationToken.None));
+    private static ReceiverIngest Ingest() => new(new OtlpReceiverOptions(), TestOperatorContext.Create("in", "otlp.receiver"));
 
     [Fact]
     public async Task A_grpc_answer_whose_trailers_cannot_be_written_is_a_trailers_only_internal_status()
@@ -38,8 +31,7 @@ public sealed class ReceiverAnswerFailureTests : IDisposable
         Assert.Equal(StatusCodes.Status200OK, http.Response.StatusCode);
         Assert.Equal("application/grpc", http.Response.ContentType);
         Assert.Equal(RpcStatus.Internal.ToString(System.Globalization.CultureInfo.InvariantCulture), http.Response.Headers["grpc-status"].ToString());
-        var details = http.Response.Headers["grpc-status-details-bin"].ToString();
-        var status = RpcMessage.Parser.ParseFrom(Convert.FromBase64String(details.PadRight(details.Length + ((4 - (details.Length % 4)) % 4), '=')));
+        var status = Requests.StatusDetails(http.Response.Headers["grpc-status-details-bin"].ToString());
         Assert.Equal(RpcStatus.Internal, status.Code);
         Assert.False(string.IsNullOrEmpty(status.Message));
     }
@@ -62,11 +54,6 @@ public sealed class ReceiverAnswerFailureTests : IDisposable
         var status = RpcMessage.Parser.ParseFrom(body.ToArray());
         Assert.Equal(RpcStatus.Internal, status.Code);
         Assert.False(string.IsNullOrEmpty(status.Message));
-    }
-
-    private sealed class NoServices : IServiceProvider
-    {
-        public object? GetService(Type serviceType) => null;
     }
 
     /// <summary>A response body whose first write fails, as a broken connection's would.</summary>

@@ -38,6 +38,10 @@ internal static class Requests
 
     public static HttpClient Client() => new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>The google.rpc.Status in a <c>grpc-status-details-bin</c> value as sent (base64 without padding).</summary>
+    public static OtlpFlow.Operators.Otlp.Protocol.Rpc.Status StatusDetails(string value) =>
+        OtlpFlow.Operators.Otlp.Protocol.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(value.PadRight(value.Length + ((4 - (value.Length % 4)) % 4), '=')));
+
     public static HttpRequestMessage Post(Uri endpoint, string path, byte[] body, string contentType, string? encoding = null)
     {
         var content = new ByteArrayContent(body);
